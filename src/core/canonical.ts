@@ -1,0 +1,75 @@
+// The one internal shape every client dialect decodes into and every provider translates from,
+// so N surfaces and M providers need N + M translators, not N × M.
+
+export type Operation = 'chat' | 'embeddings';
+export type Dialect = 'openai' | 'anthropic';
+
+export interface TextPart { type: 'text'; text: string }
+export interface ImagePart { type: 'image'; url: string }
+export interface ToolUsePart { type: 'tool_use'; id: string; name: string; arguments: string }
+export interface ToolResultPart { type: 'tool_result'; toolUseId: string; content: string; isError?: boolean }
+export type ContentPart = TextPart | ImagePart | ToolUsePart | ToolResultPart;
+
+export interface Message {
+  role: 'user' | 'assistant';
+  content: ContentPart[];
+}
+
+export interface ToolDef { name: string; description?: string; parameters: unknown }
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+export interface ChatRequest {
+  model: string;
+  system: string | undefined;
+  messages: Message[];
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  topP: number | undefined;
+  stop: string[] | undefined;
+  tools: ToolDef[] | undefined;
+  toolChoice: ToolChoice | undefined;
+  stream: boolean;
+  /** The client asked for usage on its stream (OpenAI `stream_options.include_usage`). */
+  streamUsage: boolean;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens served from the provider's prompt cache (a subset of inputTokens). */
+  cachedInputTokens: number;
+}
+
+export interface ChatResult {
+  id: string;
+  model: string;
+  content: ContentPart[];
+  finishReason: FinishReason;
+  usage: Usage;
+}
+
+/** A streamed response as a sequence of small events; surfaces encode them chunk by chunk. */
+export type StreamEvent =
+  | { type: 'start'; id: string; model: string }
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; index: number; id: string; name: string }
+  | { type: 'tool_args'; index: number; delta: string }
+  | { type: 'finish'; reason: FinishReason }
+  | { type: 'usage'; usage: Usage };
+
+export interface EmbeddingsRequest {
+  model: string;
+  input: string[];
+  dimensions: number | undefined;
+  encodingFormat: 'float' | 'base64' | undefined;
+}
+
+export interface EmbeddingsResult {
+  model: string;
+  vectors: number[][] | string[];
+  usage: Usage;
+}
+
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 });

@@ -1,0 +1,83 @@
+// Per-request state with a fixed shape: every field exists from the constructor on, so the hot path
+// never grows hidden classes, and `finish` can read one object to record metrics, the log line and usage.
+import type { Dialect, Operation, Usage } from './canonical.ts';
+import { emptyUsage } from './canonical.ts';
+import type { GatewayError } from './errors.ts';
+
+/** The client connection as the pipeline sees it; implemented by server/, so no other folder knows HTTP. */
+export interface ReplyPort {
+  /** Send a whole JSON body (already serialised). */
+  json(status: number, body: string, headers?: Record<string, string>): void;
+  /** Open an SSE response; then write events; `write` resolves when the client can take more. */
+  startStream(headers?: Record<string, string>): void;
+  write(chunk: string): Promise<void> | void;
+  end(): void;
+  readonly started: boolean;
+}
+
+/** A configured model as the pipeline needs it once compiled (see config/compile.ts). */
+export interface ModelTarget {
+  name: string;
+  upstreamModel: string;
+  providerId: string;
+  type: 'chat' | 'embedding';
+}
+
+export class RequestContext {
+  readonly requestId: string;
+  /** performance.now() at accept, for durations; wall-clock time is taken once at finish. */
+  readonly startedAt: number;
+  readonly signal: AbortSignal;
+  readonly route: string;
+  readonly method: string;
+  readonly dialect: Dialect;
+  readonly operation: Operation;
+  readonly reply: ReplyPort;
+  /** Incoming W3C traceparent / headers needed later; never forwarded wholesale. */
+  readonly headers: Record<string, string | string[] | undefined>;
+
+  /** Parsed client JSON body. */
+  body: Record<string, unknown> = {};
+  identityId = 'anonymous';
+  /** The `model` the client asked for, and the configured target it resolved to. */
+  requestedModel = '';
+  target: ModelTarget | undefined = undefined;
+  stream = false;
+  /** The client asked for a usage chunk on its stream. */
+  streamUsage = false;
+
+  /** Upstream call timing, relative to startedAt (ms); -1 until known. */
+  upstreamStartedAt = -1;
+  upstreamEndedAt = -1;
+  firstTokenAt = -1;
+  upstreamStatus = 0;
+  usage: Usage = emptyUsage();
+  finishReason = '';
+
+  status = 200;
+  error: GatewayError | undefined = undefined;
+
+  constructor(init: {
+    requestId: string;
+    startedAt: number;
+    signal: AbortSignal;
+    route: string;
+    method: string;
+    dialect: Dialect;
+    operation: Operation;
+    reply: ReplyPort;
+    headers: Record<string, string | string[] | undefined>;
+  }) {
+    this.requestId = init.requestId;
+    this.startedAt = init.startedAt;
+    this.signal = init.signal;
+    this.route = init.route;
+    this.method = init.method;
+    this.dialect = init.dialect;
+    this.operation = init.operation;
+    this.reply = init.reply;
+    this.headers = init.headers;
+  }
+}
+
+export type Stage = (ctx: RequestContext) => void | Promise<void>;

@@ -1,0 +1,88 @@
+// The error catalog: every failure a client can see has one stable code here. Codes are never reused.
+// The class is the closed vocabulary that metrics (`error_class`), retries, fallbacks and SLOs share;
+// its side says whose fault it was, so availability can exclude caller errors.
+
+export const ERROR_CLASSES = {
+  invalid_request: 'caller',
+  context_overflow: 'caller',
+  auth: 'caller',
+  client_abort: 'caller',
+  rate_limit: 'provider',
+  server_error: 'provider',
+  timeout: 'provider',
+  network: 'provider',
+  protocol: 'provider',
+  upstream_auth: 'gateway',
+  unavailable: 'gateway',
+  internal: 'gateway',
+} as const;
+
+export type ErrorClass = keyof typeof ERROR_CLASSES;
+export type ErrorSide = (typeof ERROR_CLASSES)[ErrorClass];
+
+interface CatalogEntry {
+  status: number;
+  class: ErrorClass;
+  /** The client sees `message` (plus any detail) only when true; otherwise a generic text. */
+  expose: boolean;
+  message: string;
+}
+
+export const ERRORS = {
+  GW_REQUEST_MALFORMED_JSON: { status: 400, class: 'invalid_request', expose: true, message: 'Request body is not valid JSON' },
+  GW_REQUEST_INVALID: { status: 400, class: 'invalid_request', expose: true, message: 'Invalid request' },
+  GW_REQUEST_BODY_TOO_LARGE: { status: 413, class: 'invalid_request', expose: true, message: 'Request body is larger than the gateway allows' },
+  GW_REQUEST_UNSUPPORTED: { status: 400, class: 'invalid_request', expose: true, message: 'Request uses a feature the target model does not support' },
+  GW_ROUTE_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, message: 'No such endpoint' },
+  GW_MODEL_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, message: 'Model is not configured on this gateway' },
+  GW_MODEL_WRONG_TYPE: { status: 400, class: 'invalid_request', expose: true, message: 'Model does not serve this operation' },
+  GW_AUTH_MISSING_KEY: { status: 401, class: 'auth', expose: true, message: 'Missing API key: send Authorization: Bearer <key> or x-api-key' },
+  GW_AUTH_INVALID_KEY: { status: 401, class: 'auth', expose: true, message: 'Invalid API key' },
+  GW_CLIENT_CLOSED: { status: 499, class: 'client_abort', expose: true, message: 'Client closed the request' },
+  GW_UPSTREAM_BAD_REQUEST: { status: 400, class: 'invalid_request', expose: true, message: 'Upstream rejected the request' },
+  GW_UPSTREAM_CONTEXT_OVERFLOW: { status: 400, class: 'context_overflow', expose: true, message: 'Request exceeds the model context window' },
+  GW_UPSTREAM_RATE_LIMITED: { status: 429, class: 'rate_limit', expose: true, message: 'Upstream provider is rate limiting; retry later' },
+  GW_UPSTREAM_SERVER_ERROR: { status: 502, class: 'server_error', expose: true, message: 'Upstream provider failed' },
+  GW_UPSTREAM_TIMEOUT: { status: 504, class: 'timeout', expose: true, message: 'Upstream provider timed out' },
+  GW_UPSTREAM_NETWORK: { status: 502, class: 'network', expose: true, message: 'Could not reach the upstream provider' },
+  GW_UPSTREAM_PROTOCOL: { status: 502, class: 'protocol', expose: true, message: 'Upstream provider sent a response the gateway cannot read' },
+  GW_UPSTREAM_AUTH: { status: 502, class: 'upstream_auth', expose: true, message: 'Gateway credentials for the upstream provider were rejected' },
+  GW_UNAVAILABLE_DRAINING: { status: 503, class: 'unavailable', expose: true, message: 'Gateway is shutting down' },
+  GW_INTERNAL: { status: 500, class: 'internal', expose: false, message: 'Internal gateway error' },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errorClass: ErrorClass;
+  /** Client-safe extra text (e.g. which field is wrong, or the upstream's own 4xx message). */
+  readonly detail: string | undefined;
+  /** Request parameter at fault, for OpenAI's `param`. */
+  readonly param: string | undefined;
+  /** Seconds, from an upstream Retry-After. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options: { cause?: unknown; param?: string; retryAfter?: number } = {}) {
+    const entry: CatalogEntry = ERRORS[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = entry.status;
+    this.errorClass = entry.class;
+    this.detail = detail;
+    this.param = options.param;
+    this.retryAfter = options.retryAfter;
+  }
+
+  /** What the client may read. */
+  get publicMessage(): string {
+    return ERRORS[this.code].expose ? this.message : ERRORS[this.code].message;
+  }
+}
+
+/** Anything thrown that is not a GatewayError is a gateway bug: it becomes GW_INTERNAL, its text stays in the log. */
+export function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError('GW_INTERNAL', undefined, { cause: err });
+}
