@@ -56,7 +56,7 @@ export const configSchema = z.object({
     request_headers_timeout_ms: ms.default(30_000),
     /** SIGTERM: how long in-flight requests and streams may take before the process exits anyway. */
     drain_timeout_ms: ms.default(30_000),
-  }).strict().default({} as never),
+  }).strict().prefault({}),
   upstream: z.object({
     connect_timeout_ms: ms.default(10_000),
     /** Until the upstream's response headers arrive. */
@@ -65,23 +65,23 @@ export const configSchema = z.object({
     idle_timeout_ms: ms.default(60_000),
     /** Whole call, first byte sent to last byte received. */
     total_timeout_ms: ms.default(600_000),
-  }).strict().default({} as never),
+  }).strict().prefault({}),
   store: z.object({
     kind: z.literal('sqlite').default('sqlite'),
     data_dir: z.string().default('./data'),
     /** Usage records are written in batches off the hot path. */
     flush_interval_ms: z.number().int().positive().default(1000),
     max_batch: z.number().int().positive().default(1000),
-  }).strict().default({} as never),
+  }).strict().prefault({}),
   log: z.object({
     /** Directives: a default level and per-module levels, e.g. `info,routing=debug`. */
     level: z.string().default('info'),
     format: z.enum(['json', 'pretty']).default('json'),
-  }).strict().default({} as never),
+  }).strict().prefault({}),
   auth: z.object({
     /** Gateway keys clients present as `Authorization: Bearer` or `x-api-key`. Empty: the gateway is open. */
     keys: z.array(apiKey).default([]),
-  }).strict().default({} as never),
+  }).strict().prefault({}),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider ids are lowercase kebab-case'), provider),
   models: z.array(model),
 }).strict();

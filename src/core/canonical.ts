@@ -73,3 +73,16 @@ export interface EmbeddingsResult {
 }
 
 export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 });
+
+/**
+ * What a provider answers, in one of four forms. `json` and `sse` are already in the client's dialect
+ * (passthrough: full fidelity when client and provider speak the same API); `result` and `events` are
+ * canonical and the client's surface encodes them.
+ */
+export type ChatOutput =
+  | { kind: 'json'; body: string }
+  | { kind: 'sse'; chunks: AsyncIterable<string> }
+  | { kind: 'result'; result: ChatResult }
+  | { kind: 'events'; events: AsyncIterable<StreamEvent> };
+
+export type EmbeddingsOutput = { kind: 'json'; body: string } | { kind: 'result'; result: EmbeddingsResult };

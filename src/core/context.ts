@@ -1,6 +1,6 @@
 // Per-request state with a fixed shape: every field exists from the constructor on, so the hot path
 // never grows hidden classes, and `finish` can read one object to record metrics, the log line and usage.
-import type { Dialect, Operation, Usage } from './canonical.ts';
+import type { ChatOutput, ChatRequest, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { emptyUsage } from './canonical.ts';
 import type { GatewayError } from './errors.ts';
 
@@ -12,6 +12,8 @@ export interface ReplyPort {
   startStream(headers?: Record<string, string>): void;
   write(chunk: string): Promise<void> | void;
   end(): void;
+  /** Report a failure: an error response, or an in-stream error event once the stream has started. */
+  fail(error: GatewayError): void;
   readonly started: boolean;
 }
 
@@ -37,7 +39,11 @@ export class RequestContext {
   readonly headers: Record<string, string | string[] | undefined>;
 
   /** Parsed client JSON body. */
-  body: Record<string, unknown> = {};
+  body: Record<string, any> = {};
+  /** The canonical request, decoded only when the provider does not speak the client's dialect. */
+  chat: ChatRequest | undefined = undefined;
+  /** What the provider answered; the encode stage writes it to the client. */
+  output: ChatOutput | EmbeddingsOutput | undefined = undefined;
   identityId = 'anonymous';
   /** The `model` the client asked for, and the configured target it resolved to. */
   requestedModel = '';

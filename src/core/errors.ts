@@ -47,6 +47,7 @@ export const ERRORS = {
   GW_UPSTREAM_NETWORK: { status: 502, class: 'network', expose: true, message: 'Could not reach the upstream provider' },
   GW_UPSTREAM_PROTOCOL: { status: 502, class: 'protocol', expose: true, message: 'Upstream provider sent a response the gateway cannot read' },
   GW_UPSTREAM_AUTH: { status: 502, class: 'upstream_auth', expose: true, message: 'Gateway credentials for the upstream provider were rejected' },
+  GW_PROVIDER_UNAVAILABLE: { status: 503, class: 'unavailable', expose: true, message: 'The provider for this model is not usable' },
   GW_UNAVAILABLE_DRAINING: { status: 503, class: 'unavailable', expose: true, message: 'Gateway is shutting down' },
   GW_INTERNAL: { status: 500, class: 'internal', expose: false, message: 'Internal gateway error' },
 } as const satisfies Record<string, CatalogEntry>;

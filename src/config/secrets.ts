@@ -1,0 +1,27 @@
+// Secret references: `env:NAME` reads the environment, `file:/path` reads a mounted file (Kubernetes secrets).
+// Anything else is taken literally. Resolved values live only in compiled provider objects, never in logs.
+import { readFileSync } from 'node:fs';
+
+export type SecretResult = { ok: true; value: string } | { ok: false; reason: string };
+
+export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): SecretResult {
+  if (ref.startsWith('env:')) {
+    const name = ref.slice(4);
+    const value = env[name];
+    return value ? { ok: true, value } : { ok: false, reason: `environment variable ${name} is not set` };
+  }
+  if (ref.startsWith('file:')) {
+    const path = ref.slice(5);
+    try {
+      return { ok: true, value: readFileSync(path, 'utf8').trim() };
+    } catch (err) {
+      return { ok: false, reason: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
+    }
+  }
+  return { ok: true, value: ref };
+}
+
+/** For printing a config: references stay readable, literal secrets become `****`. */
+export function maskSecret(ref: string): string {
+  return ref.startsWith('env:') || ref.startsWith('file:') ? ref : '****';
+}

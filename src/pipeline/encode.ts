@@ -1,0 +1,62 @@
+// Encode: write the provider's answer to the client in the client's dialect, chunk by chunk for streams.
+// Canonical stream events are tapped here for first-token time and usage; passthrough streams were
+// tapped by their provider, which alone understands that wire format.
+import type { ChatResult, StreamEvent } from '../core/canonical.ts';
+import type { RequestContext } from '../core/context.ts';
+import { GatewayError } from '../core/errors.ts';
+import { encodeAnthropicMessage, encodeAnthropicStream } from '../surfaces/anthropic-messages.ts';
+import { encodeOpenAIChat, encodeOpenAIChatStream } from '../surfaces/openai-chat.ts';
+import { encodeOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
+
+export async function encodeChat(ctx: RequestContext): Promise<void> {
+  const output = ctx.output!;
+  switch (output.kind) {
+    case 'json':
+      return ctx.reply.json(200, output.body);
+    case 'result': {
+      const result = output.result as ChatResult;
+      ctx.usage = result.usage;
+      ctx.finishReason = result.finishReason;
+      const body = ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
+      return ctx.reply.json(200, body);
+    }
+    case 'sse':
+      return pump(ctx, output.chunks);
+    case 'events': {
+      const events = tap(ctx, output.events);
+      return pump(ctx, ctx.dialect === 'openai'
+        ? encodeOpenAIChatStream(events, ctx.requestedModel, ctx.streamUsage)
+        : encodeAnthropicStream(events, ctx.requestedModel));
+    }
+  }
+}
+
+export function encodeEmbeddings(ctx: RequestContext): void {
+  const output = ctx.output!;
+  if (output.kind === 'json') return ctx.reply.json(200, output.body);
+  if (output.kind === 'result' && 'vectors' in output.result) return ctx.reply.json(200, encodeOpenAIEmbeddings(output.result, ctx.requestedModel));
+}
+
+/**
+ * The response opens only once the first chunk exists, so a failure before it still gets a proper HTTP
+ * error status; later failures are reported in-stream by the server. Writes wait for the client to drain.
+ */
+async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (ctx.signal.aborted) throw new GatewayError('GW_CLIENT_CLOSED');
+    if (!ctx.reply.started) ctx.reply.startStream();
+    const drained = ctx.reply.write(chunk);
+    if (drained) await drained;
+  }
+  if (!ctx.reply.started) ctx.reply.startStream();
+  ctx.reply.end();
+}
+
+async function* tap(ctx: RequestContext, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+  for await (const event of events) {
+    if (ctx.firstTokenAt < 0 && (event.type === 'text' || event.type === 'tool_call')) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    else if (event.type === 'usage') ctx.usage = event.usage;
+    else if (event.type === 'finish') ctx.finishReason = event.reason;
+    yield event;
+  }
+}

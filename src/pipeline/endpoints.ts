@@ -1,0 +1,52 @@
+// The only place the order of stages is written down: one list per endpoint, composed at start-up.
+import type { CompiledConfig } from '../config/compile.ts';
+import type { RequestContext, Stage } from '../core/context.ts';
+import { toGatewayError } from '../core/errors.ts';
+import { createAuthenticate } from '../policy/authenticate.ts';
+import type { Provider } from '../providers/provider.ts';
+import { createChatDispatch, createEmbeddingsDispatch } from '../routing/dispatch.ts';
+import { createPlan } from '../routing/plan.ts';
+import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/anthropic-messages.ts';
+import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
+import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
+import { renderModelList } from '../surfaces/openai-models.ts';
+import { encodeChat, encodeEmbeddings } from './encode.ts';
+import type { Finish } from './finish.ts';
+
+export type Endpoint = (ctx: RequestContext) => Promise<void>;
+
+export interface Endpoints {
+  chatCompletions: Endpoint;
+  messages: Endpoint;
+  embeddings: Endpoint;
+  models: Endpoint;
+}
+
+export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, finish: Finish): Endpoints {
+  const authenticate = createAuthenticate(compiled.keyHashes);
+  const planChat = createPlan(compiled.models, providers, 'chat');
+  const modelList = renderModelList(compiled.models.values(), Math.floor(Date.now() / 1000));
+  const endpoint = (stages: Stage[]) => compose(stages, finish);
+
+  return {
+    chatCompletions: endpoint([authenticate, acceptOpenAIChat, planChat, createChatDispatch(providers, decodeOpenAIChat), encodeChat]),
+    messages: endpoint([authenticate, acceptAnthropicMessages, planChat, createChatDispatch(providers, decodeAnthropicMessages), encodeChat]),
+    embeddings: endpoint([authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding'), createEmbeddingsDispatch(providers), encodeEmbeddings]),
+    models: endpoint([authenticate, (ctx) => ctx.reply.json(200, modelList)]),
+  };
+}
+
+/** Runs the stages in order; the first GatewayError stops them and is reported. `finish` always runs. */
+export function compose(stages: Stage[], finish: Finish): Endpoint {
+  return async (ctx) => {
+    try {
+      for (const stage of stages) await stage(ctx);
+    } catch (err) {
+      ctx.error = toGatewayError(err);
+      ctx.status = ctx.reply.started ? ctx.status : ctx.error.status;
+      ctx.reply.fail(ctx.error);
+    } finally {
+      finish(ctx);
+    }
+  };
+}

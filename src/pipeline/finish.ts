@@ -1,0 +1,61 @@
+// Finish: runs once per request, also after errors and client aborts. Records metrics, writes the one
+// log line and appends the usage record, all from the context.
+import type { RequestContext } from '../core/context.ts';
+import type { UsageLedger } from '../store/ports.ts';
+import type { Recorder } from '../telemetry/metrics/record.ts';
+import type { Logger } from '../telemetry/log.ts';
+
+export interface FinishDeps {
+  recorder: Recorder;
+  ledger: UsageLedger;
+  log: Logger;
+}
+
+export type Finish = (ctx: RequestContext) => void;
+
+export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
+  return (ctx) => {
+    const durationMs = performance.now() - ctx.startedAt;
+    recorder.requestFinished(ctx, durationMs / 1000);
+    const error = ctx.error;
+    const line = {
+      request_id: ctx.requestId,
+      identity_id: ctx.identityId,
+      method: ctx.method,
+      route: ctx.route,
+      status: ctx.status,
+      duration_ms: round(durationMs),
+      model: ctx.requestedModel || undefined,
+      provider: ctx.target?.providerId,
+      stream: ctx.stream || undefined,
+      ttft_ms: ctx.firstTokenAt >= 0 ? round(ctx.firstTokenAt) : undefined,
+      input_tokens: ctx.usage.inputTokens || undefined,
+      output_tokens: ctx.usage.outputTokens || undefined,
+      error_code: error?.code,
+      error_class: error?.errorClass,
+    };
+    if (!error || error.status < 500) log.info(line, 'request');
+    else log.warn({ ...line, err: error.cause ?? error }, 'request failed');
+
+    if (ctx.target && ctx.upstreamStartedAt >= 0) {
+      ledger.append({
+        time: new Date().toISOString(),
+        requestId: ctx.requestId,
+        identityId: ctx.identityId,
+        route: ctx.route,
+        provider: ctx.target.providerId,
+        model: ctx.target.name,
+        upstreamModel: ctx.target.upstreamModel,
+        inputTokens: ctx.usage.inputTokens,
+        outputTokens: ctx.usage.outputTokens,
+        cachedInputTokens: ctx.usage.cachedInputTokens,
+        durationMs: round(durationMs),
+        status: ctx.status,
+        errorClass: error?.errorClass ?? '',
+        stream: ctx.stream,
+      });
+    }
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,189 @@
+// Anthropic Messages upstream: passthrough for Anthropic clients, canonical translation for the rest.
+import type { ChatOutput, ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, Usage } from '../core/canonical.ts';
+import type { RequestContext } from '../core/context.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Provider, Send } from './provider.ts';
+import { formatSse, parseSse } from './shared/sse-parse.ts';
+
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+const API_VERSION = '2023-06-01';
+/** Anthropic requires max_tokens; OpenAI clients often omit it. */
+const DEFAULT_MAX_TOKENS = 4096;
+
+export function createAnthropicProvider(init: {
+  id: string;
+  send: Send;
+  apiKey: string | undefined;
+  headers: Record<string, string>;
+  unavailableReason: string | undefined;
+}): Provider {
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': API_VERSION, ...init.headers };
+  if (init.apiKey) baseHeaders['x-api-key'] = init.apiKey;
+
+  return {
+    id: init.id,
+    kind: 'anthropic',
+    dialect: 'anthropic',
+    unavailableReason: init.unavailableReason,
+    supportsEmbeddings: false,
+
+    async chat(ctx, target): Promise<ChatOutput> {
+      const passthrough = ctx.dialect === 'anthropic';
+      const body = passthrough ? { ...ctx.body, model: target.upstreamModel } : encodeRequest(ctx.chat!, target.upstreamModel);
+      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body: JSON.stringify(body) });
+      if (!ctx.stream) {
+        const text = await res.text();
+        const result = decodeResult(parseJson(text));
+        if (passthrough) {
+          ctx.usage = result.usage;
+          ctx.finishReason = result.finishReason;
+          return { kind: 'json', body: text };
+        }
+        return { kind: 'result', result };
+      }
+      return passthrough ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
+    },
+
+    async embeddings() {
+      throw new GatewayError('GW_MODEL_WRONG_TYPE', 'Anthropic has no embeddings API');
+    },
+  };
+}
+
+/** Anthropic clients may opt into beta features per request; those headers are theirs to pass. */
+function headersFor(ctx: RequestContext, base: Record<string, string>): Record<string, string> {
+  const beta = ctx.dialect === 'anthropic' ? ctx.headers['anthropic-beta'] : undefined;
+  return typeof beta === 'string' ? { ...base, 'anthropic-beta': beta } : base;
+}
+
+function parseJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response is not JSON', { cause: err });
+  }
+}
+
+const FINISH: Record<string, FinishReason> = {
+  end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', refusal: 'content_filter', pause_turn: 'stop',
+};
+
+function usageOf(u: any): Usage {
+  const cached = u?.cache_read_input_tokens ?? 0;
+  return { inputTokens: (u?.input_tokens ?? 0) + cached + (u?.cache_creation_input_tokens ?? 0), outputTokens: u?.output_tokens ?? 0, cachedInputTokens: cached };
+}
+
+function blockOf(part: ContentPart): object {
+  switch (part.type) {
+    case 'text': return { type: 'text', text: part.text };
+    case 'image': {
+      const data = /^data:([^;]+);base64,(.*)$/.exec(part.url);
+      return { type: 'image', source: data ? { type: 'base64', media_type: data[1], data: data[2] } : { type: 'url', url: part.url } };
+    }
+    case 'tool_use': return { type: 'tool_use', id: part.id, name: part.name, input: parseArgs(part.arguments) };
+    case 'tool_result': return { type: 'tool_result', tool_use_id: part.toolUseId, content: part.content, is_error: part.isError ?? false };
+  }
+}
+
+function parseArgs(args: string): unknown {
+  try {
+    return JSON.parse(args || '{}');
+  } catch {
+    throw new GatewayError('GW_REQUEST_INVALID', 'tool call arguments are not valid JSON');
+  }
+}
+
+export function encodeRequest(req: ChatRequest, model: string): Record<string, unknown> {
+  // Anthropic wants strictly alternating roles: merge neighbours (e.g. several OpenAI tool messages).
+  const messages: Message[] = [];
+  for (const m of req.messages) {
+    const last = messages.at(-1);
+    if (last?.role === m.role) last.content = [...last.content, ...m.content];
+    else messages.push({ role: m.role, content: [...m.content] });
+  }
+  const body: Record<string, unknown> = {
+    model,
+    max_tokens: req.maxTokens ?? DEFAULT_MAX_TOKENS,
+    messages: messages.map((m) => ({ role: m.role, content: m.content.map(blockOf) })),
+    stream: req.stream,
+  };
+  if (req.system) body.system = req.system;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
+  if (req.stop) body.stop_sequences = req.stop;
+  if (req.tools) body.tools = req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters }));
+  if (req.toolChoice) {
+    body.tool_choice = typeof req.toolChoice === 'object' ? { type: 'tool', name: req.toolChoice.name }
+      : { type: req.toolChoice === 'required' ? 'any' : req.toolChoice };
+  }
+  return body;
+}
+
+export function decodeResult(parsed: any): ChatResult {
+  if (!Array.isArray(parsed?.content)) throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response has no content');
+  const content: ContentPart[] = [];
+  for (const block of parsed.content) {
+    if (block.type === 'text') content.push({ type: 'text', text: block.text });
+    else if (block.type === 'tool_use') content.push({ type: 'tool_use', id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+  }
+  return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: FINISH[parsed.stop_reason] ?? 'stop', usage: usageOf(parsed.usage) };
+}
+
+/** Passthrough stream: forward each event as it came, noting usage and the first token. */
+async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  for await (const { event, data } of parseSse(chunks)) {
+    if (event === 'message_start' || event === 'message_delta') {
+      const parsed = parseJson(data);
+      const usage = event === 'message_start' ? parsed.message?.usage : parsed.usage;
+      if (usage) mergeUsage(ctx.usage, usage);
+      if (parsed.delta?.stop_reason) ctx.finishReason = FINISH[parsed.delta.stop_reason] ?? 'stop';
+    } else if (event === 'content_block_delta' && ctx.firstTokenAt < 0) {
+      ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    }
+    yield formatSse(data, event);
+  }
+}
+
+/** message_start carries input usage, message_delta the running output count. */
+function mergeUsage(into: Usage, raw: any): void {
+  const next = usageOf(raw);
+  if (raw.input_tokens !== undefined) {
+    into.inputTokens = next.inputTokens;
+    into.cachedInputTokens = next.cachedInputTokens;
+  }
+  if (raw.output_tokens !== undefined) into.outputTokens = next.outputTokens;
+}
+
+/** Cross-dialect stream: Anthropic events → canonical events. */
+export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent> {
+  const usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+  let toolIndex = -1;
+  for await (const { event, data } of parseSse(chunks)) {
+    if (event === 'ping') continue;
+    const parsed = parseJson(data);
+    switch (event) {
+      case 'message_start':
+        mergeUsage(usage, parsed.message?.usage ?? {});
+        yield { type: 'start', id: parsed.message?.id ?? '', model: parsed.message?.model ?? '' };
+        break;
+      case 'content_block_start':
+        if (parsed.content_block?.type === 'tool_use') {
+          yield { type: 'tool_call', index: ++toolIndex, id: parsed.content_block.id, name: parsed.content_block.name };
+        }
+        break;
+      case 'content_block_delta':
+        if (parsed.delta?.type === 'text_delta') yield { type: 'text', text: parsed.delta.text };
+        else if (parsed.delta?.type === 'input_json_delta') yield { type: 'tool_args', index: toolIndex, delta: parsed.delta.partial_json };
+        break;
+      case 'message_delta':
+        mergeUsage(usage, parsed.usage ?? {});
+        if (parsed.delta?.stop_reason) yield { type: 'finish', reason: FINISH[parsed.delta.stop_reason] ?? 'stop' };
+        break;
+      case 'message_stop':
+        yield { type: 'usage', usage };
+        return;
+      case 'error':
+        throw new GatewayError('GW_UPSTREAM_SERVER_ERROR', parsed.error?.message);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// A deterministic in-process provider: the same request always gets the same answer. It lets the gateway
+// run with no account anywhere and gives the demo, tests and benchmarks controllable latency, streaming
+// pace, usage numbers and injected failures per upstream error class.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../core/canonical.ts';
+import type { RequestContext } from '../core/context.ts';
+import { GatewayError, type ErrorCode } from '../core/errors.ts';
+import type { MockProviderConfig } from '../config/schema.ts';
+import type { Provider } from './provider.ts';
+
+/** Upstream error classes the mock can inject, as the code and the HTTP status a real provider would cause. */
+export const MOCK_FAILURES: Record<string, { code: ErrorCode; status: number }> = {
+  rate_limit: { code: 'GW_UPSTREAM_RATE_LIMITED', status: 429 },
+  server_error: { code: 'GW_UPSTREAM_SERVER_ERROR', status: 500 },
+  timeout: { code: 'GW_UPSTREAM_TIMEOUT', status: 504 },
+  network: { code: 'GW_UPSTREAM_NETWORK', status: 0 },
+  protocol: { code: 'GW_UPSTREAM_PROTOCOL', status: 200 },
+  upstream_auth: { code: 'GW_UPSTREAM_AUTH', status: 401 },
+  context_overflow: { code: 'GW_UPSTREAM_CONTEXT_OVERFLOW', status: 400 },
+  invalid_request: { code: 'GW_UPSTREAM_BAD_REQUEST', status: 400 },
+};
+
+const WORDS = ['Vigil', 'sees', 'every', 'request,', 'measures', 'its', 'latency', 'and', 'counts', 'tokens', 'so', 'operators', 'can', 'trust', 'the', 'gateway.'];
+const EMBEDDING_DIMENSIONS = 16;
+
+export function createMockProvider(id: string, options: MockProviderConfig, random: () => number = Math.random): Provider {
+  const failures = Object.entries(options.error_rates);
+
+  async function begin(ctx: RequestContext): Promise<void> {
+    ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
+    if (options.latency_ms > 0) await pause(options.latency_ms, ctx.signal);
+    for (const [errorClass, rate] of failures) {
+      if (rate > 0 && random() < rate) {
+        const failure = MOCK_FAILURES[errorClass];
+        ctx.upstreamStatus = failure.status;
+        throw new GatewayError(failure.code, 'injected by the mock provider', failure.code === 'GW_UPSTREAM_RATE_LIMITED' ? { retryAfter: 1 } : {});
+      }
+    }
+    ctx.upstreamStatus = 200;
+  }
+
+  return {
+    id,
+    kind: 'mock',
+    dialect: undefined,
+    unavailableReason: undefined,
+    supportsEmbeddings: true,
+
+    async chat(ctx) {
+      await begin(ctx);
+      const request = ctx.chat!;
+      const words = replyWords(request, options.completion_tokens);
+      const usage: Usage = { inputTokens: countTokens(request), outputTokens: words.length, cachedInputTokens: 0 };
+      const replyId = `chatcmpl-mock-${hash(JSON.stringify(request.messages)).toString(16)}`;
+      if (!request.stream) {
+        const result: ChatResult = { id: replyId, model: request.model, content: [{ type: 'text', text: words.join(' ') }], finishReason: 'stop', usage };
+        return { kind: 'result', result };
+      }
+      return { kind: 'events', events: streamWords(replyId, request.model, words, usage, options.stream_tokens_per_second, ctx.signal) };
+    },
+
+    async embeddings(ctx) {
+      await begin(ctx);
+      const input = ctx.body.input;
+      const texts: string[] = Array.isArray(input) ? input.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))) : [String(input)];
+      const dimensions = typeof ctx.body.dimensions === 'number' ? ctx.body.dimensions : EMBEDDING_DIMENSIONS;
+      const vectors = texts.map((text) => vectorOf(text, dimensions));
+      ctx.usage = { inputTokens: texts.reduce((n, t) => n + tokensIn(t), 0), outputTokens: 0, cachedInputTokens: 0 };
+      const encoded = ctx.body.encoding_format === 'base64' ? vectors.map(toBase64) : vectors;
+      return { kind: 'result', result: { model: ctx.requestedModel, vectors: encoded, usage: ctx.usage } };
+    },
+  };
+}
+
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new GatewayError('GW_CLIENT_CLOSED');
+  }
+}
+
+async function* streamWords(id: string, model: string, words: string[], usage: Usage, perSecond: number, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  yield { type: 'start', id, model };
+  for (const [i, word] of words.entries()) {
+    if (perSecond > 0) await pause(1000 / perSecond, signal);
+    yield { type: 'text', text: i === 0 ? word : ` ${word}` };
+  }
+  yield { type: 'finish', reason: 'stop' };
+  yield { type: 'usage', usage };
+}
+
+function lastUserText(request: ChatRequest): string {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const message = request.messages[i];
+    if (message.role === 'user') return message.content.map((p) => (p.type === 'text' ? p.text : '')).join(' ');
+  }
+  return '';
+}
+
+/** The reply starts from the prompt's hash so different prompts get different (but stable) text. */
+function replyWords(request: ChatRequest, count: number): string[] {
+  const start = hash(lastUserText(request)) % WORDS.length;
+  return Array.from({ length: count }, (_, i) => WORDS[(start + i) % WORDS.length]);
+}
+
+/** A rough tokenizer stand-in (≈ 4 characters a token), stable across runs. */
+const tokensIn = (text: string) => Math.max(1, Math.ceil(text.length / 4));
+
+function countTokens(request: ChatRequest): number {
+  let n = request.system ? tokensIn(request.system) : 0;
+  for (const m of request.messages) for (const p of m.content) n += p.type === 'text' ? tokensIn(p.text) : 8;
+  return n;
+}
+
+/** FNV-1a: a stable 32-bit hash for deterministic content. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+function vectorOf(text: string, dimensions: number): number[] {
+  let seed = hash(text) || 1;
+  const vector = Array.from({ length: dimensions }, () => {
+    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; // xorshift32
+    return seed / 0xffffffff - 0.5;
+  });
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((x) => x / norm);
+}
+
+const toBase64 = (vector: number[]) => Buffer.from(new Float32Array(vector).buffer).toString('base64');

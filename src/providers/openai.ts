@@ -1,0 +1,160 @@
+// OpenAI Chat Completions / Embeddings upstreams: `openai` itself and every OpenAI-compatible server
+// (OpenRouter, vLLM, Ollama, LM Studio …), which differ only in data: base URL, key and extra headers.
+import type { ChatOutput, ChatRequest, ChatResult, ContentPart, EmbeddingsOutput, FinishReason, StreamEvent, Usage } from '../core/canonical.ts';
+import type { ModelTarget, RequestContext } from '../core/context.ts';
+import { GatewayError } from '../core/errors.ts';
+import type { Provider, Send } from './provider.ts';
+import { formatSse, parseSse } from './shared/sse-parse.ts';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export function createOpenAIProvider(init: {
+  id: string;
+  kind: 'openai' | 'openai-compatible';
+  send: Send;
+  apiKey: string | undefined;
+  headers: Record<string, string>;
+  unavailableReason: string | undefined;
+}): Provider {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+  if (init.apiKey) headers.authorization = `Bearer ${init.apiKey}`;
+
+  return {
+    id: init.id,
+    kind: init.kind,
+    dialect: 'openai',
+    unavailableReason: init.unavailableReason,
+    supportsEmbeddings: true,
+
+    async chat(ctx, target): Promise<ChatOutput> {
+      const passthrough = ctx.dialect === 'openai';
+      const body = passthrough ? patchBody(ctx, target) : encodeRequest(ctx.chat!, target.upstreamModel);
+      const res = await init.send(ctx, { path: '/chat/completions', headers, body: JSON.stringify(body) });
+      if (!ctx.stream) {
+        const text = await res.text();
+        const parsed = parseJson(text);
+        const result = decodeResult(parsed);
+        if (passthrough) {
+          ctx.usage = result.usage;
+          ctx.finishReason = result.finishReason;
+          return { kind: 'json', body: text };
+        }
+        return { kind: 'result', result };
+      }
+      return passthrough
+        ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) }
+        : { kind: 'events', events: decodeStream(res.chunks) };
+    },
+
+    async embeddings(ctx, target): Promise<EmbeddingsOutput> {
+      const body = JSON.stringify({ ...ctx.body, model: target.upstreamModel });
+      const text = await (await init.send(ctx, { path: '/embeddings', headers, body })).text();
+      const parsed = parseJson(text);
+      ctx.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
+      return { kind: 'json', body: text };
+    },
+  };
+}
+
+/** Same dialect: keep every field the client sent; swap in the upstream model and ask for stream usage. */
+function patchBody(ctx: RequestContext, target: ModelTarget): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...ctx.body, model: target.upstreamModel };
+  if (ctx.stream) body.stream_options = { ...(ctx.body.stream_options as object | undefined), include_usage: true };
+  return body;
+}
+
+function parseJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response is not JSON', { cause: err });
+  }
+}
+
+const FINISH: Record<string, FinishReason> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', function_call: 'tool_calls', content_filter: 'content_filter' };
+
+function usageOf(u: any): Usage {
+  return { inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0, cachedInputTokens: u?.prompt_tokens_details?.cached_tokens ?? 0 };
+}
+
+export function encodeRequest(req: ChatRequest, model: string): Record<string, unknown> {
+  const messages: object[] = [];
+  if (req.system) messages.push({ role: 'system', content: req.system });
+  for (const m of req.messages) {
+    const text = m.content.filter((p) => p.type === 'text' || p.type === 'image');
+    const toolUses = m.content.filter((p) => p.type === 'tool_use');
+    for (const p of m.content) {
+      if (p.type === 'tool_result') messages.push({ role: 'tool', tool_call_id: p.toolUseId, content: p.content });
+    }
+    if (m.role === 'assistant') {
+      if (!text.length && !toolUses.length) continue;
+      messages.push({
+        role: 'assistant',
+        content: text.length ? text.map((p) => (p as { text: string }).text).join('') : null,
+        ...(toolUses.length ? { tool_calls: toolUses.map((p) => ({ id: p.id, type: 'function', function: { name: p.name, arguments: p.arguments } })) } : {}),
+      });
+    } else if (text.length) {
+      messages.push({ role: 'user', content: text.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image_url', image_url: { url: p.url } })) });
+    }
+  }
+  const body: Record<string, unknown> = { model, messages, stream: req.stream };
+  if (req.stream) body.stream_options = { include_usage: true };
+  if (req.maxTokens !== undefined) body.max_tokens = req.maxTokens;
+  if (req.temperature !== undefined) body.temperature = req.temperature;
+  if (req.topP !== undefined) body.top_p = req.topP;
+  if (req.stop) body.stop = req.stop;
+  if (req.tools) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  if (req.toolChoice) body.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
+  return body;
+}
+
+export function decodeResult(parsed: any): ChatResult {
+  const choice = parsed?.choices?.[0];
+  if (!choice) throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response has no choices');
+  const content: ContentPart[] = [];
+  if (choice.message?.content) content.push({ type: 'text', text: choice.message.content });
+  for (const call of choice.message?.tool_calls ?? []) {
+    content.push({ type: 'tool_use', id: call.id, name: call.function?.name, arguments: call.function?.arguments ?? '{}' });
+  }
+  return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: FINISH[choice.finish_reason] ?? 'stop', usage: usageOf(parsed.usage) };
+}
+
+/** Passthrough stream: forward events untouched, note usage and first token, hide the usage chunk unless asked for. */
+async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  for await (const { data } of parseSse(chunks)) {
+    if (data === '[DONE]') {
+      yield formatSse(data);
+      continue;
+    }
+    const chunk = parseJson(data);
+    const choice = chunk.choices?.[0];
+    if (ctx.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    if (choice?.finish_reason) ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
+    if (chunk.usage) {
+      ctx.usage = usageOf(chunk.usage);
+      if (!ctx.streamUsage && !choice) continue;
+    }
+    yield formatSse(data);
+  }
+}
+
+/** Cross-dialect stream: OpenAI chunks → canonical events. */
+export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent> {
+  let started = false;
+  for await (const { data } of parseSse(chunks)) {
+    if (data === '[DONE]') break;
+    const chunk = parseJson(data);
+    if (!started) {
+      started = true;
+      yield { type: 'start', id: chunk.id ?? '', model: chunk.model ?? '' };
+    }
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.content) yield { type: 'text', text: choice.delta.content };
+    for (const call of choice?.delta?.tool_calls ?? []) {
+      if (call.id) yield { type: 'tool_call', index: call.index ?? 0, id: call.id, name: call.function?.name ?? '' };
+      if (call.function?.arguments) yield { type: 'tool_args', index: call.index ?? 0, delta: call.function.arguments };
+    }
+    if (choice?.finish_reason) yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+    if (chunk.usage) yield { type: 'usage', usage: usageOf(chunk.usage) };
+  }
+}

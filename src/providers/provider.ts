@@ -1,0 +1,32 @@
+// What a provider is to the rest of the gateway: translation between the canonical shape (or the
+// client's own wire format, when dialects match) and one upstream API. Transport is injected as `send`.
+import type { ChatOutput, Dialect, EmbeddingsOutput } from '../core/canonical.ts';
+import type { ModelTarget, RequestContext } from '../core/context.ts';
+
+export interface HttpCall {
+  /** Path below the provider's base URL, e.g. `/chat/completions`. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  chunks: AsyncIterable<Buffer>;
+  text(): Promise<string>;
+}
+
+export type Send = (ctx: RequestContext, call: HttpCall) => Promise<UpstreamResponse>;
+
+export interface Provider {
+  readonly id: string;
+  readonly kind: 'openai' | 'anthropic' | 'openai-compatible' | 'mock';
+  /** The wire dialect it speaks; requests in the same dialect pass through, others go via the canonical shape. */
+  readonly dialect: Dialect | undefined;
+  /** Why this provider cannot serve traffic (e.g. its key reference does not resolve); undefined when it can. */
+  readonly unavailableReason: string | undefined;
+  readonly supportsEmbeddings: boolean;
+  chat(ctx: RequestContext, target: ModelTarget): Promise<ChatOutput>;
+  embeddings(ctx: RequestContext, target: ModelTarget): Promise<EmbeddingsOutput>;
+}

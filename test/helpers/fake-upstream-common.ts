@@ -1,0 +1,60 @@
+// Shared pieces of the fake upstream: the deterministic reply, the request record and small wire helpers.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+export const FAKE_TEXT_PIECES = ['Hello', ' from', ' fake', ' upstream'];
+export const FAKE_TEXT = FAKE_TEXT_PIECES.join('');
+export const FAKE_USAGE = { input: 12, output: 5 } as const;
+export const FAKE_RETRY_AFTER = '7';
+export const FAKE_BAD_REQUEST_MESSAGE = 'Invalid value for messages: the fake upstream rejects this request';
+/** slow-headers waits this long before it answers; slow-stream sends one chunk per tick for the whole duration. */
+export const SLOW_HEADERS_MS = 3000;
+export const SLOW_STREAM_TICK_MS = 100;
+export const SLOW_STREAM_TOTAL_MS = 5000;
+
+export const BEHAVIOURS = ['ok', 'fail-500', 'fail-429', 'fail-401', 'fail-400', 'slow-headers', 'reset', 'slow-stream'] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body, or undefined when the body was empty or not JSON (then see rawBody). */
+  body: any;
+  rawBody: string;
+  receivedAt: number;
+  /** When the fake finished (or deliberately reset) its response. */
+  completedAt?: number;
+  /** When the peer (the gateway) closed the connection before the response was complete. */
+  closedByPeerAt?: number;
+}
+
+/** One request in flight: handlers write to `res` and stop early when `signal` aborts (the peer hung up). */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  record: RecordedRequest;
+  body: any;
+  signal: AbortSignal;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function startSse(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.flushHeaders();
+}
+
+/** Resolves after ms, or early (with false) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(true); }, ms);
+    const onAbort = () => { clearTimeout(timer); resolve(false); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
