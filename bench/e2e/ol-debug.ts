@@ -68,7 +68,7 @@ if (!isMainThread) {
       const res = await pool.request({ method: 'POST', path: url.pathname, headers, body });
       const text = await res.body.text();
       if (res.statusCode === 200 && text.length > 0) {
-        if (measured) { ok++; const l = elapsed() - scheduled; latency.record(Math.max(1, Math.round(l))); if (l > 2e6) console.error((scheduled/1e6).toFixed(1), (l/1e6).toFixed(2)); }
+        if (measured) { ok++; const l = elapsed() - scheduled; latency.record(Math.max(1, Math.round(l))); if (l > 2e6) console.log("SLOW", performance.now().toFixed(1), (l/1e6).toFixed(2)); }
       } else if (measured) {
         errors++;
         statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;

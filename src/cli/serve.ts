@@ -60,8 +60,11 @@ export async function serve(options: { config?: string; port?: number }): Promis
       app.server.closeAllConnections();
     }, config.server.drain_timeout_ms);
     deadline.unref();
+    // Keep-alive connections that finish their last response while draining would otherwise idle on.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close(); // stops accepting, waits for in-flight requests and streams
     clearTimeout(deadline);
+    clearInterval(sweep);
     await ledger.close(); // writes every queued usage record
     await upstreams.close();
     log.info('stopped');
