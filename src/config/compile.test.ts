@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileConfig, hashKey } from './compile.ts';
+import { ConfigError } from './load.ts';
+import { configSchema, type Config } from './schema.ts';
+import { maskSecret, resolveSecret } from './secrets.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-compile-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = (raw: unknown): Config => configSchema.parse(raw);
+
+function compileError(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    compileConfig(config(raw), env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+    return err.message;
+  }
+  assert.fail('compileConfig did not throw');
+}
+
+test('compile builds the model table with upstream names and freezes the snapshot', () => {
+  const compiled = compileConfig(config({
+    providers: { mock: { kind: 'mock' }, oa: { kind: 'openai' } },
+    models: [
+      { name: 'chat', provider: 'mock' },
+      { name: 'fast', provider: 'oa', upstream_model: 'gpt-4o-mini' },
+      { name: 'emb', provider: 'oa', type: 'embedding' },
+    ],
+  }), {});
+  assert.deepEqual(compiled.models.get('chat'), { name: 'chat', upstreamModel: 'chat', providerId: 'mock', type: 'chat' });
+  assert.deepEqual(compiled.models.get('fast'), { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' });
+  assert.equal(compiled.models.get('emb')!.type, 'embedding');
+  assert.equal(compiled.keyHashes.size, 0);
+  assert.ok(Object.isFrozen(compiled));
+});
+
+test('auth keys resolve through env: and file: and are stored as sha256 → id', () => {
+  const keyFile = join(dir, 'key.txt');
+  writeFileSync(keyFile, '  file-secret\n');
+  const compiled = compileConfig(config({
+    providers: { mock: { kind: 'mock' } },
+    models: [],
+    auth: { keys: [{ id: 'a', key: 'env:KEY_A' }, { id: 'b', key: `file:${keyFile}` }, { id: 'c', key: 'literal-key' }] },
+  }), { KEY_A: 'secret-a' });
+  assert.equal(compiled.keyHashes.get(hashKey('secret-a')), 'a');
+  assert.equal(compiled.keyHashes.get(hashKey('file-secret')), 'b');
+  assert.equal(compiled.keyHashes.get(hashKey('literal-key')), 'c');
+  assert.equal(hashKey('x'), '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');
+  assert.ok(![...compiled.keyHashes.keys()].includes('secret-a'));
+});
+
+test('a model naming an unknown provider: dotted key and the configured providers', () => {
+  const message = compileError({ providers: { mock: { kind: 'mock' } }, models: [{ name: 'x', provider: 'mock' }, { name: 'y', provider: 'nope' }] });
+  assert.match(message, /^invalid config:\n/);
+  assert.match(message, /- models\.1\.provider: unknown provider "nope" \(configured: mock\)/);
+});
+
+test('a duplicate model name is reported at its second position', () => {
+  const message = compileError({ providers: { mock: { kind: 'mock' } }, models: [{ name: 'dup', provider: 'mock' }, { name: 'dup', provider: 'mock' }] });
+  assert.match(message, /- models\.1\.name: "dup" is configured twice/);
+  assert.doesNotMatch(message, /models\.0/);
+});
+
+test('an embedding model on an anthropic provider is rejected', () => {
+  const message = compileError({ providers: { ant: { kind: 'anthropic' } }, models: [{ name: 'e', provider: 'ant', type: 'embedding' }] });
+  assert.match(message, /- models\.0\.type: provider "ant" \(anthropic\) has no embeddings API/);
+});
+
+test('openai-compatible without base_url is rejected; with it, accepted', () => {
+  const message = compileError({ providers: { local: { kind: 'openai-compatible' } }, models: [] });
+  assert.match(message, /- providers\.local\.base_url: required for kind openai-compatible/);
+  assert.doesNotThrow(() => compileConfig(config({ providers: { local: { kind: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1' } }, models: [] }), {}));
+});
+
+test('a mock error_rates key that is not an injectable class names the key and the allowed ones', () => {
+  const message = compileError({ providers: { m: { kind: 'mock', error_rates: { rate_limit: 0.1, explode: 0.5 } } }, models: [] });
+  assert.match(message, /- providers\.m\.error_rates\.explode: expected one of rate_limit, server_error, timeout/);
+  assert.doesNotMatch(message, /error_rates\.rate_limit/);
+});
+
+test('unresolvable auth keys are reported with their reason; all problems are listed together', () => {
+  const message = compileError({
+    providers: { m: { kind: 'mock' } },
+    models: [{ name: 'x', provider: 'ghost' }],
+    auth: { keys: [{ id: 'a', key: 'env:MISSING_KEY' }, { id: 'b', key: `file:${join(dir, 'nope')}` }] },
+  });
+  assert.match(message, /- auth\.keys\.0\.key: environment variable MISSING_KEY is not set/);
+  assert.match(message, /- auth\.keys\.1\.key: cannot read .*nope: ENOENT/);
+  assert.match(message, /- models\.0\.provider: unknown provider "ghost"/);
+  assert.equal(message.split('\n').filter((l) => l.startsWith('  - ')).length, 3);
+});
+
+test('resolveSecret: env:, file: (trimmed), literal, and failures', () => {
+  const path = join(dir, 'secret');
+  writeFileSync(path, 'from-file\n');
+  assert.deepEqual(resolveSecret('env:A', { A: 'va' }), { ok: true, value: 'va' });
+  assert.deepEqual(resolveSecret('env:A', {}), { ok: false, reason: 'environment variable A is not set' });
+  assert.deepEqual(resolveSecret('env:A', { A: '' }), { ok: false, reason: 'environment variable A is not set' });
+  assert.deepEqual(resolveSecret(`file:${path}`, {}), { ok: true, value: 'from-file' });
+  assert.deepEqual(resolveSecret(`file:${dir}/absent`, {}), { ok: false, reason: `cannot read ${dir}/absent: ENOENT` });
+  assert.deepEqual(resolveSecret(`file:${dir}`, {}), { ok: false, reason: `cannot read ${dir}: EISDIR` });
+  assert.deepEqual(resolveSecret('sk-plain', {}), { ok: true, value: 'sk-plain' });
+});
+
+test('maskSecret keeps references readable and hides literals', () => {
+  assert.equal(maskSecret('env:OPENAI_API_KEY'), 'env:OPENAI_API_KEY');
+  assert.equal(maskSecret('file:/run/secrets/key'), 'file:/run/secrets/key');
+  assert.equal(maskSecret('sk-live-123456'), '****');
+  assert.equal(maskSecret(''), '****');
+});
