@@ -6,6 +6,27 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 echo "node $(node --version)"
+
+# test/ops/promtool.test.ts lints a live scrape with Prometheus' promtool; it fails (never skips) without
+# it. When missing, take it from Debian's prometheus package: only the promtool binary is extracted (it
+# needs nothing but libc), so no Prometheus service gets installed or started.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "== installing promtool (Debian package prometheus)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    tmp="$(mktemp -d)"
+    apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"; }
+    if (cd "$tmp" && { apt_get download prometheus 2>/dev/null || { apt_get update && apt_get download prometheus; }; } \
+        && dpkg -x prometheus_*.deb root && install -m 0755 root/usr/bin/promtool /usr/local/bin/promtool); then
+      promtool --version 2>&1 | sed -n 1p
+    else
+      echo "could not install promtool; test/ops/promtool.test.ts will fail" >&2
+    fi
+    rm -rf "$tmp"
+  else
+    echo "promtool is missing and installing it needs root and apt-get; test/ops/promtool.test.ts will fail" >&2
+  fi
+fi
+
 echo "== type check"
 tsc --noEmit -p .
 

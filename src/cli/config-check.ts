@@ -27,5 +27,7 @@ function masked(config: Config): Config {
     for (const name of Object.keys(provider.headers)) provider.headers[name] = maskSecret(provider.headers[name]);
   }
   for (const key of copy.auth.keys) key.key = maskSecret(key.key);
+  const otlpHeaders = copy.telemetry.otlp.headers;
+  for (const name of Object.keys(otlpHeaders)) otlpHeaders[name] = maskSecret(otlpHeaders[name]);
   return copy;
 }

@@ -6,22 +6,49 @@ import { createFinish } from '../pipeline/finish.ts';
 import { buildProviders } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
+import { isClusterPrimary, isClusterWorker, onPrimaryShutdown, runPrimary, workerCount } from '../server/cluster.ts';
+import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.ts';
 import { createHealth } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
+import { startTelemetry, type Telemetry } from '../telemetry/otel.ts';
+import { installCollectors } from '../telemetry/metrics/collect.ts';
 import { Recorder } from '../telemetry/metrics/record.ts';
+import { SliWindow } from '../telemetry/sli.ts';
 import { createMetrics } from '../telemetry/metrics/registry.ts';
+import { answerSnapshots, clusterRenderer } from '../telemetry/metrics/cluster.ts';
+import { renderLocal } from '../telemetry/metrics/exposition.ts';
+import type { CompiledConfig } from '../config/compile.ts';
+import type { Logs } from '../telemetry/log.ts';
 import { buildInfo } from './version.ts';
 
 export async function serve(options: { config?: string; port?: number }): Promise<void> {
   const config = loadConfig({ path: options.config, port: options.port });
   const compiled = compileConfig(config);
   const build = buildInfo();
-  const logs = createLogs({ ...config.log, version: build.version });
+  // Before the logger: OTLP log export is a second destination of the same JSON log stream.
+  const telemetry = startTelemetry(config, { version: build.version });
+  const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee });
+  const workers = workerCount(config.server.workers);
+  if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
+  if (isClusterWorker()) logs.root.setBindings({ pid: process.pid }); // which worker wrote the line
   const log = logs.module('server');
 
   const metrics = createMetrics();
-  const recorder = new Recorder(metrics, { ...build, models: compiled.models.keys() });
+  if (isClusterWorker()) answerSnapshots(metrics.registry);
+  const scrape: MetricsEndpoint = {
+    path: config.metrics.path,
+    credentials: compiled.metricsCredentials,
+    // A worker answers with every worker's metrics combined, as the primary's own listener does.
+    render: isClusterWorker() ? clusterRenderer() : (format) => renderLocal(metrics.registry, format),
+    onError: (err) => log.warn({ err }, 'metrics scrape failed'),
+  };
+  const sli = new SliWindow({ windowSeconds: config.slo.window_seconds, latencyBudgetSeconds: config.slo.latency_budget_ms / 1000 });
+  const recorder = new Recorder(metrics, {
+    ...build, models: compiled.models.keys(), sli,
+    maxSeriesPerMetric: config.metrics.max_series_per_metric, identityCost: config.metrics.identity_cost,
+  });
+  telemetry.countDropsWith((signal, reason, count) => recorder.otlpDropped(signal, reason, count));
   const upstreams = new Upstreams(config.upstream);
   const providers = buildProviders(config, (url, connections) => upstreams.bind(url, connections));
   const storeLog = logs.module('store');
@@ -30,7 +57,9 @@ export async function serve(options: { config?: string; port?: number }): Promis
     flushIntervalMs: config.store.flush_interval_ms,
     maxBatch: config.store.max_batch,
     onError: (err) => storeLog.error({ err }, 'usage records not written; will retry'),
+    onQuery: (operation, seconds) => recorder.storeOperation('sqlite', operation, seconds),
   });
+  const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });
   const lifecycle = { draining: false };
   const finish = createFinish({ recorder, ledger, log: logs.module('pipeline') });
   const app = buildServer({
@@ -40,7 +69,8 @@ export async function serve(options: { config?: string; port?: number }): Promis
     health: createHealth({ ledger, providers, lifecycle }),
     recorder,
     lifecycle,
-    renderMetrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    metrics: config.metrics.main_port ? scrape : undefined,
+    tracing: telemetry.tracing,
   });
 
   for (const provider of providers.values()) {
@@ -48,6 +78,11 @@ export async function serve(options: { config?: string; port?: number }): Promis
   }
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   log.info({ address, models: [...compiled.models.keys()] }, 'vigil listening');
+  const { listener } = config.metrics; // in cluster mode the primary hosts it
+  const metricsListener = listener.enabled && !isClusterWorker()
+    ? await startMetricsListener({ host: listener.host, port: listener.port, endpoint: scrape })
+    : undefined;
+  if (metricsListener) log.info({ port: listener.port, path: scrape.path }, 'metrics listener ready');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -66,11 +101,29 @@ export async function serve(options: { config?: string; port?: number }): Promis
     clearTimeout(deadline);
     clearInterval(sweep);
     await ledger.close(); // writes every queued usage record
+    stopCollectors();
     await upstreams.close();
+    await metricsListener?.close(); // last: scrapes keep answering while requests drain
     log.info('stopped');
+    await telemetry.shutdown(); // exports queued spans and log lines; bounded by otlp.batch.export_timeout_ms
     logs.flush();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  if (isClusterWorker()) onPrimaryShutdown((signal) => void shutdown(signal));
+}
+
+/** `server.workers` > 1, in the primary: fork and watch the workers; serve nothing but metrics. */
+async function supervise(compiled: CompiledConfig, logs: Logs, workers: number, telemetry: Telemetry): Promise<void> {
+  const { server, metrics } = compiled.config;
+  await runPrimary({
+    workers,
+    drainTimeoutMs: server.drain_timeout_ms,
+    log: logs.module('cluster'),
+    listener: metrics.listener.enabled
+      ? { host: metrics.listener.host, port: metrics.listener.port, endpoint: { path: metrics.path, credentials: compiled.metricsCredentials } }
+      : undefined,
+    onExit: (code) => void telemetry.shutdown().finally(() => { logs.flush(); process.exit(code); }),
+  });
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ModelTarget } from '../core/context.ts';
 import { ConfigError } from './load.ts';
 import type { Config } from './schema.ts';
+import { compileMetricsCredentials, type MetricsCredentials } from './metrics-credentials.ts';
 import { resolveSecret } from './secrets.ts';
 
 export interface CompiledConfig {
@@ -12,7 +13,12 @@ export interface CompiledConfig {
   readonly models: ReadonlyMap<string, ModelTarget>;
   /** sha256(key) → identity id; empty means the gateway is open. */
   readonly keyHashes: ReadonlyMap<string, string>;
+  /** Scrape credentials for the metrics path; empty means open. */
+  readonly metricsCredentials: MetricsCredentials;
 }
+
+/** Paths the API listener already serves; the metrics path must not shadow them. */
+const RESERVED_PATHS = ['/healthz', '/health', '/health/live', '/livez', '/readyz', '/health/ready'];
 
 /** Upstream error classes the mock provider can inject (see providers/mock.ts). */
 const INJECTABLE = new Set(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'upstream_auth', 'context_overflow', 'invalid_request']);
@@ -27,7 +33,10 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
     if (!provider) problems.push(`models.${i}.provider: unknown provider "${model.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`);
     else if (model.type === 'embedding' && provider.kind === 'anthropic') problems.push(`models.${i}.type: provider "${model.provider}" (anthropic) has no embeddings API`);
     if (models.has(model.name)) problems.push(`models.${i}.name: "${model.name}" is configured twice`);
-    models.set(model.name, { name: model.name, upstreamModel: model.upstream_model ?? model.name, providerId: model.provider, type: model.type });
+    const target: ModelTarget = { name: model.name, upstreamModel: model.upstream_model ?? model.name, providerId: model.provider, type: model.type };
+    const price = model.pricing;
+    if (price) target.pricing = { input: price.input_per_mtok, output: price.output_per_mtok, cachedInput: price.cached_input_per_mtok ?? price.input_per_mtok };
+    models.set(model.name, target);
   }
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.kind === 'openai-compatible' && !provider.base_url) problems.push(`providers.${id}.base_url: required for kind openai-compatible`);
@@ -42,6 +51,12 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
     if (!secret.ok) problems.push(`auth.keys.${i}.key: ${secret.reason}`);
     else keyHashes.set(hashKey(secret.value), entry.id);
   }
+  const metricsCredentials = compileMetricsCredentials(config.metrics.auth, env, problems);
+  const metricsPath = config.metrics.path;
+  if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);
+  if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
+    problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
+  }
   if (problems.length) throw new ConfigError(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return Object.freeze({ config, models, keyHashes });
+  return Object.freeze({ config, models, keyHashes, metricsCredentials });
 }

@@ -9,18 +9,30 @@ export class ConfigError extends Error {}
 /** Runs with no file at all: the deterministic mock, plus real providers whose keys are in the environment. */
 export function embeddedDefaults(env: NodeJS.ProcessEnv): unknown {
   const providers: Record<string, unknown> = { mock: { kind: 'mock' } };
+  // Mock prices are fictional, so the demo's cost metrics move; real ones are list prices per million
+  // tokens (input, output, cached input) when these defaults were written — override them in a config file.
+  const price = (input: number, output: number, cached: number) => ({ input_per_mtok: input, output_per_mtok: output, cached_input_per_mtok: cached });
   const models: unknown[] = [
-    { name: 'mock-chat', provider: 'mock' },
-    { name: 'mock-embedding', provider: 'mock', type: 'embedding' },
+    { name: 'mock-chat', provider: 'mock', pricing: price(1, 2, 0.5) },
+    { name: 'mock-embedding', provider: 'mock', type: 'embedding', pricing: price(0.02, 0, 0.02) },
   ];
   if (env.OPENAI_API_KEY) {
     providers.openai = { kind: 'openai', api_key: 'env:OPENAI_API_KEY' };
-    for (const name of ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini']) models.push({ name, provider: 'openai' });
-    models.push({ name: 'text-embedding-3-small', provider: 'openai', type: 'embedding' });
+    models.push(
+      { name: 'gpt-4.1', provider: 'openai', pricing: price(2, 8, 0.5) },
+      { name: 'gpt-4.1-mini', provider: 'openai', pricing: price(0.4, 1.6, 0.1) },
+      { name: 'gpt-4o', provider: 'openai', pricing: price(2.5, 10, 1.25) },
+      { name: 'gpt-4o-mini', provider: 'openai', pricing: price(0.15, 0.6, 0.075) },
+      { name: 'text-embedding-3-small', provider: 'openai', type: 'embedding', pricing: price(0.02, 0, 0.02) },
+    );
   }
   if (env.ANTHROPIC_API_KEY) {
     providers.anthropic = { kind: 'anthropic', api_key: 'env:ANTHROPIC_API_KEY' };
-    for (const name of ['claude-opus-4-5', 'claude-sonnet-4-5', 'claude-haiku-4-5']) models.push({ name, provider: 'anthropic' });
+    models.push(
+      { name: 'claude-opus-4-5', provider: 'anthropic', pricing: price(5, 25, 0.5) },
+      { name: 'claude-sonnet-4-5', provider: 'anthropic', pricing: price(3, 15, 0.3) },
+      { name: 'claude-haiku-4-5', provider: 'anthropic', pricing: price(1, 5, 0.1) },
+    );
   }
   return { providers, models };
 }
@@ -33,6 +45,33 @@ function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): void
   if (env.VIGIL_DATA_DIR) section('store').data_dir = env.VIGIL_DATA_DIR;
   if (env.VIGIL_LOG) section('log').level = env.VIGIL_LOG;
   if (env.VIGIL_LOG_FORMAT) section('log').format = env.VIGIL_LOG_FORMAT;
+  applyOtlpEnv(raw, env);
+}
+
+/** VIGIL_OTLP_*: OTLP export set (or overridden) per deployment; setting the endpoint turns export on. */
+function applyOtlpEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
+  const names = ['ENDPOINT', 'PROTOCOL', 'HEADERS', 'LOG_LEVEL', 'SERVICE_NAME'];
+  if (!names.some((name) => env[`VIGIL_OTLP_${name}`])) return;
+  const telemetry = (raw.telemetry ??= {});
+  const otlp = (telemetry.otlp ??= {});
+  if (env.VIGIL_OTLP_ENDPOINT) otlp.endpoint = env.VIGIL_OTLP_ENDPOINT;
+  if (env.VIGIL_OTLP_PROTOCOL) otlp.protocol = env.VIGIL_OTLP_PROTOCOL;
+  if (env.VIGIL_OTLP_HEADERS) otlp.headers = { ...otlp.headers, ...parseHeaderList(env.VIGIL_OTLP_HEADERS) };
+  if (env.VIGIL_OTLP_LOG_LEVEL) (otlp.logs ??= {}).min_level = env.VIGIL_OTLP_LOG_LEVEL;
+  if (env.VIGIL_OTLP_SERVICE_NAME) telemetry.service_name = env.VIGIL_OTLP_SERVICE_NAME;
+}
+
+/** `name=value,name=value`; a value may itself contain `=` (base64). Errors never echo a value. */
+export function parseHeaderList(text: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [i, part] of text.split(',').entries()) {
+    if (!part.trim()) continue;
+    const eq = part.indexOf('=');
+    const name = eq > 0 ? part.slice(0, eq).trim() : '';
+    if (!name) throw new ConfigError(`VIGIL_OTLP_HEADERS: entry ${i + 1} is not name=value`);
+    headers[name] = part.slice(eq + 1).trim();
+  }
+  return headers;
 }
 
 export interface LoadOptions {
@@ -72,5 +111,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 /** One line per problem: the dotted key, then what was expected. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+  return flatten(error.issues, []).join('\n');
+}
+
+/** zod nests the reason for a bad record key (and union members) in `issue.issues`; show the innermost. */
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as z.core.$ZodIssue[]) : [];
+    if (nested.length) return flatten(nested, path);
+    return [`  - ${path.map(String).join('.') || '(root)'}: ${issue.message}`];
+  });
 }

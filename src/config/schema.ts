@@ -31,6 +31,14 @@ const httpProvider = z.object({
 
 const provider = z.discriminatedUnion('kind', [mockProvider, httpProvider]);
 
+/** US dollars per million tokens, as the provider bills them. */
+const pricing = z.object({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+  /** Input tokens served from the provider's prompt cache; defaults to the input price. */
+  cached_input_per_mtok: z.number().nonnegative().optional(),
+}).strict();
+
 const model = z.object({
   /** Public name clients send in `model`. */
   name: z.string().min(1),
@@ -38,12 +46,79 @@ const model = z.object({
   /** Name sent upstream; defaults to `name`. */
   upstream_model: z.string().min(1).optional(),
   type: z.enum(['chat', 'embedding']).default('chat'),
+  /** Enables cost metrics and the usage records' cost_usd for this model. */
+  pricing: pricing.optional(),
 }).strict();
 
 const apiKey = z.object({
   /** Stable identity written to logs and usage records (never the key itself). */
   id: z.string().min(1),
   key: secretRef,
+}).strict();
+
+const port = z.number().int().min(0).max(65535);
+
+const metrics = z.object({
+  /** Where the exposition is served, on the main port and on the dedicated listener. */
+  path: z.string().regex(/^\/[^?#\s]*$/, 'expected an absolute path like /metrics').default('/metrics'),
+  /** Serve `path` on the main API port too (turn off once the dedicated listener is scraped). */
+  main_port: z.boolean().default(true),
+  /** A separate listener that serves only metrics (and liveness), e.g. kept off the public network. */
+  listener: z.object({
+    enabled: z.boolean().default(false),
+    host: z.string().default('0.0.0.0'),
+    port: port.default(9091),
+  }).strict().prefault({}),
+  /** Distinct label sets per metric before new ones fold into one `other` series (counted). */
+  max_series_per_metric: z.number().int().min(1).default(2000),
+  /** One cost series per gateway-key identity (vigil_identity_cost_usd_total): opt-in for cardinality. */
+  identity_cost: z.boolean().default(false),
+  /** Scrape credentials; none configured means open. Either one configured is enough to be let in. */
+  auth: z.object({
+    bearer_token: secretRef.optional(),
+    basic: z.object({ username: z.string().min(1), password: secretRef }).strict().optional(),
+  }).strict().prefault({}),
+}).strict();
+
+/** Pino level names; OTLP export has its own minimum, independent of `log.level`. */
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+
+const telemetry = z.object({
+  /** Resource attribute service.name of exported spans and logs. */
+  service_name: z.string().min(1).default('vigil'),
+  /** Resource attribute deployment.environment (and deployment.environment.name); omitted when unset. */
+  environment: z.string().min(1).optional(),
+  tracing: z.object({
+    /** Spans per request and upstream attempt; unset = on exactly when OTLP trace export is configured. */
+    enabled: z.boolean().optional(),
+    /** Share of new traces recorded; a client's sampled flag in `traceparent` wins (parent-based). */
+    sampling_ratio: z.number().min(0).max(1).default(1),
+  }).strict().prefault({}),
+  otlp: z.object({
+    /** Collector URL; unset = no OTLP export. http: a base URL (`/v1/traces`, `/v1/logs` are appended). */
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    protocol: z.enum(['grpc', 'http']).default('grpc'),
+    /** Sent with every export (values may be secret references), e.g. Authorization. */
+    headers: z.record(z.string().min(1), secretRef).default({}),
+    tls: z.object({
+      /** false accepts any server certificate: local development only. */
+      verify: z.boolean().default(true),
+      /** PEM bundle trusted for the collector's certificate, instead of the system CAs. */
+      ca_cert_path: z.string().min(1).optional(),
+    }).strict().prefault({}),
+    traces: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    logs: z.object({
+      enabled: z.boolean().default(true),
+      min_level: logLevel.default('info'),
+    }).strict().prefault({}),
+    /** Per signal: records wait in a bounded queue and leave in batches; a full queue drops (and counts) them. */
+    batch: z.object({
+      max_queue_size: z.number().int().positive().default(2048),
+      scheduled_delay_ms: z.number().int().positive().default(5000),
+      max_export_batch_size: z.number().int().positive().default(512),
+      export_timeout_ms: z.number().int().positive().default(10_000),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
 }).strict();
 
 export const configSchema = z.object({
@@ -56,6 +131,8 @@ export const configSchema = z.object({
     request_headers_timeout_ms: ms.default(30_000),
     /** SIGTERM: how long in-flight requests and streams may take before the process exits anyway. */
     drain_timeout_ms: ms.default(30_000),
+    /** Worker processes (node:cluster) sharing the port; `auto` = one per available CPU. 1 = no cluster. */
+    workers: z.union([z.number().int().positive(), z.literal('auto')]).default(1),
   }).strict().prefault({}),
   upstream: z.object({
     connect_timeout_ms: ms.default(10_000),
@@ -78,10 +155,18 @@ export const configSchema = z.object({
     level: z.string().default('info'),
     format: z.enum(['json', 'pretty']).default('json'),
   }).strict().prefault({}),
+  slo: z.object({
+    /** The sliding window of the in-process SLI gauges (vigil_sli_*_ratio). */
+    window_seconds: z.number().int().min(10).max(86_400).default(300),
+    /** Gateway-added latency at or under this counts as good for vigil_sli_latency_ratio. */
+    latency_budget_ms: z.number().positive().default(10),
+  }).strict().prefault({}),
   auth: z.object({
     /** Gateway keys clients present as `Authorization: Bearer` or `x-api-key`. Empty: the gateway is open. */
     keys: z.array(apiKey).default([]),
   }).strict().prefault({}),
+  metrics: metrics.prefault({}),
+  telemetry: telemetry.prefault({}),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider ids are lowercase kebab-case'), provider),
   models: z.array(model),
 }).strict();
@@ -91,3 +176,5 @@ export type ProviderConfig = z.infer<typeof provider>;
 export type MockProviderConfig = z.infer<typeof mockProvider>;
 export type HttpProviderConfig = z.infer<typeof httpProvider>;
 export type ModelConfig = z.infer<typeof model>;
+export type MetricsConfig = z.infer<typeof metrics>;
+export type TelemetryConfig = z.infer<typeof telemetry>;

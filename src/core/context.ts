@@ -3,6 +3,7 @@
 import type { ChatOutput, ChatRequest, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { emptyUsage } from './canonical.ts';
 import type { GatewayError } from './errors.ts';
+import type { RequestSpan } from './trace.ts';
 
 /** The client connection as the pipeline sees it; implemented by server/, so no other folder knows HTTP. */
 export interface ReplyPort {
@@ -23,6 +24,14 @@ export interface ModelTarget {
   upstreamModel: string;
   providerId: string;
   type: 'chat' | 'embedding';
+  /** USD per million tokens; all zero when no price is configured. */
+  pricing?: ModelPricing;
+}
+
+export interface ModelPricing {
+  input: number;
+  output: number;
+  cachedInput: number;
 }
 
 export class RequestContext {
@@ -57,11 +66,19 @@ export class RequestContext {
   upstreamEndedAt = -1;
   firstTokenAt = -1;
   upstreamStatus = 0;
+  /** When the SSE response to the client opened (ms after accept); -1 for plain responses. */
+  streamStartedAt = -1;
   usage: Usage = emptyUsage();
   finishReason = '';
+  /** Names of the tools the model asked to call, in order. */
+  toolCalls: string[] = [];
+  /** Spend from usage and the model's configured prices, set at finish. */
+  costUsd = 0;
 
   status = 200;
   error: GatewayError | undefined = undefined;
+  /** The request's trace span when tracing is on (set at accept); undefined costs nothing. */
+  span: RequestSpan | undefined = undefined;
 
   constructor(init: {
     requestId: string;

@@ -12,13 +12,14 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
   const output = ctx.output!;
   switch (output.kind) {
     case 'json':
-      return ctx.reply.json(200, output.body);
+      return ctx.reply.json(200, output.body, overheadHeader(ctx));
     case 'result': {
       const result = output.result as ChatResult;
       ctx.usage = result.usage;
       ctx.finishReason = result.finishReason;
+      for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
       const body = ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
-      return ctx.reply.json(200, body);
+      return ctx.reply.json(200, body, overheadHeader(ctx));
     }
     case 'sse':
       return pump(ctx, output.chunks);
@@ -33,8 +34,8 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
 
 export function encodeEmbeddings(ctx: RequestContext): void {
   const output = ctx.output!;
-  if (output.kind === 'json') return ctx.reply.json(200, output.body);
-  if (output.kind === 'result' && 'vectors' in output.result) return ctx.reply.json(200, encodeOpenAIEmbeddings(output.result, ctx.requestedModel));
+  if (output.kind === 'json') return ctx.reply.json(200, output.body, overheadHeader(ctx));
+  if (output.kind === 'result' && 'vectors' in output.result) return ctx.reply.json(200, encodeOpenAIEmbeddings(output.result, ctx.requestedModel), overheadHeader(ctx));
 }
 
 /**
@@ -52,9 +53,22 @@ async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise
   ctx.reply.end();
 }
 
+/**
+ * `x-vigil-overhead-ms`: what the gateway added so far (everything but the upstream call), for clients
+ * to see per response what vigil_gateway_overhead_seconds shows in aggregate. Not on streams, whose
+ * headers leave before the upstream has finished.
+ */
+function overheadHeader(ctx: RequestContext): Record<string, string> | undefined {
+  if (ctx.upstreamStartedAt < 0) return undefined;
+  const upstream = (ctx.upstreamEndedAt >= 0 ? ctx.upstreamEndedAt : performance.now() - ctx.startedAt) - ctx.upstreamStartedAt;
+  const overhead = performance.now() - ctx.startedAt - upstream;
+  return { 'x-vigil-overhead-ms': overhead.toFixed(3) };
+}
+
 async function* tap(ctx: RequestContext, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
   for await (const event of events) {
     if (ctx.firstTokenAt < 0 && (event.type === 'text' || event.type === 'tool_call')) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    if (event.type === 'tool_call') ctx.toolCalls.push(event.name);
     else if (event.type === 'usage') ctx.usage = event.usage;
     else if (event.type === 'finish') ctx.finishReason = event.reason;
     yield event;

@@ -1,5 +1,5 @@
 // Finish: runs once per request, also after errors and client aborts. Records metrics, writes the one
-// log line and appends the usage record, all from the context.
+// log line, ends the trace span and appends the usage record, all from the context.
 import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
@@ -16,10 +16,14 @@ export type Finish = (ctx: RequestContext) => void;
 export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
   return (ctx) => {
     const durationMs = performance.now() - ctx.startedAt;
+    if (ctx.error?.errorClass === 'client_abort') ctx.status = ctx.error.status; // 499 even after a stream opened
+    ctx.costUsd = costOf(ctx);
     recorder.requestFinished(ctx, durationMs / 1000);
     const error = ctx.error;
     const line = {
       request_id: ctx.requestId,
+      trace_id: ctx.span?.traceId,
+      span_id: ctx.span?.spanId,
       identity_id: ctx.identityId,
       method: ctx.method,
       route: ctx.route,
@@ -31,11 +35,13 @@ export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
       ttft_ms: ctx.firstTokenAt >= 0 ? round(ctx.firstTokenAt) : undefined,
       input_tokens: ctx.usage.inputTokens || undefined,
       output_tokens: ctx.usage.outputTokens || undefined,
+      cost_usd: ctx.costUsd || undefined,
       error_code: error?.code,
       error_class: error?.errorClass,
     };
     if (!error || error.status < 500) log.info(line, 'request');
     else log.warn({ ...line, err: error.cause ?? error }, 'request failed');
+    ctx.span?.end(ctx); // GenAI and HTTP attributes from the context, then the span ends
 
     if (ctx.target && ctx.upstreamStartedAt >= 0) {
       ledger.append({
@@ -49,6 +55,7 @@ export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
         inputTokens: ctx.usage.inputTokens,
         outputTokens: ctx.usage.outputTokens,
         cachedInputTokens: ctx.usage.cachedInputTokens,
+        costUsd: ctx.costUsd,
         durationMs: round(durationMs),
         status: ctx.status,
         errorClass: error?.errorClass ?? '',
@@ -59,3 +66,11 @@ export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** USD from reported tokens and the model's prices per million tokens; cached input has its own price. */
+export function costOf(ctx: RequestContext): number {
+  const pricing = ctx.target?.pricing;
+  if (!pricing) return 0;
+  const { inputTokens, outputTokens, cachedInputTokens } = ctx.usage;
+  return ((inputTokens - cachedInputTokens) * pricing.input + cachedInputTokens * pricing.cachedInput + outputTokens * pricing.output) / 1e6;
+}

@@ -16,6 +16,7 @@ export function createAuthenticate(keyHashes: ReadonlyMap<string, string>): Stag
 }
 
 function presentedKey(authorization: string | string[] | undefined, apiKey: string | string[] | undefined): string | undefined {
-  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return authorization.slice(7).trim() || undefined;
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  if (typeof authorization === 'string' && /^bearer /i.test(authorization)) return authorization.slice(7).trim() || undefined;
   return typeof apiKey === 'string' && apiKey ? apiKey : undefined;
 }

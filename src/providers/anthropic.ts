@@ -37,6 +37,7 @@ export function createAnthropicProvider(init: {
         if (passthrough) {
           ctx.usage = result.usage;
           ctx.finishReason = result.finishReason;
+          for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
           return { kind: 'json', body: text };
         }
         return { kind: 'result', result };
@@ -98,8 +99,10 @@ export function encodeRequest(req: ChatRequest, model: string): Record<string, u
   const messages: Message[] = [];
   for (const m of req.messages) {
     const last = messages.at(-1);
-    if (last?.role === m.role) last.content = [...last.content, ...m.content];
-    else messages.push({ role: m.role, content: [...m.content] });
+    // Anthropic rejects empty text blocks, which OpenAI clients send beside tool calls (content: "").
+    const content = m.content.filter((p) => p.type !== 'text' || p.text !== '');
+    if (last?.role === m.role) last.content = [...last.content, ...content];
+    else messages.push({ role: m.role, content });
   }
   const body: Record<string, unknown> = {
     model,
@@ -139,6 +142,10 @@ async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>):
       if (parsed.delta?.stop_reason) ctx.finishReason = FINISH[parsed.delta.stop_reason] ?? 'stop';
     } else if (event === 'content_block_delta' && ctx.firstTokenAt < 0) {
       ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    } else if (event === 'content_block_start' && data.includes('"tool_use"')) {
+      const block = parseJson(data).content_block;
+      if (block?.type === 'tool_use') ctx.toolCalls.push(block.name);
+      if (ctx.firstTokenAt < 0) ctx.firstTokenAt = performance.now() - ctx.startedAt;
     }
     yield formatSse(data, event);
   }

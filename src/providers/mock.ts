@@ -2,7 +2,7 @@
 // run with no account anywhere and gives the demo, tests and benchmarks controllable latency, streaming
 // pace, usage numbers and injected failures per upstream error class.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../core/canonical.ts';
+import type { ChatRequest, ChatResult, ContentPart, StreamEvent, ToolUsePart, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { MockProviderConfig } from '../config/schema.ts';
@@ -49,14 +49,16 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
     async chat(ctx) {
       await begin(ctx);
       const request = ctx.chat!;
-      const words = replyWords(request, options.completion_tokens);
-      const usage: Usage = { inputTokens: countTokens(request), outputTokens: words.length, cachedInputTokens: 0 };
       const replyId = `chatcmpl-mock-${hash(JSON.stringify(request.messages)).toString(16)}`;
+      const call = toolCallFor(request, replyId);
+      const words = call ? [] : replyWords(request, options.completion_tokens);
+      const usage: Usage = { inputTokens: countTokens(request), outputTokens: call ? tokensIn(call.arguments) : words.length, cachedInputTokens: 0 };
       if (!request.stream) {
-        const result: ChatResult = { id: replyId, model: request.model, content: [{ type: 'text', text: words.join(' ') }], finishReason: 'stop', usage };
+        const content: ContentPart[] = call ? [call] : [{ type: 'text', text: words.join(' ') }];
+        const result: ChatResult = { id: replyId, model: request.model, content, finishReason: call ? 'tool_calls' : 'stop', usage };
         return { kind: 'result', result };
       }
-      return { kind: 'events', events: streamWords(replyId, request.model, words, usage, options.stream_tokens_per_second, ctx.signal) };
+      return { kind: 'events', events: streamReply(replyId, request.model, words, call, usage, options.stream_tokens_per_second, ctx.signal) };
     },
 
     async embeddings(ctx) {
@@ -80,14 +82,32 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
-async function* streamWords(id: string, model: string, words: string[], usage: Usage, perSecond: number, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+async function* streamReply(
+  id: string, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number, signal: AbortSignal,
+): AsyncGenerator<StreamEvent> {
   yield { type: 'start', id, model };
+  if (call) {
+    yield { type: 'tool_call', index: 0, id: call.id, name: call.name };
+    yield { type: 'tool_args', index: 0, delta: call.arguments };
+  }
   for (const [i, word] of words.entries()) {
     if (perSecond > 0) await pause(1000 / perSecond, signal);
     yield { type: 'text', text: i === 0 ? word : ` ${word}` };
   }
-  yield { type: 'finish', reason: 'stop' };
+  yield { type: 'finish', reason: call ? 'tool_calls' : 'stop' };
   yield { type: 'usage', usage };
+}
+
+/**
+ * Agent traffic: offered tools and not yet answered by a tool result, the mock calls the first tool
+ * (or the one tool_choice names) with the last user text, as a model would.
+ */
+function toolCallFor(request: ChatRequest, replyId: string): ToolUsePart | undefined {
+  if (!request.tools?.length || request.toolChoice === 'none') return undefined;
+  const last = request.messages.at(-1);
+  if (last?.content.some((p) => p.type === 'tool_result')) return undefined;
+  const name = typeof request.toolChoice === 'object' ? request.toolChoice.name : request.tools[0].name;
+  return { type: 'tool_use', id: `call_${replyId.slice(-8)}`, name, arguments: JSON.stringify({ input: lastUserText(request) }) };
 }
 
 function lastUserText(request: ChatRequest): string {
@@ -126,7 +146,9 @@ function vectorOf(text: string, dimensions: number): number[] {
     seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; // xorshift32
     return seed / 0xffffffff - 0.5;
   });
-  const norm = Math.hypot(...vector) || 1;
+  let sumOfSquares = 0;
+  for (const x of vector) sumOfSquares += x * x; // not Math.hypot(...vector): spreading a long vector overflows the stack
+  const norm = Math.sqrt(sumOfSquares) || 1;
   return vector.map((x) => x / norm);
 }
 

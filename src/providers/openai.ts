@@ -37,6 +37,7 @@ export function createOpenAIProvider(init: {
         if (passthrough) {
           ctx.usage = result.usage;
           ctx.finishReason = result.finishReason;
+          for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
           return { kind: 'json', body: text };
         }
         return { kind: 'result', result };
@@ -129,6 +130,7 @@ async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>):
     const chunk = parseJson(data);
     const choice = chunk.choices?.[0];
     if (ctx.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    for (const call of choice?.delta?.tool_calls ?? []) if (call.function?.name) ctx.toolCalls.push(call.function.name);
     if (choice?.finish_reason) ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
     if (chunk.usage) {
       ctx.usage = usageOf(chunk.usage);

@@ -36,10 +36,10 @@ export class Upstreams {
       this.#pools.set(url.origin, pool);
     }
     const bound = pool;
-    return (ctx, call) => this.#send(bound, basePath, ctx, call);
+    return (ctx, call) => this.#send(bound, url, basePath, ctx, call);
   }
 
-  async #send(pool: Pool, basePath: string, ctx: RequestContext, call: HttpCall): Promise<UpstreamResponse> {
+  async #send(pool: Pool, url: URL, basePath: string, ctx: RequestContext, call: HttpCall): Promise<UpstreamResponse> {
     // One controller carries both reasons to stop: the client went away, or the whole-call budget ran out.
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(new GatewayError('GW_CLIENT_CLOSED'));
@@ -48,9 +48,13 @@ export class Upstreams {
       () => controller.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no complete response within ${this.#timeouts.total_timeout_ms} ms`)),
       this.#timeouts.total_timeout_ms,
     );
-    const release = () => {
+    // One CLIENT span per attempt (when tracing is on); its traceparent goes upstream, so the provider's
+    // spans nest under it. Ended by release, with the failure when there is one.
+    const attempt = ctx.span?.startAttempt(ctx, url);
+    const release = (error?: GatewayError) => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onClientAbort);
+      attempt?.end(ctx.upstreamStatus, error);
     };
     if (ctx.signal.aborted) onClientAbort();
 
@@ -60,30 +64,36 @@ export class Upstreams {
       res = await pool.request({
         method: 'POST',
         path: basePath + call.path,
-        headers: call.headers,
+        headers: attempt ? { ...call.headers, ...attempt.headers } : call.headers,
         body: call.body,
         signal: controller.signal,
       });
     } catch (err) {
-      release();
-      throw mapTransportError(err, controller.signal);
+      const error = mapTransportError(err, controller.signal);
+      release(error);
+      ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
+      throw error;
     }
     ctx.upstreamStatus = res.statusCode;
     if (res.statusCode >= 400) {
       const text = await readBounded(res.body).catch(() => '');
-      release();
-      throw mapStatus(res.statusCode, text, res.headers['retry-after']);
+      const error = mapStatus(res.statusCode, text, res.headers['retry-after']);
+      release(error);
+      ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
+      throw error;
     }
     const body = res.body;
-    body.once('close', release);
-    body.once('error', release);
+    body.once('error', (err) => release(mapTransportError(err, controller.signal)));
+    body.once('close', () => release());
     return {
       status: res.statusCode,
       headers: res.headers,
-      chunks: iterate(body, controller.signal),
+      chunks: iterate(ctx, body, controller.signal),
       text: async () => {
         try {
-          return await body.text();
+          const text = await body.text();
+          ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
+          return text;
         } catch (err) {
           throw mapTransportError(err, controller.signal);
         }
@@ -97,9 +107,10 @@ export class Upstreams {
 }
 
 /** Body chunks with undici failures translated, so stream consumers only ever see GatewayErrors. */
-async function* iterate(body: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+async function* iterate(ctx: RequestContext, body: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of body) yield chunk;
+    ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
   } catch (err) {
     throw mapTransportError(err, signal);
   }

@@ -6,11 +6,13 @@ import type { Dialect, Operation } from '../core/canonical.ts';
 import { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { requestIdFrom } from '../core/ids.ts';
+import type { Tracing } from '../core/trace.ts';
 import type { Config } from '../config/schema.ts';
 import type { Endpoint, Endpoints } from '../pipeline/endpoints.ts';
 import type { Finish } from '../pipeline/finish.ts';
 import type { Health, Lifecycle } from '../telemetry/health.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
+import { addMetricsRoute, type MetricsEndpoint } from './metrics-http.ts';
 import { NodeReply } from './reply.ts';
 
 export interface ServerDeps {
@@ -20,7 +22,10 @@ export interface ServerDeps {
   health: Health;
   recorder: Recorder;
   lifecycle: Lifecycle;
-  renderMetrics(): Promise<{ contentType: string; body: string }>;
+  /** The metrics path on this port; absent when `metrics.main_port` is off. */
+  metrics?: MetricsEndpoint;
+  /** Absent when tracing is off: no span work at all. */
+  tracing?: Tracing;
 }
 
 interface RouteMeta { route: string; dialect: Dialect; operation: Operation }
@@ -55,10 +60,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const abort = new AbortController();
     res.once('close', () => { if (!res.writableFinished) abort.abort(); });
     deps.recorder.requestStarted(meta.route);
-    return new RequestContext({
+    const port = new NodeReply(res, meta.dialect, requestId);
+    const ctx = new RequestContext({
       requestId, startedAt: performance.now(), signal: abort.signal, route: meta.route, method: req.method,
-      dialect: meta.dialect, operation: meta.operation, reply: new NodeReply(res, meta.dialect, requestId), headers: req.headers,
+      dialect: meta.dialect, operation: meta.operation, reply: port, headers: req.headers,
     });
+    if (deps.tracing) ctx.span = deps.tracing.startRequest(ctx);
+    port.onStreamStart = () => {
+      ctx.streamStartedAt = performance.now() - ctx.startedAt;
+      deps.recorder.streamStarted(meta.route);
+    };
+    return ctx;
   };
 
   const failBeforePipeline = (ctx: RequestContext, error: GatewayError) => {
@@ -110,11 +122,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   for (const route of ['/healthz', '/health', '/health/live', '/livez']) probe(route, () => deps.health.live());
   for (const route of ['/readyz', '/health/ready']) probe(route, () => deps.health.ready());
 
-  app.get('/metrics', async (_req, reply) => {
-    const started = performance.now();
-    const { contentType, body } = await deps.renderMetrics();
-    deps.recorder.requestServed('/metrics', 'GET', 200, (performance.now() - started) / 1000);
-    return reply.header('content-type', contentType).send(body);
+  const metrics = deps.metrics;
+  if (metrics) {
+    addMetricsRoute(app, { ...metrics, onServed: (status, seconds) => deps.recorder.requestServed(metrics.path, 'GET', status, seconds) });
+  }
+
+  app.server.on('connection', (socket) => {
+    deps.recorder.connectionOpened();
+    socket.once('close', () => deps.recorder.connectionClosed());
   });
 
   return app;

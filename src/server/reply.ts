@@ -12,6 +12,8 @@ export class NodeReply implements ReplyPort {
   readonly #dialect: Dialect;
   readonly #requestId: string;
   started = false;
+  /** Told when an SSE response opens (stream gauges and timing). */
+  onStreamStart: (() => void) | undefined = undefined;
 
   constructor(res: ServerResponse, dialect: Dialect, requestId: string) {
     this.#res = res;
@@ -32,6 +34,7 @@ export class NodeReply implements ReplyPort {
     this.started = true;
     this.#res.writeHead(200, { ...headers, ...SSE_HEADERS });
     this.#res.flushHeaders();
+    this.onStreamStart?.();
   }
 
   write(chunk: string): Promise<void> | void {

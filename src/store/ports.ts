@@ -12,6 +12,8 @@ export interface UsageRecord {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** From the configured model prices; 0 when none. */
+  costUsd: number;
   durationMs: number;
   status: number;
   /** Empty when the call succeeded. */
@@ -28,4 +30,18 @@ export interface UsageLedger {
   ping(): Promise<void>;
   /** Flushes, then releases the store. */
   close(): Promise<void>;
+  /** Cheap state for metrics, read at scrape time. */
+  stats(): LedgerStats;
 }
+
+export interface LedgerStats {
+  store: string;
+  open: boolean;
+  walBytes: number;
+  queued: number;
+  /** Records given up on (unwritable, or the queue overflowed while the store was down), since start. */
+  dropped: number;
+}
+
+/** Told how long each store operation took, for the store latency metric. */
+export type QueryObserver = (operation: string, seconds: number) => void;

@@ -30,19 +30,27 @@ export interface Logs {
   flush(): void;
 }
 
-export function createLogs(options: { level: string; format: 'json' | 'pretty'; version: string }, stream?: NodeJS.WritableStream): Logs {
+/** A second destination with its own minimum level: OTLP log export (telemetry/log-export.ts). */
+export interface LogTee {
+  readonly level: pino.Level;
+  write(line: string): void;
+}
+
+export function createLogs(options: { level: string; format: 'json' | 'pretty'; version: string; tee?: LogTee }, stream?: NodeJS.WritableStream): Logs {
   const directives = parseDirectives(options.level);
   const destination = stream ?? (options.format === 'pretty'
     ? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' })
     : pino.destination({ dest: 1, sync: false }));
+  // The loggers' own levels decide what exists; the tee only filters further (records below log.level never reach it).
+  const output = options.tee ? pino.multistream([{ stream: destination, level: 'trace' }, { stream: options.tee, level: options.tee.level }]) : destination;
   const root = pino({
-    level: lowest([directives.level, ...Object.values(directives.modules)]),
+    level: directives.level, // module loggers below may be more verbose than the root
     base: { service: 'vigil', version: options.version },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     // Belt and braces: credentials never reach a log line even if a header object is logged by mistake.
     redact: { paths: ['headers.authorization', 'headers["x-api-key"]', 'api_key', '*.api_key'], censor: '[redacted]' },
-  }, destination);
+  }, output);
   const modules = new Map<string, Logger>();
   return {
     root,
@@ -65,6 +73,3 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   };
 }
 
-function lowest(levels: LevelWithSilent[]): LevelWithSilent {
-  return levels.reduce((a, b) => (LEVELS.indexOf(b) < LEVELS.indexOf(a) ? b : a));
-}

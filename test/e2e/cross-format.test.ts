@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { FAKE_RETRY_AFTER, FAKE_TEXT, type RecordedRequest } from '../helpers/fake-upstream.ts';
 import {
-  UPSTREAM_ANTHROPIC_KEY, UPSTREAM_OPENAI_KEY, claude, oai, rejectsAs, startStack, userMessage, type Stack,
+  CLIENT_KEY, UPSTREAM_ANTHROPIC_KEY, UPSTREAM_OPENAI_KEY, claude, oai, rejectsAs, startStack, userMessage, type Stack,
 } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -102,6 +102,18 @@ test('Anthropic SDK → openai-compatible provider, streaming: deltas, final mes
   const sent = sentWith('/v1/chat/completions', 'x-fmt stream two');
   assert.equal(sent.body.stream, true);
   assert.equal(sent.body.stream_options?.include_usage, true, 'the gateway asked upstream for usage');
+});
+
+test("across formats the upstream sees only its provider key, never the client's Authorization or x-api-key", async () => {
+  await stack.openai.chat.completions.create({ model: claude('ok'), messages: userMessage('x-fmt key a') });
+  await stack.anthropic.messages.create({ model: oai('ok'), max_tokens: 8, messages: userMessage('x-fmt key b') });
+  const toAnthropic = sentWith('/v1/messages', 'x-fmt key a');
+  const toOpenAI = sentWith('/v1/chat/completions', 'x-fmt key b');
+  assert.equal(toAnthropic.headers['x-api-key'], UPSTREAM_ANTHROPIC_KEY);
+  assert.equal(toAnthropic.headers.authorization, undefined, 'no Authorization header is sent to Anthropic');
+  assert.equal(toOpenAI.headers.authorization, `Bearer ${UPSTREAM_OPENAI_KEY}`);
+  assert.equal(toOpenAI.headers['x-api-key'], undefined, 'no x-api-key header is sent to the OpenAI-compatible upstream');
+  for (const sent of [toAnthropic, toOpenAI]) assert.ok(!JSON.stringify(sent.headers).includes(CLIENT_KEY));
 });
 
 test('errors follow the client dialect: OpenAI SDK → anthropic upstream 429', async () => {

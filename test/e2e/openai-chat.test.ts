@@ -12,11 +12,11 @@ after(async () => { await stack?.stop(); });
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
-async function streamChat(model: string, content: string, includeUsage?: boolean): Promise<{ chunks: Chunk[]; text: string }> {
+async function streamChat(model: string, content: string, includeUsage?: boolean, requestId?: string): Promise<{ chunks: Chunk[]; text: string }> {
   const stream = await stack.openai.chat.completions.create({
     model, messages: userMessage(content), stream: true,
     ...(includeUsage === undefined ? {} : { stream_options: { include_usage: includeUsage } }),
-  });
+  }, requestId ? { headers: { 'x-request-id': requestId } } : {});
   const chunks: Chunk[] = [];
   for await (const chunk of stream) chunks.push(chunk);
   return { chunks, text: chunks.map((c) => c.choices[0]?.delta.content ?? '').join('') };
@@ -77,9 +77,9 @@ test('upstream: non-stream chat returns the upstream reply and usage; upstream g
   assert.equal(sent.headers.authorization, `Bearer ${UPSTREAM_OPENAI_KEY}`);
 });
 
-test('upstream: streaming without include_usage hides the usage chunk from the client but asks upstream for it', async () => {
+test('upstream: streaming without include_usage hides the usage chunk from the client, yet asks upstream for it and records it', async () => {
   const marker = 'stream without usage';
-  const { chunks, text } = await streamChat(oai('ok'), marker);
+  const { chunks, text } = await streamChat(oai('ok'), marker, undefined, 'e2e-stream-no-usage');
   assert.equal(text, FAKE_TEXT);
   assert.ok(chunks.length >= 2);
   assert.ok(chunks.every((c) => c.choices.length > 0), 'no chunk with choices: [] reaches the client');
@@ -89,6 +89,9 @@ test('upstream: streaming without include_usage hides the usage chunk from the c
   assert.ok(sent, 'the gateway called the upstream');
   assert.equal(sent.body.stream, true);
   assert.equal(sent.body.stream_options?.include_usage, true, 'the gateway asked upstream for usage');
+  // …and captured it: the request's log line carries the upstream's token counts.
+  const line = await stack.gateway.waitForLog((r) => r.request_id === 'e2e-stream-no-usage');
+  assert.deepEqual([line.input_tokens, line.output_tokens], [12, 5]);
 });
 
 test('upstream: streaming with include_usage passes the final usage chunk through', async () => {
@@ -121,4 +124,18 @@ test('x-request-id from the client is echoed back; without one the gateway gener
   const id = generated.response.headers.get('x-request-id');
   assert.ok(id && id.length >= 8, `generated x-request-id: ${id}`);
   assert.notEqual(id, given);
+});
+
+test('each request writes exactly one JSON log line with the fields DESIGN.md names', async () => {
+  const id = 'e2e-log-line-0001';
+  await stack.openai.chat.completions.create({ model: oai('ok'), messages: userMessage('log me') }, { headers: { 'x-request-id': id } });
+  const line = await stack.gateway.waitForLog((r) => r.request_id === id);
+  for (const field of ['time', 'level', 'service', 'msg', 'request_id', 'trace_id', 'identity_id', 'method', 'route', 'status', 'duration_ms']) {
+    assert.ok(field in line, `log field ${field} is present in ${JSON.stringify(line)}`);
+  }
+  assert.equal(line.status, 200);
+  assert.equal(line.method, 'POST');
+  assert.equal(typeof line.duration_ms, 'number');
+  assert.ok(!JSON.stringify(line).includes('log me'), 'prompt text is not logged');
+  assert.equal(stack.gateway.logRecords().filter((r) => r.request_id === id).length, 1);
 });

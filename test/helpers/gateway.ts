@@ -26,6 +26,8 @@ export interface Gateway {
   waitForLog(pred: (record: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
   /** Captured stderr text. */
   stderr(): string;
+  /** The exit code once the process has exited (null while it runs or when a signal ended it). */
+  exitCode(): number | null;
 }
 
 export async function freePort(): Promise<number> {
@@ -64,8 +66,9 @@ export async function startGateway(config: Record<string, any>, env: Record<stri
   const stop = async () => {
     if (!hasExited) {
       child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
-      if (!done) { child.kill('SIGKILL'); await exited; }
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(killer);
     }
     await rm(dir, { recursive: true, force: true });
   };
@@ -89,6 +92,7 @@ export async function startGateway(config: Record<string, any>, env: Record<stri
     logs: () => [...lines],
     logRecords,
     stderr: () => errText,
+    exitCode: () => child.exitCode,
     async waitForLog(pred, timeoutMs = 3000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

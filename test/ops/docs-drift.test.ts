@@ -32,3 +32,14 @@ test('every configuration key is documented in docs/configuration.md', () => {
   const missing = paths.filter((p) => !doc.includes(`\`${p}\``));
   assert.deepEqual(missing, [], `undocumented keys: ${missing.join(', ')}`);
 });
+
+test('every metric docs/metrics.md names exists in the catalog, and every catalog metric is in its table', async () => {
+  const { CATALOG } = await import('../../src/telemetry/metrics/catalog.ts');
+  const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+  const names = new Set<string>(Object.values(CATALOG).map((m) => m.name));
+  const mentioned = new Set([...doc.matchAll(/`((?:vigil|process|nodejs)_[a-z0-9_]*[a-z0-9])\b(?![*_])/g)].map((m) => m[1].replace(/_(bucket|sum|count)$/, '')));
+  const unknown = [...mentioned].filter((name) => !names.has(name));
+  assert.deepEqual(unknown, [], `docs/metrics.md names metrics the catalog does not have: ${unknown.join(', ')}`);
+  const missing = [...names].filter((name) => !doc.includes(`| \`${name}\` |`));
+  assert.deepEqual(missing, [], `catalog metrics missing from the docs table: ${missing.join(', ')}`);
+});

@@ -10,18 +10,27 @@ export interface SseEvent {
 export async function* parseSse(chunks: AsyncIterable<Buffer>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let pending = '';
+  /** Where to resume looking for a blank line, so a large event arriving in pieces is scanned once. */
+  let searchFrom = 0;
+  /** A chunk ending in \r may be half of \r\n: hold it back until the next chunk says which. */
+  let carriage = false;
   for await (const chunk of chunks) {
-    pending += decoder.decode(chunk, { stream: true });
-    if (pending.includes('\r')) pending = pending.replace(/\r\n?/g, '\n');
-    let boundary = pending.indexOf('\n\n');
+    let text = decoder.decode(chunk, { stream: true });
+    if (carriage) text = `\r${text}`;
+    carriage = text.endsWith('\r');
+    if (carriage) text = text.slice(0, -1);
+    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+    pending += text;
+    let boundary = pending.indexOf('\n\n', searchFrom);
     while (boundary !== -1) {
       const event = parseBlock(pending.slice(0, boundary));
       if (event) yield event;
       pending = pending.slice(boundary + 2);
       boundary = pending.indexOf('\n\n');
     }
+    searchFrom = Math.max(0, pending.length - 1);
   }
-  pending += decoder.decode();
+  pending += decoder.decode() + (carriage ? '\n' : '');
   const last = parseBlock(pending.trim());
   if (last) yield last;
 }

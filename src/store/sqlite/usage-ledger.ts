@@ -1,9 +1,9 @@
 // The embedded usage ledger: node:sqlite (no native addon) in WAL mode. Records queue in memory and are
 // written in one transaction per batch, on a timer or when the batch is full, never inside a request.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { UsageLedger, UsageRecord } from '../ports.ts';
+import type { LedgerStats, QueryObserver, UsageLedger, UsageRecord } from '../ports.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage_records (
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS usage_records (
   input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL,
   cached_input_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL DEFAULT 0,
   duration_ms REAL NOT NULL,
   status INTEGER NOT NULL,
   error_class TEXT NOT NULL,
@@ -32,24 +33,43 @@ export interface SqliteLedgerOptions {
   maxBatch: number;
   /** Told about write failures (the records stay queued and are retried). */
   onError?: (err: unknown) => void;
+  onQuery?: QueryObserver;
+  /** While the store is failing, at most this many records wait; older ones are dropped and counted. */
+  maxQueue?: number;
 }
+
+const DEFAULT_MAX_QUEUE = 100_000;
 
 export class SqliteUsageLedger implements UsageLedger {
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #options: SqliteLedgerOptions;
   readonly #timer: NodeJS.Timeout;
+  readonly #walPath: string;
   #queue: UsageRecord[] = [];
+  #dropped = 0;
 
   constructor(options: SqliteLedgerOptions) {
     this.#options = options;
     mkdirSync(options.dataDir, { recursive: true });
-    this.#db = new DatabaseSync(join(options.dataDir, 'vigil.db'));
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.#db.exec(SCHEMA);
+    const file = join(options.dataDir, 'vigil.db');
+    this.#walPath = `${file}-wal`;
+    this.#db = new DatabaseSync(file);
+    // busy_timeout first: with server.workers > 1 several processes open, switch and write this file at
+    // once, and every statement (journal_mode included) must wait for the lock rather than fail.
+    this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.#db.exec('BEGIN IMMEDIATE'); // one process at a time checks and changes the schema
+    try {
+      this.#db.exec(SCHEMA);
+      this.#migrate();
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
     this.#insert = this.#db.prepare(`INSERT INTO usage_records (time, request_id, identity_id, route, provider, model, upstream_model,
-      input_tokens, output_tokens, cached_input_tokens, duration_ms, status, error_class, stream)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#timer = setInterval(() => this.#write(), options.flushIntervalMs);
     this.#timer.unref();
   }
@@ -64,7 +84,25 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   async ping(): Promise<void> {
+    const started = performance.now();
     this.#db.prepare('SELECT 1').get();
+    this.#options.onQuery?.('ping', (performance.now() - started) / 1000);
+  }
+
+  stats(): LedgerStats {
+    let walBytes = 0;
+    try {
+      walBytes = statSync(this.#walPath).size;
+    } catch {
+      // no WAL file yet (or checkpointed away)
+    }
+    return { store: 'sqlite', open: this.#db.isOpen, walBytes, queued: this.#queue.length, dropped: this.#dropped };
+  }
+
+  /** Columns added after the first release, for data directories created before them. */
+  #migrate(): void {
+    const columns = new Set((this.#db.prepare('PRAGMA table_info(usage_records)').all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('cost_usd')) this.#db.exec('ALTER TABLE usage_records ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0');
   }
 
   async close(): Promise<void> {
@@ -82,17 +120,45 @@ export class SqliteUsageLedger implements UsageLedger {
     if (this.#queue.length === 0 || !this.#db.isOpen) return;
     const batch = this.#queue;
     this.#queue = [];
+    const started = performance.now();
     try {
       this.#db.exec('BEGIN');
-      for (const r of batch) {
-        this.#insert.run(r.time, r.requestId, r.identityId, r.route, r.provider, r.model, r.upstreamModel,
-          r.inputTokens, r.outputTokens, r.cachedInputTokens, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0);
-      }
+      for (const r of batch) this.#insertOne(r);
       this.#db.exec('COMMIT');
+      this.#options.onQuery?.('insert_batch', (performance.now() - started) / 1000);
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      this.#queue = batch.concat(this.#queue); // keep them for the next attempt
       this.#options.onError?.(err);
+      this.#salvage(batch);
+    }
+  }
+
+  #insertOne(r: UsageRecord): void {
+    this.#insert.run(r.time, r.requestId, r.identityId, r.route, r.provider, r.model, r.upstreamModel,
+      r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0);
+  }
+
+  /**
+   * After a failed batch: write what can be written one by one. A record the schema rejects can never be
+   * written and is dropped, so it cannot block every later batch; anything else waits for the next attempt.
+   */
+  #salvage(batch: UsageRecord[]): void {
+    const retry: UsageRecord[] = [];
+    for (const record of batch) {
+      try {
+        this.#insertOne(record);
+      } catch (err) {
+        if ((err as { errcode?: number }).errcode === SQLITE_CONSTRAINT_NOTNULL || /constraint/i.test(String(err))) this.#dropped++;
+        else retry.push(record);
+      }
+    }
+    const limit = this.#options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.#queue = retry.concat(this.#queue);
+    if (this.#queue.length > limit) {
+      this.#dropped += this.#queue.length - limit;
+      this.#queue = this.#queue.slice(-limit);
     }
   }
 }
+
+const SQLITE_CONSTRAINT_NOTNULL = 1299;

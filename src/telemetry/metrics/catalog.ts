@@ -1,8 +1,17 @@
 // THE list of metrics Vigil exports. Nothing else declares a metric: the registry, the recorders and
-// docs/metrics.md are built from this table. Families arrive here together with the feature that fills them.
+// docs/metrics.md are built from this table. Families arrive here together with the feature that fills
+// them, never as constant zeros.
 
 export const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export const LLM_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
+export const CONNECTION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800];
+/** Gateway-added time is sub-millisecond when healthy; finer buckets at the bottom than HTTP's. */
+export const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** OpenTelemetry GenAI semantic-convention recommended boundaries. */
+export const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+export const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
+export const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+export const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5];
 
 export interface MetricSpec {
   name: string;
@@ -10,13 +19,22 @@ export interface MetricSpec {
   help: string;
   labels: readonly string[];
   buckets?: readonly number[];
+  /** The OpenTelemetry GenAI semantic-convention instrument answering the same question, if any. */
+  otel?: string;
+  /**
+   * How `server.workers` > 1 combines this metric across worker processes (prom-client aggregators).
+   * Counters and histograms always sum; every gauge must say what its meaning calls for.
+   */
+  aggregate?: 'sum' | 'first' | 'min' | 'max' | 'average';
 }
 
 export const CATALOG = {
   buildInfo: {
-    name: 'vigil_build_info', type: 'gauge', labels: ['version', 'node_version', 'commit'],
+    name: 'vigil_build_info', type: 'gauge', labels: ['version', 'node_version', 'commit'], aggregate: 'first',
     help: 'Always 1; labels identify the running build.',
   },
+
+  // HTTP edge (RED by route template)
   httpRequests: {
     name: 'vigil_http_requests_total', type: 'counter', labels: ['route', 'method', 'status'],
     help: 'HTTP requests answered, by route template, method and status code.',
@@ -26,9 +44,23 @@ export const CATALOG = {
     help: 'Time from accepting a request to its last byte, streams included.',
   },
   httpInFlight: {
-    name: 'vigil_http_requests_in_flight', type: 'gauge', labels: ['route'],
+    name: 'vigil_http_requests_in_flight', type: 'gauge', labels: ['route'], aggregate: 'sum',
     help: 'Requests accepted and not yet finished.',
   },
+  gatewayOverhead: {
+    name: 'vigil_gateway_overhead_seconds', type: 'histogram', labels: ['route'], buckets: OVERHEAD_BUCKETS,
+    help: 'Time the gateway itself added to a proxied request: total duration minus upstream time.',
+  },
+  clientConnections: {
+    name: 'vigil_client_connections_active', type: 'gauge', labels: [], aggregate: 'sum',
+    help: 'Open client connections (keep-alive sessions) on the API listener.',
+  },
+  authFailures: {
+    name: 'vigil_auth_failures_total', type: 'counter', labels: ['reason'],
+    help: 'Requests rejected by gateway-key authentication, by reason: missing_key, invalid_key.',
+  },
+
+  // LLM calls
   llmCalls: {
     name: 'vigil_llm_calls_total', type: 'counter', labels: ['provider', 'model', 'status'],
     help: 'Calls to an upstream model; status is "ok" or the error class.',
@@ -40,9 +72,125 @@ export const CATALOG = {
   llmDuration: {
     name: 'vigil_llm_call_duration_seconds', type: 'histogram', labels: ['provider', 'model'], buckets: LLM_BUCKETS,
     help: 'Upstream call time, from sending the request to the last byte of the answer, success and failure.',
+    otel: 'gen_ai.client.operation.duration',
+  },
+  llmTimeToFirstToken: {
+    name: 'vigil_llm_time_to_first_token_seconds', type: 'histogram', labels: ['provider', 'model'], buckets: TTFT_BUCKETS,
+    help: 'Streams: from sending the request upstream to the first content or tool-call token.',
+    otel: 'gen_ai.server.time_to_first_token',
+  },
+  llmTimePerOutputToken: {
+    name: 'vigil_llm_time_per_output_token_seconds', type: 'histogram', labels: ['provider', 'model'], buckets: TPOT_BUCKETS,
+    help: 'Streams: mean time between output tokens after the first.',
+    otel: 'gen_ai.server.time_per_output_token',
   },
   llmTokens: {
     name: 'vigil_llm_tokens_total', type: 'counter', labels: ['provider', 'model', 'type'],
     help: 'Tokens reported by the provider, by type: input, output, cached_input (a subset of input).',
+    otel: 'gen_ai.client.token.usage',
+  },
+  llmCost: {
+    name: 'vigil_llm_cost_usd_total', type: 'counter', labels: ['provider', 'model'],
+    help: 'Spend in US dollars from reported tokens and the configured model prices.',
+  },
+  identityCost: {
+    name: 'vigil_identity_cost_usd_total', type: 'counter', labels: ['identity'],
+    help: 'Spend in US dollars per gateway-key identity. Only when metrics.identity_cost is on (one series per key).',
+  },
+  llmToolCalls: {
+    name: 'vigil_llm_tool_calls_total', type: 'counter', labels: ['provider', 'model', 'tool'],
+    help: 'Tool calls that models requested in their answers, by tool name.',
+  },
+  upstreamResponses: {
+    name: 'vigil_upstream_responses_total', type: 'counter', labels: ['provider', 'code'],
+    help: 'HTTP responses from upstream providers by status code (for 429 and 5xx rates).',
+  },
+
+  // Streams
+  streamsActive: {
+    name: 'vigil_streams_active', type: 'gauge', labels: ['route'], aggregate: 'sum',
+    help: 'Server-sent-event streams open to clients.',
+  },
+  streamDuration: {
+    name: 'vigil_stream_duration_seconds', type: 'histogram', labels: ['route'], buckets: CONNECTION_BUCKETS,
+    help: 'How long client streams stayed open.',
+  },
+
+  // SLIs over a sliding in-process window (see slo.* in the configuration)
+  sliAvailability: {
+    name: 'vigil_sli_availability_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    help: 'Share of requests in the SLI window not failed by a gateway-side fault.',
+  },
+  sliLatency: {
+    name: 'vigil_sli_latency_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    help: 'Share of proxied requests in the SLI window whose gateway-added latency was within slo.latency_budget_ms.',
+  },
+  sliSecurity: {
+    name: 'vigil_sli_security_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    help: 'Share of requests in the SLI window without a security violation (today: a presented but invalid gateway key).',
+  },
+
+  // Store
+  storeQueryDuration: {
+    name: 'vigil_store_query_duration_seconds', type: 'histogram', labels: ['store', 'operation'], buckets: STORE_BUCKETS,
+    help: 'Time of store operations, by store and operation.',
+  },
+  storeConnections: {
+    name: 'vigil_store_connections', type: 'gauge', labels: ['store', 'state'], aggregate: 'sum',
+    help: 'Store connections by state.',
+  },
+  storeWalBytes: {
+    name: 'vigil_store_wal_bytes', type: 'gauge', labels: ['store'], aggregate: 'max',
+    help: 'Size of the SQLite write-ahead log; steady growth means checkpoints are held back.',
+  },
+  usageQueue: {
+    name: 'vigil_usage_records_queued', type: 'gauge', labels: [], aggregate: 'sum',
+    help: 'Usage records waiting to be written to the store.',
+  },
+  usageDropped: {
+    name: 'vigil_usage_records_dropped_total', type: 'counter', labels: [],
+    help: 'Usage records given up on: rejected by the store schema, or beyond the queue bound while the store was failing.',
+  },
+
+  // Telemetry about telemetry
+  otlpDropped: {
+    name: 'vigil_otlp_export_dropped_total', type: 'counter', labels: ['signal', 'reason'],
+    help: 'Spans and log records never delivered over OTLP, by signal (traces, logs) and reason (queue_full, export_failed).',
+  },
+  seriesOverflow: {
+    name: 'vigil_metric_series_overflow_total', type: 'counter', labels: ['metric'],
+    help: 'Observations folded into the "other" series because a metric reached its series cap.',
+  },
+
+  // Process and Node.js runtime: a deliberate few, all read at scrape time or from cheap observers.
+  processCpu: {
+    name: 'process_cpu_seconds_total', type: 'counter', labels: [],
+    help: 'User and system CPU time spent by the process.',
+  },
+  processResidentMemory: {
+    name: 'process_resident_memory_bytes', type: 'gauge', labels: [], aggregate: 'sum',
+    help: 'Resident set size of the process.',
+  },
+  processStartTime: {
+    name: 'process_start_time_seconds', type: 'gauge', labels: [], aggregate: 'min',
+    help: 'Start time of the process since the Unix epoch.',
+  },
+  heapUsed: {
+    name: 'nodejs_heap_used_bytes', type: 'gauge', labels: [], aggregate: 'max',
+    help: 'V8 heap in use.',
+  },
+  heapLimit: {
+    name: 'nodejs_heap_limit_bytes', type: 'gauge', labels: [], aggregate: 'max',
+    help: 'V8 heap size limit; heap used approaching it precedes out-of-memory crashes.',
+  },
+  eventLoopLag: {
+    name: 'nodejs_eventloop_lag_p99_seconds', type: 'gauge', labels: [], aggregate: 'max',
+    help: '99th percentile event-loop delay since the previous scrape; every request waits this long at worst.',
+  },
+  gcDuration: {
+    name: 'nodejs_gc_duration_seconds', type: 'histogram', labels: ['kind'], buckets: GC_BUCKETS,
+    help: 'Garbage-collection pauses by kind: minor, major, incremental, weakcb.',
   },
 } as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof CATALOG;

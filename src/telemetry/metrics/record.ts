@@ -1,37 +1,63 @@
 // Typed recorders: the only way the gateway touches metrics. Label children are cached by their label
 // values, because prom-client re-hashes labels on every inc()/observe() and labels() does not cache.
+// Each metric has a series cap: past it, new label sets fold into one all-`other` series, counted.
 import type { RequestContext } from '../../core/context.ts';
+import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
 
-interface Child { inc(value?: number): void; dec?(value?: number): void; observe?(value: number): void }
+interface Child { inc(value?: number): void; dec(value?: number): void; observe(value: number): void; set(value: number): void }
+interface Labelled { labels(...values: string[]): unknown }
 
 export interface RecorderOptions {
   version: string;
   commit: string;
   /** Configured public model names; anything else is recorded as `other`. */
   models: Iterable<string>;
+  /** Distinct label sets per metric before new ones fold into `other`. */
+  maxSeriesPerMetric?: number;
+  /** Opt-in per-identity cost series (one per gateway key). */
+  identityCost?: boolean;
+  sli?: SliWindow;
 }
+
+const DEFAULT_MAX_SERIES = 2000;
 
 export class Recorder {
   readonly #m: Metrics['instruments'];
-  readonly #children = new Map<object, Map<string, Child>>();
+  readonly #children = new Map<Labelled, Map<string, Child>>();
   readonly #models: Set<string>;
+  readonly #maxSeries: number;
+  readonly #identityCost: boolean;
+  readonly #sli: SliWindow | undefined;
 
   constructor(metrics: Metrics, options: RecorderOptions) {
     this.#m = metrics.instruments;
     this.#models = new Set(options.models);
+    this.#maxSeries = options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES;
+    this.#identityCost = options.identityCost ?? false;
+    this.#sli = options.sli;
     this.#m.buildInfo.labels(options.version, process.versions.node, options.commit).set(1);
   }
 
-  #child(metric: { labels(...values: string[]): unknown }, values: string[]): Child {
+  #child(metric: Labelled, values: string[]): Child {
     let children = this.#children.get(metric);
     if (!children) this.#children.set(metric, (children = new Map()));
     const key = values.join('\u0000');
     let child = children.get(key);
     if (!child) {
+      if (children.size >= this.#maxSeries) return this.#overflow(metric, children, values);
       child = metric.labels(...values) as Child;
       children.set(key, child);
     }
+    return child;
+  }
+
+  #overflow(metric: Labelled, children: Map<string, Child>, values: string[]): Child {
+    this.#child(this.#m.seriesOverflow, [(metric as unknown as { name: string }).name]).inc();
+    const other = values.map(() => 'other');
+    const key = other.join('\u0000');
+    let child = children.get(key);
+    if (!child) children.set(key, (child = metric.labels(...other) as Child));
     return child;
   }
 
@@ -39,28 +65,84 @@ export class Recorder {
     this.#child(this.#m.httpInFlight, [route]).inc();
   }
 
+  connectionOpened(): void {
+    this.#m.clientConnections.inc();
+  }
+
+  connectionClosed(): void {
+    this.#m.clientConnections.dec();
+  }
+
+  streamStarted(route: string): void {
+    this.#child(this.#m.streamsActive, [route]).inc();
+  }
+
   /** A request outside the pipeline (health, metrics): RED only. */
   requestServed(route: string, method: string, status: number, durationSeconds: number): void {
     this.#child(this.#m.httpRequests, [route, method, String(status)]).inc();
-    this.#child(this.#m.httpDuration, [route, method]).observe!(durationSeconds);
+    this.#child(this.#m.httpDuration, [route, method]).observe(durationSeconds);
   }
 
-  /** Everything about one request, recorded once at finish. */
+  /** Spans or log records the OTLP batch processors gave up on (a full queue, or a failed export). */
+  otlpDropped(signal: 'traces' | 'logs', reason: 'queue_full' | 'export_failed', count: number): void {
+    this.#child(this.#m.otlpDropped, [signal, reason]).inc(count);
+  }
+
+  storeOperation(store: string, operation: string, seconds: number): void {
+    this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
+  }
+
+  /** Everything about one pipeline request, recorded once at finish. */
   requestFinished(ctx: RequestContext, durationSeconds: number): void {
     const m = this.#m;
-    this.#child(m.httpInFlight, [ctx.route]).dec!();
+    this.#child(m.httpInFlight, [ctx.route]).dec();
     this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds);
+    const error = ctx.error;
+    if (error?.errorClass === 'auth') this.#child(m.authFailures, [error.code === 'GW_AUTH_MISSING_KEY' ? 'missing_key' : 'invalid_key']).inc();
+    if (ctx.streamStartedAt >= 0) {
+      this.#child(m.streamsActive, [ctx.route]).dec();
+      this.#child(m.streamDuration, [ctx.route]).observe(durationSeconds - ctx.streamStartedAt / 1000);
+    }
 
-    if (!ctx.target || ctx.upstreamStartedAt < 0) return; // no upstream call was made
-    const provider = ctx.target.providerId;
-    const model = this.#models.has(ctx.target.name) ? ctx.target.name : 'other';
+    const upstreamSeconds = this.#recordUpstream(ctx, durationSeconds);
+    const overhead = upstreamSeconds === undefined ? undefined : Math.max(0, durationSeconds - upstreamSeconds);
+    if (overhead !== undefined) this.#child(m.gatewayOverhead, [ctx.route]).observe(overhead);
+    this.#sli?.record(error?.status ?? ctx.status, error, overhead);
+  }
+
+  /** Returns the upstream time in seconds when an upstream call was made. */
+  #recordUpstream(ctx: RequestContext, durationSeconds: number): number | undefined {
+    const target = ctx.target;
+    if (!target || ctx.upstreamStartedAt < 0) return undefined;
+    const m = this.#m;
+    const provider = target.providerId;
+    const model = this.#models.has(target.name) ? target.name : 'other';
     const status = ctx.error ? ctx.error.errorClass : 'ok';
     this.#child(m.llmCalls, [provider, model, status]).inc();
     if (ctx.error) this.#child(m.llmErrors, [provider, model, status]).inc();
-    this.#child(m.llmDuration, [provider, model]).observe!(durationSeconds - ctx.upstreamStartedAt / 1000);
+    if (ctx.upstreamStatus > 0) this.#child(m.upstreamResponses, [provider, String(ctx.upstreamStatus)]).inc();
+
+    const endedAt = ctx.upstreamEndedAt >= 0 ? ctx.upstreamEndedAt : durationSeconds * 1000;
+    const upstreamSeconds = (endedAt - ctx.upstreamStartedAt) / 1000;
+    this.#child(m.llmDuration, [provider, model]).observe(upstreamSeconds);
+
     const usage = ctx.usage;
     if (usage.inputTokens) this.#child(m.llmTokens, [provider, model, 'input']).inc(usage.inputTokens);
     if (usage.outputTokens) this.#child(m.llmTokens, [provider, model, 'output']).inc(usage.outputTokens);
     if (usage.cachedInputTokens) this.#child(m.llmTokens, [provider, model, 'cached_input']).inc(usage.cachedInputTokens);
+    if (ctx.costUsd > 0) {
+      this.#child(m.llmCost, [provider, model]).inc(ctx.costUsd);
+      if (this.#identityCost) this.#child(m.identityCost, [ctx.identityId]).inc(ctx.costUsd);
+    }
+    for (const tool of ctx.toolCalls) this.#child(m.llmToolCalls, [provider, model, tool]).inc();
+
+    if (ctx.firstTokenAt >= 0) {
+      this.#child(m.llmTimeToFirstToken, [provider, model]).observe((ctx.firstTokenAt - ctx.upstreamStartedAt) / 1000);
+      if (usage.outputTokens > 1) {
+        const perToken = (endedAt - ctx.firstTokenAt) / 1000 / (usage.outputTokens - 1);
+        this.#child(m.llmTimePerOutputToken, [provider, model]).observe(perToken);
+      }
+    }
+    return upstreamSeconds;
   }
 }

@@ -13,7 +13,9 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   const instruments = {} as Record<string, Counter | Gauge | Histogram>;
   for (const [key, spec] of Object.entries(CATALOG) as [string, MetricSpec][]) {
-    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
+    // Cluster mode combines workers' values by this; a gauge without a declared meaning is a catalog bug.
+    if (spec.type === 'gauge' && !spec.aggregate) throw new Error(`catalog: gauge ${spec.name} declares no aggregate`);
+    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry], aggregator: spec.aggregate ?? 'sum' };
     instruments[key] = spec.type === 'counter' ? new Counter(common)
       : spec.type === 'gauge' ? new Gauge(common)
         : new Histogram({ ...common, buckets: [...spec.buckets!] });

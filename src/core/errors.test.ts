@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ERROR_CLASSES, ERRORS, GatewayError, toGatewayError, type ErrorCode } from './errors.ts';
+
+const codes = Object.keys(ERRORS) as ErrorCode[];
+
+test('every catalog code uses a known class, a GW_<AREA>_<WHAT> name and an HTTP error status', () => {
+  for (const code of codes) {
+    const entry = ERRORS[code];
+    assert.ok(Object.hasOwn(ERROR_CLASSES, entry.class), `${code}: class ${entry.class}`);
+    assert.match(code, /^GW_[A-Z]+(_[A-Z]+)*$/);
+    assert.ok(entry.status >= 400 && entry.status <= 599, `${code}: status ${entry.status}`);
+    assert.ok(entry.message.length > 0);
+  }
+});
+
+test('every error class is used by some code, and every side is caller, provider or gateway', () => {
+  const used = new Set(codes.map((c) => ERRORS[c].class));
+  assert.deepEqual([...used].sort(), Object.keys(ERROR_CLASSES).sort());
+  assert.deepEqual(new Set(Object.values(ERROR_CLASSES)), new Set(['caller', 'provider', 'gateway']));
+});
+
+test('caller-side classes are 4xx, gateway-side 5xx', () => {
+  for (const code of codes) {
+    const side = ERROR_CLASSES[ERRORS[code].class];
+    if (side === 'caller') assert.ok(ERRORS[code].status < 500, code);
+    if (side === 'gateway') assert.ok(ERRORS[code].status >= 500, code);
+  }
+});
+
+test('GatewayError carries the catalog fields, detail, param and retryAfter', () => {
+  const err = new GatewayError('GW_REQUEST_INVALID', 'model must be a non-empty string', { param: 'model' });
+  assert.equal(err.name, 'GatewayError');
+  assert.equal(err.status, 400);
+  assert.equal(err.errorClass, 'invalid_request');
+  assert.equal(err.message, 'Invalid request: model must be a non-empty string');
+  assert.equal(err.publicMessage, err.message);
+  assert.equal(err.param, 'model');
+  assert.equal(new GatewayError('GW_UPSTREAM_RATE_LIMITED', undefined, { retryAfter: 3 }).retryAfter, 3);
+  assert.equal(new GatewayError('GW_UPSTREAM_TIMEOUT').message, 'Upstream provider timed out');
+});
+
+test('toGatewayError: GatewayErrors pass through; anything else is GW_INTERNAL with a generic public message', () => {
+  const own = new GatewayError('GW_MODEL_NOT_FOUND', 'gpt-9');
+  assert.equal(toGatewayError(own), own);
+  for (const thrown of [new TypeError("Cannot read properties of undefined (reading 'secret_field')"), 'a string', null, { weird: true }]) {
+    const err = toGatewayError(thrown);
+    assert.ok(err instanceof GatewayError);
+    assert.equal(err.code, 'GW_INTERNAL');
+    assert.equal(err.status, 500);
+    assert.equal(err.errorClass, 'internal');
+    assert.equal(err.cause, thrown);
+    assert.equal(err.publicMessage, 'Internal gateway error');
+    assert.doesNotMatch(err.publicMessage, /secret_field/);
+  }
+});
+
+test('a non-exposed code hides its detail from the client but keeps it in message', () => {
+  const err = new GatewayError('GW_INTERNAL', 'db password wrong at /etc/x');
+  assert.equal(err.publicMessage, 'Internal gateway error');
+  assert.match(err.message, /db password wrong/);
+  assert.deepEqual(codes.filter((c) => !ERRORS[c].expose), ['GW_INTERNAL']);
+});

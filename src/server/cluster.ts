@@ -1,0 +1,129 @@
+// Multi-core: with `server.workers` > 1 the primary process only supervises. It forks the workers (each
+// a whole gateway sharing the listening port through node:cluster's round-robin), restarts one that
+// dies with exponential backoff, hosts the dedicated metrics listener with every worker's metrics
+// combined, and on SIGTERM/SIGINT lets every worker drain before it exits. It opens no store: each
+// worker writes the SQLite ledger itself (WAL mode with a busy timeout serialises the writers).
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../telemetry/log.ts';
+import { ClusterMetrics } from '../telemetry/metrics/cluster.ts';
+import { startMetricsListener, type MetricsEndpoint } from './metrics-http.ts';
+
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 30_000;
+/** A worker that ran this long before dying resets the backoff: it was not a crash loop. */
+const STABLE_AFTER_MS = 10_000;
+/** After the workers' own drain deadline, how long the primary waits before killing stragglers. */
+const KILL_GRACE_MS = 5_000;
+
+interface ShutdownMessage { vigil: 'shutdown'; signal: string }
+
+export const workerCount = (setting: number | 'auto'): number => (setting === 'auto' ? availableParallelism() : setting);
+
+/** True in the process that should supervise workers rather than serve. */
+export const isClusterPrimary = (workers: number): boolean => workers > 1 && cluster.isPrimary;
+
+export const isClusterWorker = (): boolean => cluster.isWorker;
+
+/** Worker side: drain when the primary says so, or when the primary is gone (no orphans). */
+export function onPrimaryShutdown(drain: (signal: string) => void): void {
+  process.on('message', (message: unknown) => {
+    if ((message as ShutdownMessage | null)?.vigil === 'shutdown') drain((message as ShutdownMessage).signal);
+  });
+  process.once('disconnect', () => drain('primary-exited'));
+}
+
+export interface PrimaryOptions {
+  workers: number;
+  drainTimeoutMs: number;
+  log: Logger;
+  /** The dedicated metrics listener, when enabled; `render` is supplied here (all workers combined). */
+  listener?: { host: string; port: number; endpoint: Omit<MetricsEndpoint, 'render'> };
+  /** Called once right before the primary exits. */
+  onExit(code: number): void;
+}
+
+export async function runPrimary(options: PrimaryOptions): Promise<void> {
+  const { log, workers } = options;
+  const metrics = new ClusterMetrics(); // listens before the first fork, so no worker goes unseen
+  const startedAt = new Map<number, number>();
+  const restarts = new Set<NodeJS.Timeout>();
+  let everListening = false;
+  let listening = 0;
+  let quickFailures = 0;
+  let stopping = false;
+  let exitCode = 0;
+  let listener: FastifyInstance | undefined;
+
+  const fork = () => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+  };
+  const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+  const finish = async (code: number) => {
+    await listener?.close().catch(() => undefined);
+    log.info({ exit_code: code }, 'stopped');
+    options.onExit(code);
+  };
+
+  cluster.on('listening', (worker, address) => {
+    everListening = true;
+    if (++listening === workers) log.info({ workers, address: `${address.address}:${address.port}` }, 'all workers listening');
+    log.debug({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    const uptimeMs = Date.now() - (startedAt.get(worker.id) ?? Date.now());
+    startedAt.delete(worker.id);
+    const fields = { worker: worker.id, pid: worker.process.pid, code, signal, uptime_ms: uptimeMs };
+    if (stopping) {
+      if (code !== 0) exitCode = 1;
+      log.info(fields, 'worker stopped');
+      if (live().length === 0) void finish(exitCode);
+      return;
+    }
+    if (!everListening) {
+      // The first workers failed to start (port taken, bad environment): retrying cannot help.
+      log.fatal(fields, 'worker failed to start; stopping');
+      stopping = true;
+      exitCode = 1;
+      for (const w of live()) w.process.kill('SIGKILL');
+      if (live().length === 0) void finish(exitCode);
+      return;
+    }
+    listening--;
+    quickFailures = uptimeMs >= STABLE_AFTER_MS ? 0 : quickFailures + 1;
+    const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, quickFailures - 1));
+    log.error({ ...fields, restart_in_ms: delay }, 'worker exited unexpectedly; restarting');
+    const timer = setTimeout(() => { restarts.delete(timer); if (!stopping) fork(); }, delay);
+    restarts.add(timer);
+  });
+
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    for (const timer of restarts) clearTimeout(timer);
+    log.info({ signal, workers: live().length, drain_timeout_ms: options.drainTimeoutMs }, 'draining workers');
+    // A message rather than a signal: a second SIGTERM (systemd's control-group kill, a shell's process
+    // group) would hit the worker's default handler and end it mid-drain.
+    for (const w of live()) if (w.isConnected()) w.send({ vigil: 'shutdown', signal } satisfies ShutdownMessage);
+    const deadline = setTimeout(() => {
+      log.warn({ workers: live().length }, 'workers still running after the drain timeout; killing them');
+      for (const w of live()) w.process.kill('SIGKILL');
+    }, options.drainTimeoutMs + KILL_GRACE_MS);
+    deadline.unref();
+    if (live().length === 0) void finish(exitCode);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  if (options.listener) { // before forking: a taken port stops start-up with no worker to clean up
+    const { host, port, endpoint } = options.listener;
+    listener = await startMetricsListener({ host, port, endpoint: { ...endpoint, render: (format) => metrics.render(format) } });
+    log.info({ addresses: listener.addresses().map((a) => (typeof a === 'string' ? a : `${a.address}:${a.port}`)), path: endpoint.path }, 'metrics listener ready');
+  }
+  log.info({ workers }, 'starting workers');
+  for (let i = 0; i < workers; i++) fork();
+
+}

@@ -1,0 +1,111 @@
+// OTLP log export of the JSON log stream: pino writes each line to stdout and, through a second
+// destination, here. A line at or above the OTLP minimum level becomes an OTel log record (level →
+// severity, msg → body, trace_id/span_id → the record's trace context, other fields → attributes) and
+// joins the SDK's batch queue. emit() only appends to that queue, so a slow or dead collector costs a
+// request nothing; the queue drops (and counts) what it cannot hold.
+import { ROOT_CONTEXT, SeverityNumber, TraceFlags, isSpanContextValid, trace, type Attributes, type LogRecord, type Logger } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { LogTee } from './log.ts';
+import { batchOptions, type OnDropped, type OtlpSettings } from './otlp.ts';
+
+export type { LogTee };
+
+export interface OtlpLogs {
+  readonly tee: LogTee;
+  shutdown(): Promise<void>;
+}
+
+export interface OtlpLogsOptions {
+  resource: Resource;
+  version: string;
+  minLevel: LogTee['level'];
+  export?: { exporter: LogRecordExporter; settings: OtlpSettings; onDropped: OnDropped };
+  /** Tests: a processor of their own. */
+  processors?: LogRecordProcessor[];
+}
+
+const SEVERITY: Record<string, SeverityNumber> = {
+  trace: SeverityNumber.TRACE,
+  debug: SeverityNumber.DEBUG,
+  info: SeverityNumber.INFO,
+  warn: SeverityNumber.WARN,
+  error: SeverityNumber.ERROR,
+  fatal: SeverityNumber.FATAL,
+};
+
+/** Fields that become the record's own parts, or repeat the resource (service, version). */
+const RESERVED = new Set(['time', 'level', 'msg', 'trace_id', 'span_id', 'service', 'version', 'err']);
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
+  const processors = [...(options.processors ?? [])];
+  if (options.export) {
+    const { exporter, settings, onDropped } = options.export;
+    processors.push(new BatchLogRecordProcessor({ exporter, ...batchOptions(settings, 'logs', onDropped) }));
+  }
+  const provider = new LoggerProvider({ resource: options.resource, processors });
+  const logger: Logger = provider.getLogger('vigil', options.version);
+  return {
+    tee: {
+      level: options.minLevel,
+      write(line) {
+        const record = toLogRecord(line);
+        if (record) logger.emit(record);
+      },
+    },
+    async shutdown() {
+      const limit = options.export?.settings.batch.export_timeout_ms ?? 1000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        provider.shutdown().catch(() => undefined),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, limit + 500); }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** One pino JSON line → an OTel log record; undefined for anything that is not a JSON object. */
+export function toLogRecord(line: string): LogRecord | undefined {
+  let fields: Record<string, unknown>;
+  try {
+    fields = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
+  const level = String(fields.level ?? '');
+  const time = typeof fields.time === 'string' ? Date.parse(fields.time) : typeof fields.time === 'number' ? fields.time : NaN;
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (RESERVED.has(key) || value === null || value === undefined) continue;
+    attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
+  }
+  // pino's serialised error ({ type, message, stack }) maps onto the exception semantic conventions.
+  const err = fields.err as { type?: unknown; message?: unknown; stack?: unknown } | undefined;
+  if (err && typeof err === 'object') {
+    if (typeof err.type === 'string') attributes['exception.type'] = err.type;
+    if (typeof err.message === 'string') attributes['exception.message'] = err.message;
+    if (typeof err.stack === 'string') attributes['exception.stacktrace'] = err.stack;
+  }
+  const record: LogRecord = {
+    severityNumber: SEVERITY[level] ?? SeverityNumber.UNSPECIFIED,
+    severityText: level || undefined,
+    body: typeof fields.msg === 'string' ? fields.msg : undefined,
+    attributes,
+  };
+  if (Number.isFinite(time)) record.timestamp = time;
+  const traceId = fields.trace_id;
+  const spanId = fields.span_id;
+  if (typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)) {
+    const spanContext = { traceId, spanId, traceFlags: TraceFlags.NONE };
+    if (isSpanContextValid(spanContext)) record.context = trace.setSpanContext(ROOT_CONTEXT, spanContext);
+  }
+  return record;
+}
+
+function isPrimitiveArray(value: object): boolean {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+}

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogs, parseDirectives } from './log.ts';
+
+function capture(level: string) {
+  const lines: Record<string, any>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { lines, logs: createLogs({ level, format: 'json', version: '1.2.3' }, stream) };
+}
+
+test('parseDirectives: a default level and per-module levels', () => {
+  assert.deepEqual(parseDirectives('info,routing=debug'), { level: 'info', modules: { routing: 'debug' } });
+  assert.deepEqual(parseDirectives(' warn , store=trace , server=silent '), { level: 'warn', modules: { store: 'trace', server: 'silent' } });
+  assert.deepEqual(parseDirectives('routing=debug'), { level: 'info', modules: { routing: 'debug' } });
+  assert.deepEqual(parseDirectives(''), { level: 'info', modules: {} });
+  assert.deepEqual(parseDirectives('error'), { level: 'error', modules: {} });
+});
+
+test('parseDirectives: an unknown level throws and names it', () => {
+  assert.throws(() => parseDirectives('verbose'), /log level "verbose" is not one of trace, debug, info/);
+  assert.throws(() => parseDirectives('info,routing=loud'), /log level "loud"/);
+  assert.throws(() => parseDirectives('info,routing='), /log level ""/);
+});
+
+test('createLogs: JSON lines with label level, ISO time, service, version and msg', () => {
+  const { lines, logs } = capture('info');
+  const before = Date.now();
+  logs.root.info({ request_id: 'req-1', status: 200 }, 'request');
+  assert.equal(lines.length, 1);
+  const line = lines[0];
+  assert.equal(line.level, 'info');
+  assert.equal(line.service, 'vigil');
+  assert.equal(line.version, '1.2.3');
+  assert.equal(line.msg, 'request');
+  assert.equal(line.request_id, 'req-1');
+  assert.equal(line.status, 200);
+  assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.ok(Math.abs(Date.parse(line.time) - before) < 5000);
+});
+
+test('createLogs: module levels — debug from routing appears, debug from server does not', () => {
+  const { lines, logs } = capture('info,routing=debug');
+  logs.module('routing').debug({ attempt: 1 }, 'routing detail');
+  logs.module('server').debug('server detail');
+  logs.module('server').info('server info');
+  logs.module('routing').trace('routing trace');
+  assert.deepEqual(lines.map((l) => [l.module, l.level, l.msg]), [
+    ['routing', 'debug', 'routing detail'],
+    ['server', 'info', 'server info'],
+  ]);
+  assert.equal(lines[0].attempt, 1);
+  assert.equal(logs.module('routing'), logs.module('routing'), 'module loggers are made once');
+});
+
+test('createLogs: the root logger follows the default level, not the most verbose module level', () => {
+  // `Logs.root` is public; with `info,routing=debug` a debug line logged on it should stay hidden.
+  const { lines, logs } = capture('info,routing=debug');
+  logs.root.debug('root detail');
+  logs.root.info('root info');
+  assert.deepEqual(lines.map((l) => l.msg), ['root info']);
+});
+
+test('createLogs: a quieter module level suppresses its info lines', () => {
+  const { lines, logs } = capture('info,store=error');
+  logs.module('store').warn('store warn');
+  logs.module('store').error('store error');
+  logs.module('pipeline').info('pipeline info');
+  assert.deepEqual(lines.map((l) => l.msg), ['store error', 'pipeline info']);
+});
+
+test('createLogs: credentials are redacted', () => {
+  const { lines, logs } = capture('info');
+  logs.module('server').info({ headers: { authorization: 'Bearer sk-secret', 'x-api-key': 'sk-ant-secret', accept: 'application/json' } }, 'headers');
+  logs.root.info({ api_key: 'sk-top', provider: { api_key: 'sk-nested', kind: 'openai' } }, 'config');
+  const text = JSON.stringify(lines);
+  assert.doesNotMatch(text, /sk-secret|sk-ant-secret|sk-top|sk-nested/);
+  assert.deepEqual(lines[0].headers, { authorization: '[redacted]', 'x-api-key': '[redacted]', accept: 'application/json' });
+  assert.equal(lines[1].api_key, '[redacted]');
+  assert.deepEqual(lines[1].provider, { api_key: '[redacted]', kind: 'openai' });
+});
+
+test('createLogs: a bad level in the config throws before any logger exists', () => {
+  assert.throws(() => createLogs({ level: 'chatty', format: 'json', version: 'x' }, new Writable({ write(_c, _e, cb) { cb(); } })), /"chatty"/);
+});

@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestContext, type ReplyPort } from '../../core/context.ts';
+import { GatewayError } from '../../core/errors.ts';
+import { CATALOG, HTTP_BUCKETS, LLM_BUCKETS } from './catalog.ts';
+import { Recorder } from './record.ts';
+import { createMetrics } from './registry.ts';
+
+const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
+const ROUTE = '/v1/chat/completions';
+
+function context(): RequestContext {
+  return new RequestContext({
+    requestId: 'r', startedAt: performance.now(), signal: new AbortController().signal, route: ROUTE, method: 'POST',
+    dialect: 'openai', operation: 'chat', reply, headers: {},
+  });
+}
+
+function setup() {
+  const metrics = createMetrics();
+  const recorder = new Recorder(metrics, { version: '9.9.9', commit: 'abc123', models: ['mock-chat', 'gpt-4o'] });
+  return { metrics, recorder, text: () => metrics.registry.metrics() };
+}
+
+/** The value of one sample line, by its exact name and label set as exposed. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('the registry exposes every catalog metric and only those', async () => {
+  const { text } = setup();
+  const exposition = await text();
+  const families = [...exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+  assert.deepEqual(families.sort(), Object.values(CATALOG).map((s) => [s.name, s.type]).sort());
+  assert.equal(sample(exposition, `vigil_build_info{version="9.9.9",node_version="${process.versions.node}",commit="abc123"}`), 1);
+});
+
+test('a successful call: RED, LLM counters, token types, histograms and in-flight back to 0', async () => {
+  const { recorder, text } = setup();
+  recorder.requestStarted(ROUTE);
+  recorder.requestStarted(ROUTE);
+  assert.equal(sample(await text(), `vigil_http_requests_in_flight{route="${ROUTE}"}`), 2);
+
+  const ctx = context();
+  ctx.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
+  ctx.upstreamStartedAt = 100; // ms after accept
+  ctx.usage = { inputTokens: 120, outputTokens: 30, cachedInputTokens: 64 };
+  recorder.requestFinished(ctx, 0.4);
+
+  const failed = context();
+  failed.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' };
+  failed.upstreamStartedAt = 5;
+  failed.status = 502;
+  failed.error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
+  recorder.requestFinished(failed, 2);
+
+  const out = await text();
+  assert.equal(sample(out, `vigil_http_requests_in_flight{route="${ROUTE}"}`), 0);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="502"}`), 1);
+  assert.equal(sample(out, `vigil_http_request_duration_seconds_count{route="${ROUTE}",method="POST"}`), 2);
+  assert.equal(sample(out, `vigil_http_request_duration_seconds_sum{route="${ROUTE}",method="POST"}`), 2.4);
+  assert.equal(sample(out, `vigil_http_request_duration_seconds_bucket{le="0.5",route="${ROUTE}",method="POST"}`), 1);
+  assert.equal(sample(out, `vigil_http_request_duration_seconds_bucket{le="2.5",route="${ROUTE}",method="POST"}`), 2);
+
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="mock",model="mock-chat",status="ok"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="gpt-4o",status="server_error"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_call_errors_total{provider="openai",model="gpt-4o",error_class="server_error"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_call_errors_total{provider="mock",model="mock-chat",error_class="ok"}'), undefined);
+  assert.equal(sample(out, 'vigil_llm_tokens_total{provider="mock",model="mock-chat",type="input"}'), 120);
+  assert.equal(sample(out, 'vigil_llm_tokens_total{provider="mock",model="mock-chat",type="output"}'), 30);
+  assert.equal(sample(out, 'vigil_llm_tokens_total{provider="mock",model="mock-chat",type="cached_input"}'), 64);
+  assert.equal(sample(out, 'vigil_llm_tokens_total{provider="openai",model="gpt-4o",type="input"}'), undefined);
+
+  // upstream time = 0.4 s total − 0.1 s before the upstream call
+  assert.ok(Math.abs(sample(out, 'vigil_llm_call_duration_seconds_sum{provider="mock",model="mock-chat"}')! - 0.3) < 1e-9);
+  assert.equal(sample(out, 'vigil_llm_call_duration_seconds_bucket{le="0.25",provider="mock",model="mock-chat"}'), 0);
+  assert.equal(sample(out, 'vigil_llm_call_duration_seconds_bucket{le="0.5",provider="mock",model="mock-chat"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_call_duration_seconds_count{provider="openai",model="gpt-4o"}'), 1);
+});
+
+test('models outside the configured set are recorded as "other"', async () => {
+  const { recorder, text } = setup();
+  recorder.requestStarted(ROUTE);
+  const ctx = context();
+  ctx.target = { name: 'someones-private-model', upstreamModel: 'x', providerId: 'openai', type: 'chat' };
+  ctx.upstreamStartedAt = 0;
+  ctx.usage = { inputTokens: 5, outputTokens: 0, cachedInputTokens: 0 };
+  recorder.requestFinished(ctx, 0.01);
+  const out = await text();
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="other",status="ok"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_tokens_total{provider="openai",model="other",type="input"}'), 5);
+  assert.doesNotMatch(out, /someones-private-model/);
+});
+
+test('a request that never reached an upstream records RED only', async () => {
+  const { recorder, text } = setup();
+  recorder.requestStarted(ROUTE);
+  const ctx = context();
+  ctx.status = 401;
+  ctx.error = new GatewayError('GW_AUTH_MISSING_KEY');
+  recorder.requestFinished(ctx, 0.002);
+  const planned = context();
+  planned.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
+  recorder.requestStarted(ROUTE);
+  recorder.requestFinished(planned, 0.003); // upstreamStartedAt stays -1
+  const out = await text();
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="401"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_in_flight{route="${ROUTE}"}`), 0);
+  assert.doesNotMatch(out, /^vigil_llm_calls_total\{/m);
+  assert.doesNotMatch(out, /^vigil_llm_call_duration_seconds_count\{/m);
+});
+
+test('requestServed records RED for routes outside the pipeline; buckets follow the catalog', async () => {
+  const { recorder, text } = setup();
+  recorder.requestServed('/metrics', 'GET', 200, 0.0007);
+  recorder.requestServed('/metrics', 'GET', 200, 0.0007);
+  const out = await text();
+  assert.equal(sample(out, 'vigil_http_requests_total{route="/metrics",method="GET",status="200"}'), 2);
+  assert.equal(sample(out, 'vigil_http_request_duration_seconds_bucket{le="0.001",route="/metrics",method="GET"}'), 2);
+  const les = [...out.matchAll(/^vigil_http_request_duration_seconds_bucket\{le="([^"]+)",route="\/metrics"/gm)].map((m) => m[1]);
+  assert.deepEqual(les, [...HTTP_BUCKETS.map(String), '+Inf']);
+  assert.deepEqual(CATALOG.llmDuration.buckets, LLM_BUCKETS);
+  assert.equal(LLM_BUCKETS[0], 0.05);
+  assert.equal(LLM_BUCKETS.at(-1), 120);
+});
