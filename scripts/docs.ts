@@ -21,9 +21,10 @@ export function errorClassTable(): string {
 export function metricTable(): string {
   const rows = Object.values(CATALOG).map((m) => {
     const buckets = 'buckets' in m ? m.buckets.join(', ') : '';
-    return `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ')} | ${buckets} | ${m.help} |`;
+    const workers = 'aggregate' in m ? m.aggregate : 'sum'; // how server.workers > 1 combines it
+    return `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ')} | ${buckets} | ${workers} | ${m.help} |`;
   });
-  return ['| metric | type | labels | buckets (s) | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+  return ['| metric | type | labels | buckets (s) | across workers | meaning |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 const SECTIONS: Record<string, { file: string; render: () => string }> = {

@@ -1,4 +1,5 @@
-// CPU time of a process and all its descendants, from /proc (utime + stime, in clock ticks).
+// CPU time of a process and all its descendants, from /proc/<pid>/stat: utime + stime, plus cutime +
+// cstime so that children which already exited and were reaped (wrk, load generators) still count.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -9,7 +10,7 @@ function readStat(pid: number): { ppid: number; ticks: number } | undefined {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name, which may itself contain spaces.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined; // the process exited between readdir and read
   }

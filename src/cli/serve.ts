@@ -6,7 +6,7 @@ import { createFinish } from '../pipeline/finish.ts';
 import { buildProviders } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
-import { isClusterPrimary, isClusterWorker, onPrimaryShutdown, runPrimary, workerCount } from '../server/cluster.ts';
+import { isClusterPrimary, isClusterWorker, primaryShutdown, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.ts';
 import { createHealth } from '../telemetry/health.ts';
@@ -27,11 +27,12 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const compiled = compileConfig(config);
   const build = buildInfo();
   // Before the logger: OTLP log export is a second destination of the same JSON log stream.
-  const telemetry = startTelemetry(config, { version: build.version });
+  const telemetry = await startTelemetry(config, { version: build.version });
   const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee });
   const workers = workerCount(config.server.workers);
   if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
   if (isClusterWorker()) logs.root.setBindings({ pid: process.pid }); // which worker wrote the line
+  const drainRequested = isClusterWorker() ? primaryShutdown() : undefined;
   const log = logs.module('server');
 
   const metrics = createMetrics();
@@ -111,7 +112,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  if (isClusterWorker()) onPrimaryShutdown((signal) => void shutdown(signal));
+  void drainRequested?.then((signal) => shutdown(signal));
 }
 
 /** `server.workers` > 1, in the primary: fork and watch the workers; serve nothing but metrics. */

@@ -26,12 +26,17 @@ export const isClusterPrimary = (workers: number): boolean => workers > 1 && clu
 
 export const isClusterWorker = (): boolean => cluster.isWorker;
 
-/** Worker side: drain when the primary says so, or when the primary is gone (no orphans). */
-export function onPrimaryShutdown(drain: (signal: string) => void): void {
-  process.on('message', (message: unknown) => {
-    if ((message as ShutdownMessage | null)?.vigil === 'shutdown') drain((message as ShutdownMessage).signal);
+/**
+ * Worker side: resolves when the primary asks this worker to drain, or is gone (no orphans). Call it
+ * early: a message that arrives before anyone listens is lost.
+ */
+export function primaryShutdown(): Promise<string> {
+  return new Promise((resolve) => {
+    process.on('message', (message: unknown) => {
+      if ((message as ShutdownMessage | null)?.vigil === 'shutdown') resolve((message as ShutdownMessage).signal);
+    });
+    process.once('disconnect', () => resolve('primary-exited'));
   });
-  process.once('disconnect', () => drain('primary-exited'));
 }
 
 export interface PrimaryOptions {
@@ -50,17 +55,20 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const startedAt = new Map<number, number>();
   const restarts = new Set<NodeJS.Timeout>();
   let everListening = false;
-  let listening = 0;
+  const listening = new Set<number>();
   let quickFailures = 0;
   let stopping = false;
   let exitCode = 0;
   let listener: FastifyInstance | undefined;
 
+  // Our own table rather than cluster.workers, which drops a worker at disconnect, before it has exited.
+  const running = new Map<number, Worker>();
   const fork = () => {
     const worker = cluster.fork();
+    running.set(worker.id, worker);
     startedAt.set(worker.id, Date.now());
   };
-  const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+  const live = () => [...running.values()];
   const finish = async (code: number) => {
     await listener?.close().catch(() => undefined);
     log.info({ exit_code: code }, 'stopped');
@@ -69,13 +77,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
 
   cluster.on('listening', (worker, address) => {
     everListening = true;
-    if (++listening === workers) log.info({ workers, address: `${address.address}:${address.port}` }, 'all workers listening');
+    listening.add(worker.id);
+    if (listening.size === workers) log.info({ workers, address: `${address.address}:${address.port}` }, 'all workers listening');
     log.debug({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
   });
 
   cluster.on('exit', (worker, code, signal) => {
     const uptimeMs = Date.now() - (startedAt.get(worker.id) ?? Date.now());
     startedAt.delete(worker.id);
+    listening.delete(worker.id);
+    running.delete(worker.id);
     const fields = { worker: worker.id, pid: worker.process.pid, code, signal, uptime_ms: uptimeMs };
     if (stopping) {
       if (code !== 0) exitCode = 1;
@@ -88,11 +99,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       log.fatal(fields, 'worker failed to start; stopping');
       stopping = true;
       exitCode = 1;
-      for (const w of live()) w.process.kill('SIGKILL');
+      for (const w of live()) if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill('SIGKILL');
       if (live().length === 0) void finish(exitCode);
       return;
     }
-    listening--;
     quickFailures = uptimeMs >= STABLE_AFTER_MS ? 0 : quickFailures + 1;
     const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, quickFailures - 1));
     log.error({ ...fields, restart_in_ms: delay }, 'worker exited unexpectedly; restarting');

@@ -1,11 +1,11 @@
 // Start-up of the OpenTelemetry side from config: the tracing port (or nothing, when tracing is off), the
 // OTLP log tee for pino, and one shutdown that flushes both. Built before the logger, because the logger
-// writes into the tee; the drop counter is attached later, once the metrics recorder exists.
+// writes into the tee; the drop counter is attached later, once the metrics recorder exists. The SDK and
+// exporters (~200 ms of module loading) are imported only when tracing or export is on.
 import type { Config } from '../config/schema.ts';
 import type { Tracing } from '../core/trace.ts';
-import { createOtlpLogs, type LogTee } from './log-export.ts';
-import { logExporter, otlpResource, resolveOtlp, spanExporter, type DropReason, type OnDropped, type Signal } from './otlp.ts';
-import { createTracing, genAiProviderName } from './trace.ts';
+import type { LogTee } from './log.ts';
+import type { DropReason, OnDropped, Signal } from './otlp.ts';
 
 export interface Telemetry {
   /** Undefined when tracing is off: callers skip all span work. */
@@ -18,8 +18,13 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-export function startTelemetry(config: Config, options: { version: string; env?: NodeJS.ProcessEnv }): Telemetry {
+export async function startTelemetry(config: Config, options: { version: string; env?: NodeJS.ProcessEnv }): Promise<Telemetry> {
   const t = config.telemetry;
+  const exporting = t.otlp.endpoint !== undefined && (t.otlp.traces.enabled || t.otlp.logs.enabled);
+  if (!exporting && !t.tracing.enabled) return { tracing: undefined, logTee: undefined, countDropsWith() {}, async shutdown() {} };
+  const { logExporter, otlpResource, resolveOtlp, spanExporter } = await import('./otlp.ts');
+  const { createTracing, genAiProviderName } = await import('./trace.ts');
+  const { createOtlpLogs } = await import('./log-export.ts');
   const settings = resolveOtlp(t, options.env);
   const resource = otlpResource(t, options.version);
 

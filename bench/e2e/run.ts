@@ -1,0 +1,156 @@
+// End-to-end overhead benchmark: direct vs nginx vs Portkey vs Vigil against one fake upstream.
+// Run through `npm run bench` (bench/e2e/run.sh), which installs nginx, wrk and bench/node_modules first.
+// The proxy under test gets the proxy core alone; this script, the upstream and the load generators
+// share the other core. Every phase is bounded in time and everything started here is killed on exit.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { upstreamConf, ports } from './nginx.ts';
+import http from 'node:http';
+import { chatRequest } from './fixtures.ts';
+import { parseHeaders, post } from './client.ts';
+import { killAll, portOpen, runPinned, startPinned, stop, waitReady } from './procs.ts';
+import { treeCpuSeconds } from './cpu.ts';
+import { targets, type Ctx, type Target } from './targets.ts';
+import { machineInfo, systemBusySeconds, waitQuiet } from './machine.ts';
+import { renderMarkdown, type TargetResult } from './report.ts';
+
+const env = (name: string, fallback: string) => process.env[name] || fallback;
+const settings = {
+  rates: env('BENCH_RATES', '200,1000,2000').split(',').map(Number),
+  rateSeconds: Number(env('BENCH_RATE_SECONDS', '10')),
+  rateWarmupSeconds: Number(env('BENCH_RATE_WARMUP_SECONDS', '3')),
+  maxSeconds: Number(env('BENCH_MAX_SECONDS', '10')),
+  maxConnections: Number(env('BENCH_MAX_CONNECTIONS', '64')),
+  ttfbCount: Number(env('BENCH_TTFB_COUNT', '300')),
+  quietWaitSeconds: Number(env('BENCH_QUIET_WAIT_SECONDS', '60')),
+  only: env('BENCH_TARGETS', targets.map((t) => t.name).join(',')).split(','),
+  proxyCpu: 0,
+  loadCpu: 1,
+};
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+const ctx: Ctx = { dir, root, proxyCpu: settings.proxyCpu, node: process.execPath };
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+// Hard stop for the whole run, whatever hangs.
+const watchdog = setTimeout(() => { log('watchdog: run exceeded 15 minutes, stopping'); cleanup(); process.exit(2); }, 15 * 60_000);
+function cleanup() { killAll(); rmSync(dir, { recursive: true, force: true }); }
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { cleanup(); process.exit(130); });
+
+const bodyFile = join(dir, 'request.json');
+writeFileSync(bodyFile, chatRequest('bench-model', false));
+
+async function wrk(target: Target, seconds: number) {
+  const out = await runPinned(settings.loadCpu, 'wrk', [
+    '-t1', `-c${settings.maxConnections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(here, 'wrk-post.lua'), target.json.url,
+  ], (seconds + 30) * 1000, { ...process.env, BENCH_BODY_FILE: bodyFile, BENCH_HEADERS: target.json.headers.join('\n') });
+  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  return JSON.parse(line.slice('WRK_RESULT '.length));
+}
+
+const headerArgs = (headers: string[]) => headers.flatMap((h) => ['--header', h]);
+
+async function openLoop(target: Target, rate: number) {
+  const args = [join(here, 'open-loop.ts'), '--url', target.json.url, '--model', target.json.model,
+    '--rate', String(rate), '--duration', String(settings.rateSeconds), '--warmup', String(settings.rateWarmupSeconds),
+    ...headerArgs(target.json.headers)];
+  const bound = (settings.rateSeconds + settings.rateWarmupSeconds + 40) * 1000;
+  return JSON.parse(await runPinned(settings.loadCpu, process.execPath, args, bound));
+}
+
+async function ttfb(target: Target) {
+  const args = [join(here, 'ttfb.ts'), '--url', target.stream.url, '--model', target.stream.model,
+    '--count', String(settings.ttfbCount), '--warmup', '50', '--max-seconds', '30', ...headerArgs(target.stream.headers)];
+  return JSON.parse(await runPinned(settings.loadCpu, process.execPath, args, 60_000));
+}
+
+/** One correct answer on each endpoint before anything is timed: a wrong setup must fail, not measure. */
+async function smokeCheck(target: Target) {
+  const agent = new http.Agent({ keepAlive: false });
+  const check = async (ep: Target['json'], stream: boolean) => {
+    const reply = await post(agent, { url: new URL(ep.url), headers: parseHeaders(ep.headers) }, chatRequest(ep.model, stream), 10_000);
+    const good = reply.status === 200 && (stream ? reply.tail.includes('data: [DONE]') : reply.bytes > 100);
+    if (!good) throw new Error(`smoke check ${stream ? 'stream' : 'json'}: status ${reply.status}, ${reply.bytes} bytes, tail ${JSON.stringify(reply.tail)}`);
+  };
+  await check(target.json, false);
+  await check(target.stream, true);
+}
+
+/** One target, all phases. CPU is counted for the proxy's whole process tree (nginx workers included). */
+async function measure(target: Target): Promise<TargetResult> {
+  const otherBefore = await waitQuiet(process.pid, settings.quietWaitSeconds * 1000);
+  if (otherBefore >= 0.15) log(`${target.name}: machine still busy (${Math.round(otherBefore * 100)}% of a core used by other processes); measuring anyway`);
+  const busy0 = systemBusySeconds(), own0 = treeCpuSeconds(process.pid), t0 = Date.now();
+  const child = target.start ? await target.start(ctx) : undefined;
+  const cpu = () => (child ? treeCpuSeconds(child.pid!) : NaN);
+  try {
+    await smokeCheck(target);
+    log(`${target.name}: warm-up`);
+    await wrk(target, 3);
+    log(`${target.name}: max throughput (${settings.maxSeconds} s, ${settings.maxConnections} connections)`);
+    let c0 = cpu();
+    const max = await wrk(target, settings.maxSeconds);
+    const maxCpuUs = ((cpu() - c0) * 1e6) / max.requests;
+    const rates = [];
+    for (const rate of settings.rates) {
+      log(`${target.name}: ${rate} req/s open loop`);
+      c0 = cpu();
+      const r = await openLoop(target, rate);
+      const sent = Math.round(rate * (settings.rateSeconds + settings.rateWarmupSeconds));
+      rates.push({ ...r, cpuUsPerRequest: child ? ((cpu() - c0) * 1e6) / sent : null });
+    }
+    log(`${target.name}: streaming time to first byte`);
+    const stream = await ttfb(target);
+    const busy = systemBusySeconds() - busy0, own = treeCpuSeconds(process.pid) - own0;
+    return {
+      name: target.name, status: 'ok', otherCpuShareBefore: otherBefore, wallSeconds: (Date.now() - t0) / 1000, foreignCpuSeconds: Math.max(0, busy - own),
+      max: { ...max, rps: max.requests / (max.duration_us / 1e6), cpuUsPerRequest: child ? maxCpuUs : null }, rates, stream,
+    };
+  } finally {
+    if (child) await stop(child);
+  }
+}
+
+async function main() {
+  for (const port of [...Object.values(ports), 18787, 18090]) {
+    if (await portOpen(port)) throw new Error(`port ${port} is already in use on 127.0.0.1; stop whatever holds it first`);
+  }
+  for (const sub of ['upstream', 'nginx-proxy']) mkdirSync(join(dir, sub));
+  writeFileSync(join(dir, 'upstream/nginx.conf'), upstreamConf(join(dir, 'upstream'), settings.loadCpu === 1 ? '10' : '01'));
+  const upstreamLog = join(dir, 'upstream/stdout.log');
+  const upstream = startPinned(settings.loadCpu, 'nginx', ['-c', join(dir, 'upstream/nginx.conf'), '-p', join(dir, 'upstream'), '-e', join(dir, 'upstream/error.log')], upstreamLog);
+  await waitReady(upstream, upstreamLog, async () => (await portOpen(ports.upstream)) && portOpen(ports.upstreamSse));
+
+  const startedAt = new Date().toISOString();
+  const results: TargetResult[] = [];
+  for (const target of targets.filter((t) => settings.only.includes(t.name))) {
+    const why = target.skip?.(ctx);
+    if (why) { log(`${target.name}: skipped: ${why}`); results.push({ name: target.name, status: 'skipped', reason: why }); continue; }
+    try {
+      results.push(await measure(target));
+    } catch (err) {
+      log(`${target.name}: failed: ${(err as Error).message}`);
+      results.push({ name: target.name, status: 'failed', reason: (err as Error).message.slice(0, 2000) });
+    }
+  }
+  await stop(upstream);
+
+  const report = { startedAt, finishedAt: new Date().toISOString(), command: 'npm run bench', machine: machineInfo(), settings, targets: results };
+  const out = join(root, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  const md = renderMarkdown(report);
+  writeFileSync(join(out, 'latest.md'), md);
+  process.stdout.write(md);
+  log(`wrote bench/results/latest.json and bench/results/latest.md`);
+}
+
+main().then(
+  () => { clearTimeout(watchdog); cleanup(); process.exit(0); },
+  (err) => { log((err as Error).stack ?? String(err)); clearTimeout(watchdog); cleanup(); process.exit(1); },
+);

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { RequestContext, type ReplyPort } from '../core/context.ts';
+import { GatewayError } from '../core/errors.ts';
+import { createTracing, genAiProviderName } from './trace.ts';
+
+const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
+const CLIENT_SPAN = 'b7ad6b7169203331';
+
+function setup(samplingRatio = 1) {
+  const exporter = new InMemorySpanExporter();
+  const processor = new SimpleSpanProcessor({ exporter });
+  const tracing = createTracing({
+    resource: resourceFromAttributes({ 'service.name': 'test' }),
+    version: '1.2.3',
+    samplingRatio,
+    providerNames: new Map([['oa', 'openai'], ['local', 'local']]),
+    processors: [processor],
+  });
+  /** Spans ended so far (the simple processor exports asynchronously). */
+  const finished = async () => { await processor.forceFlush(); return exporter.getFinishedSpans(); };
+  return { finished, tracing };
+}
+
+function context(headers: Record<string, string> = {}): RequestContext {
+  const ctx = new RequestContext({
+    requestId: 'req-1', startedAt: performance.now(), signal: new AbortController().signal, route: '/v1/chat/completions',
+    method: 'POST', dialect: 'openai', operation: 'chat', reply: {} as ReplyPort, headers,
+  });
+  ctx.requestedModel = 'fast';
+  ctx.target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' };
+  return ctx;
+}
+
+test('genAiProviderName: semconv names for openai/anthropic kinds, the provider id otherwise', () => {
+  assert.equal(genAiProviderName('my-openai', 'openai'), 'openai');
+  assert.equal(genAiProviderName('claude', 'anthropic'), 'anthropic');
+  assert.equal(genAiProviderName('openrouter', 'openai-compatible'), 'openrouter');
+  assert.equal(genAiProviderName('mock', 'mock'), 'mock');
+});
+
+test('request span continues the client traceparent; attempt span is its CLIENT child and goes upstream', async () => {
+  const { finished, tracing } = setup();
+  const ctx = context({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`, tracestate: 'vendor=abc' });
+  ctx.span = tracing.startRequest(ctx);
+  assert.equal(ctx.span.traceId, CLIENT_TRACE);
+  assert.match(ctx.span.spanId, /^[0-9a-f]{16}$/);
+
+  const attempt = ctx.span.startAttempt(ctx, new URL('https://api.openai.com/v1'));
+  const [, traceId, parentId, flags] = attempt.headers.traceparent.split('-');
+  assert.equal(traceId, CLIENT_TRACE);
+  assert.equal(flags, '01');
+  assert.equal(attempt.headers.tracestate, 'vendor=abc');
+  ctx.upstreamStartedAt = 1;
+  ctx.upstreamStatus = 200;
+  attempt.end(200);
+  attempt.end(500); // only the first end counts
+
+  ctx.usage = { inputTokens: 12, outputTokens: 34, cachedInputTokens: 5 };
+  ctx.finishReason = 'stop';
+  ctx.stream = true;
+  ctx.firstTokenAt = 250;
+  ctx.span.end(ctx);
+  ctx.span.end(ctx);
+
+  const spans = (await finished());
+  assert.equal(spans.length, 2);
+  const client = spans.find((s) => s.kind === SpanKind.CLIENT)!;
+  const server = spans.find((s) => s.kind === SpanKind.SERVER)!;
+  assert.equal(server.name, 'POST /v1/chat/completions');
+  assert.equal(server.parentSpanContext?.spanId, CLIENT_SPAN);
+  assert.equal(client.parentSpanContext?.spanId, server.spanContext().spanId);
+  assert.equal(client.spanContext().spanId, parentId);
+  assert.equal(client.name, 'chat gpt-4o-mini');
+  assert.deepEqual(client.attributes, {
+    'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini',
+    'server.address': 'api.openai.com', 'server.port': 443, 'http.request.method': 'POST', 'http.response.status_code': 200,
+  });
+  assert.deepEqual(server.attributes, {
+    'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'gen_ai.operation.name': 'chat', 'vigil.request_id': 'req-1',
+    'http.response.status_code': 200, 'gen_ai.request.model': 'fast', 'gen_ai.provider.name': 'openai', 'gen_ai.response.model': 'gpt-4o-mini',
+    'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 34, 'gen_ai.usage.cache_read.input_tokens': 5,
+    'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.request.stream': true, 'gen_ai.response.time_to_first_chunk': 0.25,
+  });
+  assert.equal(server.status.code, SpanStatusCode.UNSET);
+});
+
+test('without a traceparent a new trace starts; a 5xx marks both spans with error.type', async () => {
+  const { finished, tracing } = setup();
+  const ctx = context();
+  ctx.span = tracing.startRequest(ctx);
+  assert.notEqual(ctx.span.traceId, CLIENT_TRACE);
+  const attempt = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  const error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
+  ctx.upstreamStatus = 500;
+  attempt.end(500, error);
+  ctx.error = error;
+  ctx.status = 502;
+  ctx.span.end(ctx);
+
+  const [client, server] = (await finished());
+  assert.equal(server.parentSpanContext, undefined);
+  assert.equal(client.attributes['server.port'], 8000);
+  assert.equal(client.attributes['error.type'], 'server_error');
+  assert.equal(client.status.code, SpanStatusCode.ERROR);
+  assert.equal(server.attributes['error.type'], 'server_error');
+  assert.equal(server.attributes['vigil.error_code'], 'GW_UPSTREAM_SERVER_ERROR');
+  assert.equal(server.attributes['gen_ai.response.model'], undefined, 'no answer, no response model');
+  assert.equal(server.status.code, SpanStatusCode.ERROR);
+});
+
+test('a caller fault (4xx) sets error.type but leaves the server span status unset', async () => {
+  const { finished, tracing } = setup();
+  const ctx = context();
+  ctx.span = tracing.startRequest(ctx);
+  ctx.error = new GatewayError('GW_MODEL_NOT_FOUND');
+  ctx.status = 404;
+  ctx.target = undefined;
+  ctx.span.end(ctx);
+
+  const [server] = (await finished());
+  assert.equal(server.attributes['error.type'], 'invalid_request');
+  assert.equal(server.status.code, SpanStatusCode.UNSET);
+});
+
+test('sampling: ratio 0 records nothing but still propagates ids; a sampled client parent wins', async () => {
+  const { finished, tracing } = setup(0);
+  const unsampled = context();
+  unsampled.span = tracing.startRequest(unsampled);
+  const attempt = unsampled.span.startAttempt(unsampled, new URL('http://127.0.0.1:1'));
+  assert.match(attempt.headers.traceparent, new RegExp(`^00-${unsampled.span.traceId}-[0-9a-f]{16}-00$`));
+  attempt.end(200);
+  unsampled.span.end(unsampled);
+
+  const sampled = context({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` });
+  sampled.span = tracing.startRequest(sampled);
+  sampled.span.end(sampled);
+
+  assert.deepEqual((await finished()).map((s) => s.spanContext().traceId), [CLIENT_TRACE]);
+});
+
+test('a malformed traceparent is ignored: a fresh trace, not an error', () => {
+  const { tracing } = setup();
+  const ctx = context({ traceparent: '00-zzzz-not-valid' });
+  const span = tracing.startRequest(ctx);
+  assert.match(span.traceId, /^[0-9a-f]{32}$/);
+  assert.notEqual(span.traceId, '0'.repeat(32));
+});
