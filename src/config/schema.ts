@@ -89,8 +89,8 @@ const telemetry = z.object({
   /** Resource attribute deployment.environment (and deployment.environment.name); omitted when unset. */
   environment: z.string().min(1).optional(),
   tracing: z.object({
-    /** Spans per request and upstream attempt; unset = on exactly when OTLP trace export is configured. */
-    enabled: z.boolean().optional(),
+    /** Trace context per request (ids in logs, traceparent upstream); spans are recorded when exported. */
+    enabled: z.boolean().default(true),
     /** Share of new traces recorded; a client's sampled flag in `traceparent` wins (parent-based). */
     sampling_ratio: z.number().min(0).max(1).default(1),
   }).strict().prefault({}),

@@ -5,9 +5,8 @@
 // request nothing; the queue drops (and counts) what it cannot hold.
 import { ROOT_CONTEXT, SeverityNumber, TraceFlags, isSpanContextValid, trace, type Attributes, type LogRecord, type Logger } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogTee } from './log.ts';
-import { batchOptions, type OnDropped, type OtlpSettings } from './otlp.ts';
 
 export type { LogTee };
 
@@ -20,9 +19,10 @@ export interface OtlpLogsOptions {
   resource: Resource;
   version: string;
   minLevel: LogTee['level'];
-  export?: { exporter: LogRecordExporter; settings: OtlpSettings; onDropped: OnDropped };
-  /** Tests: a processor of their own. */
-  processors?: LogRecordProcessor[];
+  /** The OTLP batch processor (tests: their own). */
+  processors: LogRecordProcessor[];
+  /** Upper bound on the final flush at shutdown. */
+  shutdownTimeoutMs?: number;
 }
 
 const SEVERITY: Record<string, SeverityNumber> = {
@@ -40,12 +40,7 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
 export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
-  const processors = [...(options.processors ?? [])];
-  if (options.export) {
-    const { exporter, settings, onDropped } = options.export;
-    processors.push(new BatchLogRecordProcessor({ exporter, ...batchOptions(settings, 'logs', onDropped) }));
-  }
-  const provider = new LoggerProvider({ resource: options.resource, processors });
+  const provider = new LoggerProvider({ resource: options.resource, processors: options.processors });
   const logger: Logger = provider.getLogger('vigil', options.version);
   return {
     tee: {
@@ -56,7 +51,7 @@ export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
       },
     },
     async shutdown() {
-      const limit = options.export?.settings.batch.export_timeout_ms ?? 1000;
+      const limit = options.shutdownTimeoutMs ?? 1000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         provider.shutdown().catch(() => undefined),

@@ -1,11 +1,14 @@
 // Start-up of the OpenTelemetry side from config: the tracing port (or nothing, when tracing is off), the
 // OTLP log tee for pino, and one shutdown that flushes both. Built before the logger, because the logger
-// writes into the tee; the drop counter is attached later, once the metrics recorder exists. The SDK and
-// exporters (~200 ms of module loading) are imported only when tracing or export is on.
+// writes into the tee; the drop counter is attached later, once the metrics recorder exists. Tracing is on
+// by default (ids in log lines, traceparent upstream; spans recorded only when exported); the exporters
+// and gRPC (~150 ms of module loading) are imported only when an OTLP endpoint is set.
 import type { Config } from '../config/schema.ts';
 import type { Tracing } from '../core/trace.ts';
 import type { LogTee } from './log.ts';
+import type { OtlpLogs } from './log-export.ts';
 import type { DropReason, OnDropped, Signal } from './otlp.ts';
+import type { OtelTracing } from './trace.ts';
 
 export interface Telemetry {
   /** Undefined when tracing is off: callers skip all span work. */
@@ -20,13 +23,14 @@ export interface Telemetry {
 
 export async function startTelemetry(config: Config, options: { version: string; env?: NodeJS.ProcessEnv }): Promise<Telemetry> {
   const t = config.telemetry;
+  const tracingOn = t.tracing.enabled;
   const exporting = t.otlp.endpoint !== undefined && (t.otlp.traces.enabled || t.otlp.logs.enabled);
-  if (!exporting && !t.tracing.enabled) return { tracing: undefined, logTee: undefined, countDropsWith() {}, async shutdown() {} };
-  const { logExporter, otlpResource, resolveOtlp, spanExporter } = await import('./otlp.ts');
-  const { createTracing, genAiProviderName } = await import('./trace.ts');
-  const { createOtlpLogs } = await import('./log-export.ts');
-  const settings = resolveOtlp(t, options.env);
-  const resource = otlpResource(t, options.version);
+  if (!exporting && !tracingOn) return { tracing: undefined, logTee: undefined, countDropsWith() {}, async shutdown() {} };
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const otlp = exporting ? await import('./otlp.ts') : undefined;
+  const settings = otlp?.resolveOtlp(t, options.env);
+  const resource = otlp ? otlp.otlpResource(t, options.version) : resourceFromAttributes({});
+  const shutdownTimeoutMs = t.otlp.batch.export_timeout_ms;
 
   let sink: OnDropped | undefined;
   const early = new Map<`${Signal} ${DropReason}`, number>(); // summed, so it stays bounded without a sink
@@ -35,19 +39,23 @@ export async function startTelemetry(config: Config, options: { version: string;
     else early.set(`${signal} ${reason}`, (early.get(`${signal} ${reason}`) ?? 0) + count);
   };
 
-  const exportTraces = settings !== undefined && t.otlp.traces.enabled;
-  const tracing = (t.tracing.enabled ?? exportTraces)
-    ? createTracing({
+  let tracing: OtelTracing | undefined;
+  if (tracingOn) {
+    const { createTracing, genAiProviderName } = await import('./trace.ts');
+    tracing = createTracing({
       resource,
       version: options.version,
       samplingRatio: t.tracing.sampling_ratio,
       providerNames: new Map(Object.entries(config.providers).map(([id, p]) => [id, genAiProviderName(id, p.kind)])),
-      export: exportTraces ? { exporter: spanExporter(settings), settings, onDropped } : undefined,
-    })
-    : undefined;
-  const logs = settings && t.otlp.logs.enabled
-    ? createOtlpLogs({ resource, version: options.version, minLevel: t.otlp.logs.min_level, export: { exporter: logExporter(settings), settings, onDropped } })
-    : undefined;
+      processors: otlp && settings && t.otlp.traces.enabled ? [otlp.spanProcessor(settings, onDropped)] : [],
+      shutdownTimeoutMs,
+    });
+  }
+  let logs: OtlpLogs | undefined;
+  if (otlp && settings && t.otlp.logs.enabled) {
+    const { createOtlpLogs } = await import('./log-export.ts');
+    logs = createOtlpLogs({ resource, version: options.version, minLevel: t.otlp.logs.min_level, processors: [otlp.logProcessor(settings, onDropped)], shutdownTimeoutMs });
+  }
 
   return {
     tracing,

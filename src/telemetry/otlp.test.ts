@@ -17,7 +17,7 @@ test('schema defaults: no endpoint, grpc, the contract batch sizes, info minimum
   assert.equal(t.otlp.protocol, 'grpc');
   assert.deepEqual(t.otlp.batch, { max_queue_size: 2048, scheduled_delay_ms: 5000, max_export_batch_size: 512, export_timeout_ms: 10_000 });
   assert.equal(t.otlp.logs.min_level, 'info');
-  assert.equal(t.tracing.enabled, undefined);
+  assert.equal(t.tracing.enabled, true);
   assert.equal(resolveOtlp(t), undefined);
   assert.throws(() => telemetry({ otlp: { endpoint: 'otel:4317' } }), /endpoint/);
   assert.throws(() => telemetry({ otlp: { protocol: 'udp' } }), /protocol/);

@@ -9,8 +9,8 @@ import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
 import { resolveSecret } from '../config/secrets.ts';
@@ -94,6 +94,15 @@ export function spanExporter(s: OtlpSettings): SpanExporter {
 
 export function logExporter(s: OtlpSettings): LogRecordExporter {
   return s.protocol === 'grpc' ? new GrpcLogExporter(grpcOptions(s)) : new HttpLogExporter(httpOptions(s, 'logs'));
+}
+
+/** The SDK's batch processors with the configured batch settings, counting what they drop. */
+export function spanProcessor(s: OtlpSettings, onDropped: OnDropped): SpanProcessor {
+  return new BatchSpanProcessor({ exporter: spanExporter(s), ...batchOptions(s, 'traces', onDropped) });
+}
+
+export function logProcessor(s: OtlpSettings, onDropped: OnDropped): LogRecordProcessor {
+  return new BatchLogRecordProcessor({ exporter: logExporter(s), ...batchOptions(s, 'logs', onDropped) });
 }
 
 /** The SDK batch processors' options, from the shared batch settings. */

@@ -10,7 +10,7 @@ import { createTracing, genAiProviderName } from './trace.ts';
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
 
-function setup(samplingRatio = 1) {
+function setup(samplingRatio = 1, exported = true) {
   const exporter = new InMemorySpanExporter();
   const processor = new SimpleSpanProcessor({ exporter });
   const tracing = createTracing({
@@ -18,7 +18,7 @@ function setup(samplingRatio = 1) {
     version: '1.2.3',
     samplingRatio,
     providerNames: new Map([['oa', 'openai'], ['local', 'local']]),
-    processors: [processor],
+    processors: exported ? [processor] : [],
   });
   /** Spans ended so far (the simple processor exports asynchronously). */
   const finished = async () => { await processor.forceFlush(); return exporter.getFinishedSpans(); };
@@ -140,6 +140,16 @@ test('sampling: ratio 0 records nothing but still propagates ids; a sampled clie
   sampled.span.end(sampled);
 
   assert.deepEqual((await finished()).map((s) => s.spanContext().traceId), [CLIENT_TRACE]);
+});
+
+test('nothing exported: new traces are not recorded, yet ids exist and a client sampled flag passes upstream', () => {
+  const { tracing } = setup(1, false);
+  const fresh = context();
+  fresh.span = tracing.startRequest(fresh);
+  assert.match(fresh.span.startAttempt(fresh, new URL('http://127.0.0.1:1')).headers.traceparent, new RegExp(`^00-${fresh.span.traceId}-[0-9a-f]{16}-00$`));
+  const continued = context({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` });
+  continued.span = tracing.startRequest(continued);
+  assert.match(continued.span.startAttempt(continued, new URL('http://127.0.0.1:1')).headers.traceparent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
 });
 
 test('a malformed traceparent is ignored: a fresh trace, not an error', () => {

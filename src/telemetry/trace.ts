@@ -1,21 +1,18 @@
 // The tracing port (core/trace.ts) on the OpenTelemetry SDK: a SERVER span per request continuing the
 // client's W3C traceparent, a CLIENT span per upstream attempt whose traceparent goes upstream, GenAI
 // semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37) set once at finish.
-// Parents are passed explicitly: no global provider, no context manager, no async-hooks cost.
+// Parents are passed explicitly: no global provider, no context manager, no async-hooks cost. With no
+// processor nothing is recorded: spans only carry ids (log lines, upstream traceparent), cheaply.
 import {
   ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace,
   type Attributes, type Span, type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider,
-  type SpanExporter, type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
-import { batchOptions, type OnDropped, type OtlpSettings } from './otlp.ts';
 
 export interface TracingOptions {
   resource: Resource;
@@ -23,10 +20,10 @@ export interface TracingOptions {
   samplingRatio: number;
   /** Configured provider id → gen_ai.provider.name (the semconv well-known value where one exists). */
   providerNames: ReadonlyMap<string, string>;
-  /** Where finished spans go; without it spans still carry ids into logs and upstream headers. */
-  export?: { exporter: SpanExporter; settings: OtlpSettings; onDropped: OnDropped };
-  /** Tests: a processor of their own (e.g. an in-memory exporter). */
-  processors?: SpanProcessor[];
+  /** Where finished spans go (the OTLP batch processor); none: spans carry ids only and record nothing. */
+  processors: SpanProcessor[];
+  /** Upper bound on the final flush at shutdown. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface OtelTracing extends Tracing {
@@ -42,17 +39,15 @@ export function genAiProviderName(id: string, kind: string): string {
 }
 
 export function createTracing(options: TracingOptions): OtelTracing {
-  const processors = [...(options.processors ?? [])];
-  if (options.export) {
-    const { exporter, settings, onDropped } = options.export;
-    processors.push(new BatchSpanProcessor({ exporter, ...batchOptions(settings, 'traces', onDropped) }));
-  }
+  const processors = options.processors;
   const provider = new TracerProvider({
     resource: options.resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRatio) }),
+    // Parent-based: a client's sampled flag is kept (and passed upstream). Without a processor new traces are
+    // not recorded, since nobody would export them; ids and propagation work either way.
+    sampler: new ParentBasedSampler({ root: processors.length ? new TraceIdRatioBasedSampler(options.samplingRatio) : new AlwaysOffSampler() }),
     spanProcessors: processors,
   });
-  const shared: Shared = { tracer: provider.getTracer('vigil', options.version), providerNames: options.providerNames };
+  const shared: Shared = { tracer: provider.getTracer('vigil', options.version), providerNames: options.providerNames, exported: processors.length > 0 };
   return {
     startRequest(ctx) {
       const parent = propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
@@ -61,14 +56,13 @@ export function createTracing(options: TracingOptions): OtelTracing {
         attributes: {
           'http.request.method': ctx.method,
           'http.route': ctx.route,
-          'gen_ai.operation.name': ctx.operation,
           'vigil.request_id': ctx.requestId,
         },
       }, parent);
       return new OtelRequestSpan(span, shared);
     },
     async shutdown() {
-      const limit = options.export?.settings.batch.export_timeout_ms ?? 1000;
+      const limit = options.shutdownTimeoutMs ?? 1000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         provider.shutdown().catch(() => undefined),
@@ -82,6 +76,8 @@ export function createTracing(options: TracingOptions): OtelTracing {
 interface Shared {
   tracer: Tracer;
   providerNames: ReadonlyMap<string, string>;
+  /** False: spans exist for their ids only, so outcome attributes are not worth computing. */
+  exported: boolean;
 }
 
 class OtelRequestSpan implements RequestSpan {
@@ -121,7 +117,7 @@ class OtelRequestSpan implements RequestSpan {
     if (this.#ended) return;
     this.#ended = true;
     const span = this.#span;
-    if (span.isRecording()) span.setAttributes(this.#outcome(ctx));
+    if (this.#shared.exported && span.isRecording()) span.setAttributes(this.#outcome(ctx));
     const error = ctx.error;
     // HTTP server semantics: only 5xx make a server span an error; caller faults (4xx, 499) do not.
     if (error && ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
@@ -130,7 +126,11 @@ class OtelRequestSpan implements RequestSpan {
 
   #outcome(ctx: RequestContext): Attributes {
     const attributes: Attributes = { 'http.response.status_code': ctx.status };
-    if (ctx.requestedModel) attributes['gen_ai.request.model'] = ctx.requestedModel;
+    // GenAI attributes only when the client asked a model for something (not /v1/models, not a 404).
+    if (ctx.requestedModel) {
+      attributes['gen_ai.operation.name'] = ctx.operation;
+      attributes['gen_ai.request.model'] = ctx.requestedModel;
+    }
     const target = ctx.target;
     if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     const answered = target !== undefined && ctx.upstreamStartedAt >= 0 && ctx.upstreamStatus > 0 && ctx.upstreamStatus < 400;
