@@ -55,13 +55,13 @@ export function renderMarkdown(report: Report): string {
   }
 
   lines.push('', 'Latency at fixed rates (open loop, measured from the scheduled send time):', '');
-  lines.push('| target | rate (req/s) | p50 | p90 | p99 | added p50 | added p99 | errors |');
-  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+  lines.push('| target | rate (req/s) | p50 | p90 | p99 | added p50 | added p99 | errors | generator send lag p99 |');
+  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const t of ok) {
     for (const r of t.rates!) {
       const d = direct?.rates?.find((x) => x.rate === r.rate);
       const errs = r.errors === 0 ? '0' : `${r.errors} (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})`;
-      lines.push(`| ${t.name} | ${int(r.rate)} | ${f3(r.p50)} | ${f3(r.p90)} | ${f3(r.p99)} | ${d && t !== direct ? added(r.p50, d.p50) : '–'} | ${d && t !== direct ? added(r.p99, d.p99) : '–'} | ${errs} |`);
+      lines.push(`| ${t.name} | ${int(r.rate)} | ${f3(r.p50)} | ${f3(r.p90)} | ${f3(r.p99)} | ${d && t !== direct ? added(r.p50, d.p50) : '–'} | ${d && t !== direct ? added(r.p99, d.p99) : '–'} | ${errs} | ${f3(r.sendLagP99)} |`);
     }
   }
 

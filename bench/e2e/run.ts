@@ -2,12 +2,12 @@
 // Run through `npm run bench` (bench/e2e/run.sh), which installs nginx, wrk and bench/node_modules first.
 // The proxy under test gets the proxy core alone; this script, the upstream and the load generators
 // share the other core. Every phase is bounded in time and everything started here is killed on exit.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { upstreamConf, ports } from './nginx.ts';
-import http from 'node:http';
 import { chatRequest } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
 import { killAll, portOpen, runPinned, startPinned, stop, waitReady } from './procs.ts';
@@ -148,6 +148,18 @@ async function main() {
   writeFileSync(join(out, 'latest.md'), md);
   process.stdout.write(md);
   log(`wrote bench/results/latest.json and bench/results/latest.md`);
+  if (process.argv.includes('--record')) recordInDoc(md);
+}
+
+/** `--record`: replace the generated block of BENCHMARKS.md with this run, so figures are never retyped. */
+function recordInDoc(md: string) {
+  const doc = join(root, 'BENCHMARKS.md');
+  const text = readFileSync(doc, 'utf8');
+  const start = '<!-- results:start -->', end = '<!-- results:end -->';
+  const a = text.indexOf(start), b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`BENCHMARKS.md has no ${start} … ${end} block`);
+  writeFileSync(doc, text.slice(0, a + start.length) + '\n' + md + text.slice(b));
+  log('recorded the results in BENCHMARKS.md');
 }
 
 main().then(
