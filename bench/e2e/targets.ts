@@ -64,7 +64,7 @@ export const targets: Target[] = [
       const config = join(ctx.dir, 'vigil.yaml');
       writeFileSync(config, vigilConfig(join(ctx.dir, 'vigil-data')));
       const log = join(ctx.dir, 'vigil.log');
-      const child = startPinned(ctx.proxyCpu, ctx.node, [join(ctx.root, 'src/main.ts'), 'serve', '--config', config], log);
+      const child = startPinned(ctx.proxyCpu, ctx.node, ['--max-semi-space-size=4', '--disable-warning=ExperimentalWarning', join(ctx.root, 'src/main.ts'), 'serve', '--config', config], log);
       await waitReady(child, log, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok);
       return child;
     },

@@ -2,7 +2,7 @@
 // never grows hidden classes, and `finish` can read one object to record metrics, the log line and usage.
 import type { ChatOutput, ChatRequest, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { emptyUsage } from './canonical.ts';
-import type { GatewayError } from './errors.ts';
+import { GatewayError } from './errors.ts';
 import type { RequestSpan } from './trace.ts';
 
 /** The client connection as the pipeline sees it; implemented by server/, so no other folder knows HTTP. */
@@ -38,7 +38,9 @@ export class RequestContext {
   readonly requestId: string;
   /** performance.now() at accept, for durations; wall-clock time is taken once at finish. */
   readonly startedAt: number;
+  /** Aborted once, with the GatewayError that ended the request: the client left, or a time budget ran out. */
   readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
   readonly route: string;
   readonly method: string;
   readonly dialect: Dialect;
@@ -83,7 +85,8 @@ export class RequestContext {
   constructor(init: {
     requestId: string;
     startedAt: number;
-    signal: AbortSignal;
+    /** Tests may pass a signal of their own; its abort counts as the client leaving. */
+    signal?: AbortSignal;
     route: string;
     method: string;
     dialect: Dialect;
@@ -93,13 +96,19 @@ export class RequestContext {
   }) {
     this.requestId = init.requestId;
     this.startedAt = init.startedAt;
-    this.signal = init.signal;
+    this.signal = this.#controller.signal;
+    init.signal?.addEventListener('abort', () => this.abort(new GatewayError('GW_CLIENT_CLOSED')), { once: true });
     this.route = init.route;
     this.method = init.method;
     this.dialect = init.dialect;
     this.operation = init.operation;
     this.reply = init.reply;
     this.headers = init.headers;
+  }
+
+  /** One controller per request: the upstream call, the stream pump and the mock all stop on it. */
+  abort(reason: GatewayError): void {
+    if (!this.signal.aborted) this.#controller.abort(reason);
   }
 }
 

@@ -40,7 +40,10 @@ export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<
 export function compose(stages: Stage[], finish: Finish): Endpoint {
   return async (ctx) => {
     try {
-      for (const stage of stages) await stage(ctx);
+      for (const stage of stages) {
+        const pending = stage(ctx);
+        if (pending) await pending; // most stages are synchronous: no microtask for them
+      }
     } catch (err) {
       ctx.error = toGatewayError(err);
       ctx.status = ctx.reply.started ? ctx.status : ctx.error.status;

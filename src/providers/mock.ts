@@ -78,7 +78,7 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
     await sleep(ms, undefined, { signal });
   } catch {
-    throw new GatewayError('GW_CLIENT_CLOSED');
+    throw signal.reason instanceof GatewayError ? signal.reason : new GatewayError('GW_CLIENT_CLOSED');
   }
 }
 

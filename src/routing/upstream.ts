@@ -40,12 +40,11 @@ export class Upstreams {
   }
 
   async #send(pool: Pool, url: URL, basePath: string, ctx: RequestContext, call: HttpCall): Promise<UpstreamResponse> {
-    // One controller carries both reasons to stop: the client went away, or the whole-call budget ran out.
-    const controller = new AbortController();
-    const onClientAbort = () => controller.abort(new GatewayError('GW_CLIENT_CLOSED'));
-    ctx.signal.addEventListener('abort', onClientAbort, { once: true });
+    // The request's own signal carries both reasons to stop: the client went away (the server aborts it),
+    // or the whole-call budget ran out (aborted here); its reason says which.
+    const signal = ctx.signal;
     const timer = setTimeout(
-      () => controller.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no complete response within ${this.#timeouts.total_timeout_ms} ms`)),
+      () => ctx.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no complete response within ${this.#timeouts.total_timeout_ms} ms`)),
       this.#timeouts.total_timeout_ms,
     );
     // One CLIENT span per attempt (when tracing is on); its traceparent goes upstream, so the provider's
@@ -53,10 +52,8 @@ export class Upstreams {
     const attempt = ctx.span?.startAttempt(ctx, url);
     const release = (error?: GatewayError) => {
       clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onClientAbort);
       attempt?.end(ctx.upstreamStatus, error);
     };
-    if (ctx.signal.aborted) onClientAbort();
 
     ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
     let res;
@@ -66,10 +63,10 @@ export class Upstreams {
         path: basePath + call.path,
         headers: attempt ? { ...call.headers, ...attempt.headers } : call.headers,
         body: call.body,
-        signal: controller.signal,
+        signal: signal,
       });
     } catch (err) {
-      const error = mapTransportError(err, controller.signal);
+      const error = mapTransportError(err, signal);
       release(error);
       ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
       throw error;
@@ -83,19 +80,19 @@ export class Upstreams {
       throw error;
     }
     const body = res.body;
-    body.once('error', (err) => release(mapTransportError(err, controller.signal)));
+    body.once('error', (err) => release(mapTransportError(err, signal)));
     body.once('close', () => release());
     return {
       status: res.statusCode,
       headers: res.headers,
-      chunks: iterate(ctx, body, controller.signal),
+      chunks: iterate(ctx, body, signal),
       text: async () => {
         try {
           const text = await body.text();
           ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
           return text;
         } catch (err) {
-          throw mapTransportError(err, controller.signal);
+          throw mapTransportError(err, signal);
         }
       },
     };

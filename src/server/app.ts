@@ -57,14 +57,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     reply.hijack();
     const res = reply.raw;
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const abort = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
     deps.recorder.requestStarted(meta.route);
     const port = new NodeReply(res, meta.dialect, requestId);
     const ctx = new RequestContext({
-      requestId, startedAt: performance.now(), signal: abort.signal, route: meta.route, method: req.method,
+      requestId, startedAt: performance.now(), route: meta.route, method: req.method,
       dialect: meta.dialect, operation: meta.operation, reply: port, headers: req.headers,
     });
+    res.once('close', () => { if (!res.writableFinished) ctx.abort(new GatewayError('GW_CLIENT_CLOSED')); });
     if (deps.tracing) ctx.span = deps.tracing.startRequest(ctx);
     port.onStreamStart = () => {
       ctx.streamStartedAt = performance.now() - ctx.startedAt;

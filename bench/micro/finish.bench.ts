@@ -1,0 +1,64 @@
+// Cost of the per-request bookkeeping at finish (metrics, log line, usage record), one piece at a time.
+// Run: node bench/micro/finish.bench.ts — prints nanoseconds per call; no assertions.
+import { Writable } from 'node:stream';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { createFinish } from '../../src/pipeline/finish.ts';
+import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
+import { createLogs } from '../../src/telemetry/log.ts';
+import { Recorder } from '../../src/telemetry/metrics/record.ts';
+import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
+import { SliWindow } from '../../src/telemetry/sli.ts';
+
+const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
+const sink = new Writable({ write(_chunk, _enc, done) { done(); } });
+
+function context(): RequestContext {
+  const ctx = new RequestContext({
+    requestId: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', startedAt: performance.now() - 0.4, route: '/v1/chat/completions',
+    method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {},
+  });
+  ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } };
+  ctx.requestedModel = 'bench-model';
+  ctx.upstreamStartedAt = 0.1;
+  ctx.upstreamEndedAt = 0.3;
+  ctx.upstreamStatus = 200;
+  ctx.usage = { inputTokens: 212, outputTokens: 48, cachedInputTokens: 0 };
+  return ctx;
+}
+
+function time(name: string, iterations: number, fn: () => void): void {
+  for (let i = 0; i < iterations / 10; i++) fn(); // warm-up
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  const ns = Number(process.hrtime.bigint() - started) / iterations;
+  console.log(`${name.padEnd(44)} ${ns.toFixed(0).padStart(7)} ns/call`);
+}
+
+const metrics = createMetrics();
+const sli = new SliWindow({ windowSeconds: 300, latencyBudgetSeconds: 0.01 });
+const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models: ['bench-model'], sli });
+const logs = createLogs({ level: 'info', format: 'json', version: 'bench' }, sink);
+const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
+const N = 200_000;
+
+time('new RequestContext', N, () => void context());
+time('recorder.requestStarted + requestFinished', N, () => {
+  const ctx = context();
+  recorder.requestStarted(ctx.route);
+  recorder.requestFinished(ctx, 0.0004);
+});
+time('log line (info, JSON to a null stream)', N, () => logs.module('pipeline').info({ request_id: 'x', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }, 'request'));
+time('ledger.append (+ batched SQLite write)', N, () => ledger.append({
+  time: new Date().toISOString(), requestId: 'x', identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
+  upstreamModel: 'bench-model', inputTokens: 212, outputTokens: 48, cachedInputTokens: 0, costUsd: 0.0003, durationMs: 0.4, status: 200, errorClass: '', stream: false,
+}));
+const finish = createFinish({ recorder, ledger, log: logs.module('pipeline') });
+time('finish (all of the above, from a context)', N, () => {
+  const ctx = context();
+  recorder.requestStarted(ctx.route);
+  finish(ctx);
+});
+await ledger.close();
