@@ -1,0 +1,45 @@
+// How long one /metrics scrape takes to render at about 1,000 and 10,000 series, in both formats and
+// for a two-worker cluster aggregate. Run: node bench/micro/metrics-render.bench.ts — no assertions.
+import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { renderLocal, renderSnapshots, snapshot, type MetricsFormat } from '../../src/telemetry/metrics/exposition.ts';
+import { Recorder } from '../../src/telemetry/metrics/record.ts';
+import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
+
+const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
+
+/** A registry holding about `series` series: configured models × token types, histograms and tool calls. */
+function populated(series: number) {
+  const models = Array.from({ length: Math.ceil(series / 40) }, (_, i) => `model-${i}`);
+  const metrics = createMetrics();
+  const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models, maxSeriesPerMetric: 1_000_000 });
+  for (const [i, model] of models.entries()) {
+    const ctx = new RequestContext({ requestId: 'r', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
+    ctx.target = { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } };
+    ctx.upstreamStartedAt = 0.1;
+    ctx.upstreamStatus = 200;
+    ctx.firstTokenAt = 0.2;
+    ctx.usage = { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2 };
+    ctx.toolCalls = ['search', 'fetch'];
+    recorder.requestStarted(ctx.route);
+    recorder.requestFinished(ctx, 0.01);
+  }
+  return metrics;
+}
+
+async function time(label: string, runs: number, fn: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 3; i++) await fn();
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) await fn();
+  console.log(`${label.padEnd(52)} ${((performance.now() - started) / runs).toFixed(2).padStart(8)} ms/scrape`);
+}
+
+for (const target of [1_000, 10_000]) {
+  const metrics = populated(target);
+  const body = (await renderLocal(metrics.registry, 'prometheus')).body;
+  const lines = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
+  for (const format of ['prometheus', 'openmetrics'] as MetricsFormat[]) {
+    await time(`${lines} series, ${format}`, 20, () => renderLocal(metrics.registry, format));
+  }
+  const snap = await snapshot(metrics.registry);
+  await time(`${lines} series, 2-worker aggregate, prometheus`, 20, () => renderSnapshots([snap, snap], 'prometheus'));
+}
