@@ -43,3 +43,21 @@ for (const target of [1_000, 10_000]) {
   const snap = await snapshot(metrics.registry);
   await time(`${lines} series, 2-worker aggregate, prometheus`, 20, () => renderSnapshots([snap, snap], 'prometheus'));
 }
+
+// Runtime metrics: prom-client's default set against the catalog's deliberate few (collect.ts), each alone
+// in a registry, so the scrape-time cost of each choice shows.
+{
+  const { Registry, collectDefaultMetrics } = await import('prom-client');
+  const { installCollectors } = await import('../../src/telemetry/metrics/collect.ts');
+  const { SliWindow } = await import('../../src/telemetry/sli.ts');
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  await time('runtime: prom-client collectDefaultMetrics', 200, () => defaults.metrics());
+  const ours = createMetrics();
+  const stop = installCollectors(ours, {
+    sli: new SliWindow({ windowSeconds: 300, latencyBudgetSeconds: 0.01 }),
+    store: () => ({ store: 'sqlite', open: true, walBytes: 0, queued: 0, dropped: 0 }),
+  });
+  await time('runtime: catalog collectors (whole catalog, no traffic)', 200, () => ours.registry.metrics());
+  stop();
+}
