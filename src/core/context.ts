@@ -1,6 +1,6 @@
 // Per-request state with a fixed shape: every field exists from the constructor on, so the hot path
 // never grows hidden classes, and `finish` can read one object to record metrics, the log line and usage.
-import type { ChatOutput, ChatRequest, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
+import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { emptyUsage } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import type { RequestSpan } from './trace.ts';
@@ -104,6 +104,13 @@ export class RequestContext {
     this.operation = init.operation;
     this.reply = init.reply;
     this.headers = init.headers;
+  }
+
+  /** A whole answer's usage, finish reason and requested tools, for finish to record. */
+  noteResult(result: ChatResult): void {
+    this.usage = result.usage;
+    this.finishReason = result.finishReason;
+    for (const part of result.content) if (part.type === 'tool_use') this.toolCalls.push(part.name);
   }
 
   /** One controller per request: the upstream call, the stream pump and the mock all stop on it. */

@@ -15,9 +15,7 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
       return ctx.reply.json(200, output.body, overheadHeader(ctx));
     case 'result': {
       const result = output.result as ChatResult;
-      ctx.usage = result.usage;
-      ctx.finishReason = result.finishReason;
-      for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
+      ctx.noteResult(result);
       const body = ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
       return ctx.reply.json(200, body, overheadHeader(ctx));
     }

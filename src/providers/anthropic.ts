@@ -3,6 +3,7 @@ import type { ChatOutput, ChatRequest, ChatResult, ContentPart, FinishReason, Me
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
+import { parseUpstreamJson } from './shared/parse-json.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -33,11 +34,9 @@ export function createAnthropicProvider(init: {
       const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body: JSON.stringify(body) });
       if (!ctx.stream) {
         const text = await res.text();
-        const result = decodeResult(parseJson(text));
+        const result = decodeResult(parseUpstreamJson(text));
         if (passthrough) {
-          ctx.usage = result.usage;
-          ctx.finishReason = result.finishReason;
-          for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
+          ctx.noteResult(result);
           return { kind: 'json', body: text };
         }
         return { kind: 'result', result };
@@ -57,13 +56,6 @@ function headersFor(ctx: RequestContext, base: Record<string, string>): Record<s
   return typeof beta === 'string' ? { ...base, 'anthropic-beta': beta } : base;
 }
 
-function parseJson(text: string): any {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response is not JSON', { cause: err });
-  }
-}
 
 const FINISH: Record<string, FinishReason> = {
   end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', refusal: 'content_filter', pause_turn: 'stop',
@@ -136,14 +128,14 @@ export function decodeResult(parsed: any): ChatResult {
 async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   for await (const { event, data } of parseSse(chunks)) {
     if (event === 'message_start' || event === 'message_delta') {
-      const parsed = parseJson(data);
+      const parsed = parseUpstreamJson(data);
       const usage = event === 'message_start' ? parsed.message?.usage : parsed.usage;
       if (usage) mergeUsage(ctx.usage, usage);
       if (parsed.delta?.stop_reason) ctx.finishReason = FINISH[parsed.delta.stop_reason] ?? 'stop';
     } else if (event === 'content_block_delta' && ctx.firstTokenAt < 0) {
       ctx.firstTokenAt = performance.now() - ctx.startedAt;
     } else if (event === 'content_block_start' && data.includes('"tool_use"')) {
-      const block = parseJson(data).content_block;
+      const block = parseUpstreamJson(data).content_block;
       if (block?.type === 'tool_use') ctx.toolCalls.push(block.name);
       if (ctx.firstTokenAt < 0) ctx.firstTokenAt = performance.now() - ctx.startedAt;
     }
@@ -167,7 +159,7 @@ export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerat
   let toolIndex = -1;
   for await (const { event, data } of parseSse(chunks)) {
     if (event === 'ping') continue;
-    const parsed = parseJson(data);
+    const parsed = parseUpstreamJson(data);
     switch (event) {
       case 'message_start':
         mergeUsage(usage, parsed.message?.usage ?? {});

@@ -4,6 +4,7 @@ import type { ChatOutput, ChatRequest, ChatResult, ContentPart, EmbeddingsOutput
 import type { ModelTarget, RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
+import { parseUpstreamJson } from './shared/parse-json.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -32,12 +33,10 @@ export function createOpenAIProvider(init: {
       const res = await init.send(ctx, { path: '/chat/completions', headers, body: JSON.stringify(body) });
       if (!ctx.stream) {
         const text = await res.text();
-        const parsed = parseJson(text);
+        const parsed = parseUpstreamJson(text);
         const result = decodeResult(parsed);
         if (passthrough) {
-          ctx.usage = result.usage;
-          ctx.finishReason = result.finishReason;
-          for (const part of result.content) if (part.type === 'tool_use') ctx.toolCalls.push(part.name);
+          ctx.noteResult(result);
           return { kind: 'json', body: text };
         }
         return { kind: 'result', result };
@@ -50,7 +49,7 @@ export function createOpenAIProvider(init: {
     async embeddings(ctx, target): Promise<EmbeddingsOutput> {
       const body = JSON.stringify({ ...ctx.body, model: target.upstreamModel });
       const text = await (await init.send(ctx, { path: '/embeddings', headers, body })).text();
-      const parsed = parseJson(text);
+      const parsed = parseUpstreamJson(text);
       ctx.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
       return { kind: 'json', body: text };
     },
@@ -64,13 +63,6 @@ function patchBody(ctx: RequestContext, target: ModelTarget): Record<string, unk
   return body;
 }
 
-function parseJson(text: string): any {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'response is not JSON', { cause: err });
-  }
-}
 
 const FINISH: Record<string, FinishReason> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', function_call: 'tool_calls', content_filter: 'content_filter' };
 
@@ -127,7 +119,7 @@ async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>):
       yield formatSse(data);
       continue;
     }
-    const chunk = parseJson(data);
+    const chunk = parseUpstreamJson(data);
     const choice = chunk.choices?.[0];
     if (ctx.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) ctx.firstTokenAt = performance.now() - ctx.startedAt;
     for (const call of choice?.delta?.tool_calls ?? []) if (call.function?.name) ctx.toolCalls.push(call.function.name);
@@ -145,7 +137,7 @@ export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerat
   let started = false;
   for await (const { data } of parseSse(chunks)) {
     if (data === '[DONE]') break;
-    const chunk = parseJson(data);
+    const chunk = parseUpstreamJson(data);
     if (!started) {
       started = true;
       yield { type: 'start', id: chunk.id ?? '', model: chunk.model ?? '' };

@@ -2,6 +2,7 @@
 // is "routable" when it is configured with usable credentials.
 import type { Provider } from '../providers/provider.ts';
 import type { UsageLedger } from '../store/ports.ts';
+import { withDeadline } from './deadline.ts';
 
 export interface ComponentState {
   status: 'ok' | 'fail';
@@ -27,7 +28,7 @@ export function createHealth(deps: { ledger: UsageLedger; providers: ReadonlyMap
 
     async ready(): Promise<HealthReport> {
       const components: Record<string, ComponentState> = { config: { status: 'ok' } };
-      components.store = await withTimeout(deps.ledger.ping(), STORE_PING_TIMEOUT_MS)
+      components.store = await withDeadline(deps.ledger.ping(), STORE_PING_TIMEOUT_MS, 'store ping')
         .then((): ComponentState => ({ status: 'ok' }), (err: Error): ComponentState => ({ status: 'fail', detail: err.message }));
       components.lifecycle = deps.lifecycle.draining ? { status: 'fail', detail: 'draining' } : { status: 'ok' };
       const providers = [...deps.providers.values()];
@@ -44,8 +45,3 @@ export function createHealth(deps: { ledger: UsageLedger; providers: ReadonlyMap
 
 export type Health = ReturnType<typeof createHealth>;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -7,6 +7,7 @@ import { ROOT_CONTEXT, SeverityNumber, TraceFlags, isSpanContextValid, trace, ty
 import type { Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogTee } from './log.ts';
+import { withDeadline } from './deadline.ts';
 
 export type { LogTee };
 
@@ -51,13 +52,8 @@ export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
       },
     },
     async shutdown() {
-      const limit = options.shutdownTimeoutMs ?? 1000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        provider.shutdown().catch(() => undefined),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, limit + 500); }),
-      ]);
-      clearTimeout(timer);
+      // Bounded: a hung collector must not hold the process past the export timeout.
+      await withDeadline(provider.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
 }

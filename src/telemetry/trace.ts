@@ -13,6 +13,7 @@ import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerP
 import type { RequestContext } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
+import { withDeadline } from './deadline.ts';
 
 export interface TracingOptions {
   resource: Resource;
@@ -62,13 +63,8 @@ export function createTracing(options: TracingOptions): OtelTracing {
       return new OtelRequestSpan(span, shared);
     },
     async shutdown() {
-      const limit = options.shutdownTimeoutMs ?? 1000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        provider.shutdown().catch(() => undefined),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, limit + 500); }),
-      ]);
-      clearTimeout(timer);
+      // Bounded: a hung collector must not hold the process past the export timeout.
+      await withDeadline(provider.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
 }
