@@ -142,3 +142,20 @@ test('WAL journal mode is on and ping works', async () => {
   }
   await assert.rejects(ledger.ping(), /not open/i);
 });
+
+test('a full queue drains in chunks across event-loop turns, so no single write stalls requests for long', async () => {
+  const batches: number[] = [];
+  const ledger = new SqliteUsageLedger({
+    dataDir: freshDir(), flushIntervalMs: 60_000, maxBatch: 1000,
+    onQuery: (operation) => { if (operation === 'insert_batch') batches.push(Date.now()); },
+  });
+  try {
+    for (let i = 0; i < 1000; i++) ledger.append(record(i)); // reaching maxBatch starts the drain
+    assert.equal(batches.length, 0, 'nothing is written inside append');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(batches.length, 5, '1,000 records in transactions of 200');
+    assert.equal(ledger.recent(2000).length, 1000);
+  } finally {
+    await ledger.close();
+  }
+});

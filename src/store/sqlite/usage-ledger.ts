@@ -39,6 +39,8 @@ export interface SqliteLedgerOptions {
 }
 
 const DEFAULT_MAX_QUEUE = 100_000;
+/** Rows per transaction: about half a millisecond of synchronous SQLite work. */
+const WRITE_CHUNK = 200;
 
 export class SqliteUsageLedger implements UsageLedger {
   readonly #db: DatabaseSync;
@@ -48,6 +50,7 @@ export class SqliteUsageLedger implements UsageLedger {
   readonly #walPath: string;
   #queue: UsageRecord[] = [];
   #dropped = 0;
+  #failing = false;
 
   constructor(options: SqliteLedgerOptions) {
     this.#options = options;
@@ -70,17 +73,17 @@ export class SqliteUsageLedger implements UsageLedger {
     this.#insert = this.#db.prepare(`INSERT INTO usage_records (time, request_id, identity_id, route, provider, model, upstream_model,
       input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.#timer = setInterval(() => this.#write(), options.flushIntervalMs);
+    this.#timer = setInterval(() => this.#drain(), options.flushIntervalMs);
     this.#timer.unref();
   }
 
   append(record: UsageRecord): void {
     this.#queue.push(record);
-    if (this.#queue.length >= this.#options.maxBatch) setImmediate(() => this.#write());
+    if (this.#queue.length === this.#options.maxBatch) setImmediate(() => this.#drain());
   }
 
   async flush(): Promise<void> {
-    this.#write();
+    this.#writeAll();
   }
 
   async ping(): Promise<void> {
@@ -107,7 +110,7 @@ export class SqliteUsageLedger implements UsageLedger {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.#write();
+    this.#writeAll();
     this.#db.close();
   }
 
@@ -116,10 +119,29 @@ export class SqliteUsageLedger implements UsageLedger {
     return this.#db.prepare('SELECT * FROM usage_records ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
   }
 
+  /**
+   * Writes the queue a chunk per event-loop turn: node:sqlite is synchronous (~2.5 µs a row here), so one
+   * transaction of a second's traffic would stall every request in flight for milliseconds.
+   */
+  #drain(): void {
+    this.#write();
+    if (this.#queue.length > 0 && this.#db.isOpen && !this.#failing) setImmediate(() => this.#drain());
+  }
+
+  /** Everything queued, now (flush and shutdown); stops when a chunk makes no progress. */
+  #writeAll(): void {
+    let before = Infinity;
+    while (this.#queue.length > 0 && this.#queue.length < before) {
+      before = this.#queue.length;
+      this.#write();
+    }
+  }
+
   #write(): void {
     if (this.#queue.length === 0 || !this.#db.isOpen) return;
-    const batch = this.#queue;
-    this.#queue = [];
+    const batch = this.#queue.length > WRITE_CHUNK ? this.#queue.splice(0, WRITE_CHUNK) : this.#queue;
+    if (batch === this.#queue) this.#queue = [];
+    this.#failing = false;
     const started = performance.now();
     try {
       this.#db.exec('BEGIN');
@@ -129,6 +151,7 @@ export class SqliteUsageLedger implements UsageLedger {
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       this.#options.onError?.(err);
+      this.#failing = true; // the timer retries; no tight loop against a failing store
       this.#salvage(batch);
     }
   }
