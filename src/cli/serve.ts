@@ -62,7 +62,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   });
   const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });
   const lifecycle = { draining: false };
-  const finish = createFinish({ recorder, ledger, log: logs.module('pipeline') });
+  const finish = createFinish({ recorder, ledger, log: logs.module('pipeline'), genAiMetrics: telemetry.genAiMetrics });
   const app = buildServer({
     config,
     endpoints: buildEndpoints(compiled, providers, finish),
@@ -106,7 +106,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
     log.info('stopped');
-    await telemetry.shutdown(); // exports queued spans and log lines; bounded by otlp.batch.export_timeout_ms
+    await telemetry.shutdown(); // exports queued spans, log lines and metrics; bounded by otlp.batch.export_timeout_ms
     logs.flush();
     process.exit(0);
   };

@@ -111,6 +111,12 @@ const telemetry = z.object({
       enabled: z.boolean().default(true),
       min_level: logLevel.default('info'),
     }).strict().prefault({}),
+    /** GenAI semantic-convention histograms pushed over OTLP (off: Prometheus /metrics is the metrics path). */
+    metrics: z.object({
+      enabled: z.boolean().default(false),
+      /** How often the cumulative histograms are pushed. */
+      interval_ms: z.number().int().positive().default(60_000),
+    }).strict().prefault({}),
     /** Per signal: records wait in a bounded queue and leave in batches; a full queue drops (and counts) them. */
     batch: z.object({
       max_queue_size: z.number().int().positive().default(2048),

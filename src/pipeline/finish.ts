@@ -3,22 +3,26 @@
 import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
+import type { GenAiMetrics } from '../telemetry/genai-metrics.ts';
 import type { Logger } from '../telemetry/log.ts';
 
 export interface FinishDeps {
   recorder: Recorder;
   ledger: UsageLedger;
   log: Logger;
+  /** GenAI histograms over OTLP; absent (no work at all) unless telemetry.otlp.metrics.enabled. */
+  genAiMetrics?: GenAiMetrics;
 }
 
 export type Finish = (ctx: RequestContext) => void;
 
-export function createFinish({ recorder, ledger, log }: FinishDeps): Finish {
+export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finish {
   return (ctx) => {
     const durationMs = performance.now() - ctx.startedAt;
     if (ctx.error?.errorClass === 'client_abort') ctx.status = ctx.error.status; // 499 even after a stream opened
     ctx.costUsd = costOf(ctx);
     recorder.requestFinished(ctx, durationMs / 1000);
+    genAiMetrics?.record(ctx, durationMs / 1000);
     const error = ctx.error;
     const line = {
       request_id: ctx.requestId,

@@ -17,6 +17,7 @@ test('schema defaults: no endpoint, grpc, the contract batch sizes, info minimum
   assert.equal(t.otlp.protocol, 'grpc');
   assert.deepEqual(t.otlp.batch, { max_queue_size: 2048, scheduled_delay_ms: 5000, max_export_batch_size: 512, export_timeout_ms: 10_000 });
   assert.equal(t.otlp.logs.min_level, 'info');
+  assert.deepEqual(t.otlp.metrics, { enabled: false, interval_ms: 60_000 });
   assert.equal(t.tracing.enabled, true);
   assert.equal(resolveOtlp(t), undefined);
   assert.throws(() => telemetry({ otlp: { endpoint: 'otel:4317' } }), /endpoint/);
@@ -35,6 +36,8 @@ test('signalUrl: a base URL gets the signal path; a signal path given by habit i
   assert.equal(signalUrl('http://c:4318', 'traces'), 'http://c:4318/v1/traces');
   assert.equal(signalUrl('https://otlp.example.com/otlp/', 'logs'), 'https://otlp.example.com/otlp/v1/logs');
   assert.equal(signalUrl('https://otlp-gateway.grafana.net/v1/logs', 'traces'), 'https://otlp-gateway.grafana.net/v1/traces');
+  assert.equal(signalUrl('http://c:4318/v1/metrics', 'metrics'), 'http://c:4318/v1/metrics');
+  assert.equal(signalUrl('http://c:4318/v1/metrics', 'logs'), 'http://c:4318/v1/logs');
 });
 
 test('otlpResource: service.name, service.version, deployment.environment only when set', () => {

@@ -1,4 +1,4 @@
-// OTLP plumbing shared by spans and logs: resolved settings (secret headers, CA file), the resource, the
+// OTLP plumbing shared by spans, logs and metrics: resolved settings (secret headers, CA file), the resource, the
 // exporters for gRPC or HTTP/protobuf with TLS, and the drop counter. The SDK's batch processors keep
 // every export off the request path; this file only decides where batches go and counts what is lost.
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
@@ -60,8 +61,8 @@ export function otlpResource(config: TelemetryConfig, version: string): Resource
 }
 
 /** HTTP: the endpoint is the collector's base URL; a signal path given by habit (…/v1/logs) is tolerated. */
-export function signalUrl(endpoint: string, signal: Signal): string {
-  const base = endpoint.replace(/\/+$/, '').replace(/\/v1\/(traces|logs)$/, '');
+export function signalUrl(endpoint: string, signal: Signal | 'metrics'): string {
+  const base = endpoint.replace(/\/+$/, '').replace(/\/v1\/(traces|logs|metrics)$/, '');
   return `${base}/v1/${signal}`;
 }
 
@@ -79,7 +80,7 @@ function grpcOptions(s: OtlpSettings) {
   };
 }
 
-function httpOptions(s: OtlpSettings, signal: Signal) {
+function httpOptions(s: OtlpSettings, signal: Signal | 'metrics') {
   return {
     url: signalUrl(s.endpoint, signal),
     headers: s.headers,
@@ -94,6 +95,16 @@ export function spanExporter(s: OtlpSettings): SpanExporter {
 
 export function logExporter(s: OtlpSettings): LogRecordExporter {
   return s.protocol === 'grpc' ? new GrpcLogExporter(grpcOptions(s)) : new HttpLogExporter(httpOptions(s, 'logs'));
+}
+
+/** Metrics (cumulative temporality, the SDK default): the exporter modules load only when metric export is on. */
+export async function metricExporter(s: OtlpSettings): Promise<PushMetricExporter> {
+  if (s.protocol === 'grpc') {
+    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-grpc');
+    return new OTLPMetricExporter(grpcOptions(s));
+  }
+  const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+  return new OTLPMetricExporter(httpOptions(s, 'metrics'));
 }
 
 /** The SDK's batch processors with the configured batch settings, counting what they drop. */

@@ -1,5 +1,5 @@
-// Real OTLP receivers for tests: a gRPC server implementing TraceService/LogsService Export, and an HTTP
-// server taking /v1/traces and /v1/logs as application/x-protobuf, both optionally over TLS. Payloads are
+// Real OTLP receivers for tests: a gRPC server implementing TraceService/LogsService/MetricsService Export,
+// and an HTTP server taking /v1/traces, /v1/logs and /v1/metrics as application/x-protobuf, both optionally over TLS. Payloads are
 // decoded with the official opentelemetry-proto definitions through @grpc/proto-loader. The .proto files
 // come from the `otlp-proto-files` devDependency (an npm alias of @opentelemetry/otlp-grpc-exporter-base
 // 0.38.0, the last release that ships them; OTLP/protobuf is wire-stable since 1.0, newer fields are
@@ -17,9 +17,11 @@ const PROTO_ROOT = join(REPO_ROOT, 'node_modules/otlp-proto-files/build/protos')
 const definition = protoLoader.loadSync([
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
 ], { includeDirs: [PROTO_ROOT], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true });
 const TRACE_SERVICE = definition['opentelemetry.proto.collector.trace.v1.TraceService'] as grpc.ServiceDefinition;
 const LOGS_SERVICE = definition['opentelemetry.proto.collector.logs.v1.LogsService'] as grpc.ServiceDefinition;
+const METRICS_SERVICE = definition['opentelemetry.proto.collector.metrics.v1.MetricsService'] as grpc.ServiceDefinition;
 
 export type Attrs = Record<string, unknown>;
 export interface ReceivedSpan {
@@ -30,13 +32,24 @@ export interface ReceivedLog {
   traceId: string; spanId: string; severityNumber: string; severityText: string;
   body: unknown; attributes: Attrs; resource: Attrs;
 }
-export interface ExportCall { signal: 'traces' | 'logs'; headers: Record<string, string> }
+/** One histogram data point as exported (cumulative: each export carries the totals so far). */
+export interface ReceivedHistogramPoint {
+  attributes: Attrs; count: number; sum: number | undefined; bucketCounts: number[]; explicitBounds: number[];
+}
+/** One metric of one export call; `histogram` is set for histograms (the only kind the gateway pushes). */
+export interface ReceivedMetric {
+  name: string; unit: string; description: string; scope: string; resource: Attrs; export: number;
+  histogram: { temporality: string; points: ReceivedHistogramPoint[] } | undefined;
+}
+export type Signal = 'traces' | 'logs' | 'metrics';
+export interface ExportCall { signal: Signal; headers: Record<string, string> }
 
 export interface OtlpReceiver {
   /** The endpoint to configure: http(s)://127.0.0.1:port. */
   url: string;
   spans: ReceivedSpan[];
   logs: ReceivedLog[];
+  metrics: ReceivedMetric[];
   calls: ExportCall[];
   /** While true, exports are accepted but never answered (a hung collector). */
   hang: boolean;
@@ -90,9 +103,37 @@ function collectLogs(request: any, into: ReceivedLog[]): void {
   }
 }
 
+function collectMetrics(request: any, into: ReceivedMetric[], exportNo: number): void {
+  for (const rm of request.resource_metrics ?? []) {
+    const resource = attrs(rm.resource?.attributes);
+    for (const sm of rm.scope_metrics ?? []) {
+      for (const m of sm.metrics ?? []) {
+        const h = m.histogram;
+        into.push({
+          name: m.name, unit: m.unit ?? '', description: m.description ?? '', scope: sm.scope?.name ?? '', resource, export: exportNo,
+          histogram: h ? {
+            temporality: h.aggregation_temporality,
+            points: (h.data_points ?? []).map((p: any) => ({
+              attributes: attrs(p.attributes), count: Number(p.count), sum: p.sum,
+              bucketCounts: (p.bucket_counts ?? []).map(Number), explicitBounds: p.explicit_bounds ?? [],
+            })),
+          } : undefined,
+        });
+      }
+    }
+  }
+}
+
+/** Decodes one export request of `signal` into the receiver's lists. */
+function collect(receiver: OtlpReceiver, signal: Signal, request: any): void {
+  if (signal === 'traces') collectSpans(request, receiver.spans);
+  else if (signal === 'logs') collectLogs(request, receiver.logs);
+  else collectMetrics(request, receiver.metrics, receiver.calls.length);
+}
+
 function receiverState(): Omit<OtlpReceiver, 'url' | 'close'> {
   return {
-    spans: [], logs: [], calls: [], hang: false,
+    spans: [], logs: [], metrics: [], calls: [], hang: false,
     async waitFor(pick, what, timeoutMs = 8000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -108,15 +149,15 @@ function receiverState(): Omit<OtlpReceiver, 'url' | 'close'> {
 export async function startGrpcReceiver(options: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const receiver = receiverState() as OtlpReceiver;
   const server = new grpc.Server();
-  const handler = (signal: 'traces' | 'logs') => (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
+  const handler = (signal: Signal) => (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
     const headers = Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)]));
     receiver.calls.push({ signal, headers });
-    if (signal === 'traces') collectSpans(call.request, receiver.spans);
-    else collectLogs(call.request, receiver.logs);
+    collect(receiver, signal, call.request);
     if (!receiver.hang) callback(null, {});
   };
   server.addService(TRACE_SERVICE, { Export: handler('traces') });
   server.addService(LOGS_SERVICE, { Export: handler('logs') });
+  server.addService(METRICS_SERVICE, { Export: handler('metrics') });
   const credentials = options.tls
     ? grpc.ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false)
     : grpc.ServerCredentials.createInsecure();
@@ -133,14 +174,14 @@ export async function startHttpReceiver(options: ReceiverOptions = {}): Promise<
     for await (const chunk of req) chunks.push(chunk as Buffer);
     let body = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-    const signal = req.url === '/v1/traces' ? 'traces' : req.url === '/v1/logs' ? 'logs' : undefined;
+    const services = { '/v1/traces': ['traces', TRACE_SERVICE], '/v1/logs': ['logs', LOGS_SERVICE], '/v1/metrics': ['metrics', METRICS_SERVICE] } as const;
+    const [signal, service] = services[req.url as keyof typeof services] ?? [];
     if (req.method !== 'POST' || !signal || req.headers['content-type'] !== 'application/x-protobuf') {
       res.writeHead(404).end();
       return;
     }
     receiver.calls.push({ signal, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])) });
-    if (signal === 'traces') collectSpans(TRACE_SERVICE.Export.requestDeserialize(body), receiver.spans);
-    else collectLogs(LOGS_SERVICE.Export.requestDeserialize(body), receiver.logs);
+    collect(receiver, signal, service.Export.requestDeserialize(body));
     if (!receiver.hang) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res).catch(() => res.destroy());
