@@ -106,6 +106,11 @@ export class RequestContext {
     this.headers = init.headers;
   }
 
+  /** When the upstream call ended (ms after accept), or `untilMs` while it has not. */
+  upstreamEndMs(untilMs: number): number {
+    return this.upstreamEndedAt >= 0 ? this.upstreamEndedAt : untilMs;
+  }
+
   /** A whole answer's usage, finish reason and requested tools, for finish to record. */
   noteResult(result: ChatResult): void {
     this.usage = result.usage;

@@ -58,8 +58,8 @@ async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise
  */
 function overheadHeader(ctx: RequestContext): Record<string, string> | undefined {
   if (ctx.upstreamStartedAt < 0) return undefined;
-  const upstream = (ctx.upstreamEndedAt >= 0 ? ctx.upstreamEndedAt : performance.now() - ctx.startedAt) - ctx.upstreamStartedAt;
-  const overhead = performance.now() - ctx.startedAt - upstream;
+  const now = performance.now() - ctx.startedAt;
+  const overhead = now - (ctx.upstreamEndMs(now) - ctx.upstreamStartedAt);
   return { 'x-vigil-overhead-ms': overhead.toFixed(3) };
 }
 

@@ -63,7 +63,7 @@ export class Upstreams {
         path: basePath + call.path,
         headers: attempt ? { ...call.headers, ...attempt.headers } : call.headers,
         body: call.body,
-        signal: signal,
+        signal,
       });
     } catch (err) {
       const error = mapTransportError(err, signal);

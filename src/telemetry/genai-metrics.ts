@@ -81,7 +81,7 @@ function recordGenAi(m: Instruments, models: ReadonlySet<string>, providerNames:
   if (answered) attributes['gen_ai.response.model'] = target.upstreamModel;
   if (ctx.error) attributes['error.type'] = ctx.error.errorClass;
 
-  const endedAt = ctx.upstreamEndedAt >= 0 ? ctx.upstreamEndedAt : durationSeconds * 1000;
+  const endedAt = ctx.upstreamEndMs(durationSeconds * 1000);
   m.duration.record((endedAt - ctx.upstreamStartedAt) / 1000, attributes);
   const usage = ctx.usage;
   if (answered || usage.inputTokens || usage.outputTokens) {

@@ -122,7 +122,7 @@ export class Recorder {
     if (ctx.error) this.#child(m.llmErrors, [provider, model, status]).inc();
     if (ctx.upstreamStatus > 0) this.#child(m.upstreamResponses, [provider, String(ctx.upstreamStatus)]).inc();
 
-    const endedAt = ctx.upstreamEndedAt >= 0 ? ctx.upstreamEndedAt : durationSeconds * 1000;
+    const endedAt = ctx.upstreamEndMs(durationSeconds * 1000);
     const upstreamSeconds = (endedAt - ctx.upstreamStartedAt) / 1000;
     this.#child(m.llmDuration, [provider, model]).observe(upstreamSeconds);
 
