@@ -57,6 +57,6 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
     problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
   }
-  if (problems.length) throw new ConfigError(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length) throw ConfigError.fromProblems(problems);
   return Object.freeze({ config, models, keyHashes, metricsCredentials });
 }

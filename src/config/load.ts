@@ -4,7 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** Problems found after the schema passed (cross-references, secrets, files): one `key: reason` each. */
+  static fromProblems(problems: string[]): ConfigError {
+    return new ConfigError(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
 
 /** Runs with no file at all: the deterministic mock, plus real providers whose keys are in the environment. */
 export function embeddedDefaults(env: NodeJS.ProcessEnv): unknown {

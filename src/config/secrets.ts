@@ -21,6 +21,18 @@ export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env)
   return { ok: true, value: ref };
 }
 
+/** A header map whose values may be secret references: lower-cased names, and one `name: reason` per failure. */
+export function resolveHeaders(refs: Record<string, string>, env: NodeJS.ProcessEnv = process.env): { headers: Record<string, string>; problems: string[] } {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [name, ref] of Object.entries(refs)) {
+    const value = resolveSecret(ref, env);
+    if (value.ok) headers[name.toLowerCase()] = value.value;
+    else problems.push(`${name}: ${value.reason}`);
+  }
+  return { headers, problems };
+}
+
 /** For printing a config: references stay readable, literal secrets become `****`. */
 export function maskSecret(ref: string): string {
   return ref.startsWith('env:') || ref.startsWith('file:') ? ref : '****';

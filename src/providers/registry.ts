@@ -1,6 +1,6 @@
 // Provider id → Provider, built once from config. Explicit construction, no import side effects.
 import type { Config } from '../config/schema.ts';
-import { resolveSecret } from '../config/secrets.ts';
+import { resolveHeaders, resolveSecret } from '../config/secrets.ts';
 import { ANTHROPIC_BASE_URL, createAnthropicProvider } from './anthropic.ts';
 import { createMockProvider } from './mock.ts';
 import { createOpenAIProvider, OPENAI_BASE_URL } from './openai.ts';
@@ -19,14 +19,9 @@ export function buildProviders(config: Config, bind: BindTransport, env: NodeJS.
     // A key that does not resolve leaves the provider configured but unusable (readiness and 503s say why),
     // so one missing variable does not stop the gateway serving every other provider.
     const secret = options.api_key ? resolveSecret(options.api_key, env) : undefined;
-    let unavailableReason = secret && !secret.ok ? `api_key: ${secret.reason}` : undefined;
     const apiKey = secret?.ok ? secret.value : undefined;
-    const headers: Record<string, string> = {};
-    for (const [name, ref] of Object.entries(options.headers)) {
-      const value = resolveSecret(ref, env);
-      if (value.ok) headers[name.toLowerCase()] = value.value;
-      else unavailableReason ??= `headers.${name}: ${value.reason}`;
-    }
+    const { headers, problems } = resolveHeaders(options.headers, env);
+    const unavailableReason = secret && !secret.ok ? `api_key: ${secret.reason}` : problems.length ? `headers.${problems[0]}` : undefined;
     if (options.kind === 'anthropic') {
       const send = bind(options.base_url ?? ANTHROPIC_BASE_URL, options.connections);
       providers.set(id, createAnthropicProvider({ id, send, apiKey, headers, unavailableReason }));

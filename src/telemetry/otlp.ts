@@ -14,7 +14,7 @@ import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
-import { resolveSecret } from '../config/secrets.ts';
+import { resolveHeaders } from '../config/secrets.ts';
 
 export type Signal = 'traces' | 'logs';
 export type DropReason = 'queue_full' | 'export_failed';
@@ -34,13 +34,9 @@ export interface OtlpSettings {
 export function resolveOtlp(config: TelemetryConfig, env: NodeJS.ProcessEnv = process.env): OtlpSettings | undefined {
   const { otlp } = config;
   if (!otlp.endpoint) return undefined;
-  const problems: string[] = [];
-  const headers: Record<string, string> = {};
-  for (const [name, ref] of Object.entries(otlp.headers)) {
-    const value = resolveSecret(ref, env);
-    if (value.ok) headers[name.toLowerCase()] = value.value;
-    else problems.push(`telemetry.otlp.headers.${name}: ${value.reason}`);
-  }
+  const resolved = resolveHeaders(otlp.headers, env);
+  const headers = resolved.headers;
+  const problems = resolved.problems.map((problem) => `telemetry.otlp.headers.${problem}`);
   let ca: Buffer | undefined;
   if (otlp.tls.ca_cert_path) {
     try {
@@ -49,7 +45,7 @@ export function resolveOtlp(config: TelemetryConfig, env: NodeJS.ProcessEnv = pr
       problems.push(`telemetry.otlp.tls.ca_cert_path: cannot read ${otlp.tls.ca_cert_path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
-  if (problems.length) throw new ConfigError(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length) throw ConfigError.fromProblems(problems);
   return { endpoint: otlp.endpoint, protocol: otlp.protocol, headers, ca, verify: otlp.tls.verify, batch: otlp.batch };
 }
 
