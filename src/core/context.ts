@@ -79,6 +79,8 @@ export class RequestContext {
 
   status = 200;
   error: GatewayError | undefined = undefined;
+  /** Set by routing/upstream.ts while an upstream call runs: abort cancels it directly, with no signal listener. */
+  cancelUpstream: ((reason: GatewayError) => void) | undefined = undefined;
   /** The request's trace span when tracing is on (set at accept); undefined costs nothing. */
   span: RequestSpan | undefined = undefined;
 
@@ -120,7 +122,9 @@ export class RequestContext {
 
   /** One controller per request: the upstream call, the stream pump and the mock all stop on it. */
   abort(reason: GatewayError): void {
-    if (!this.signal.aborted) this.#controller.abort(reason);
+    if (this.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.cancelUpstream?.(reason);
   }
 }
 

@@ -210,3 +210,58 @@ test('Upstreams: a refused connection becomes GW_UPSTREAM_NETWORK', async () => 
     await upstreams.close();
   }
 });
+
+test('Upstreams: a large streamed body arrives whole and in order through a slow consumer (the socket pauses, nothing is lost)', async () => {
+  const piece = 'x'.repeat(16 * 1024);
+  await withServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (let i = 0; i < 64; i++) res.write(`${i}:${piece}\n`);
+    res.end();
+  }, {}, async (upstreams, base) => {
+    const ctx = context();
+    const res = await upstreams.bind(base, 2)(ctx, { path: '/x', headers: {}, body: '{}' });
+    let text = '';
+    for await (const chunk of res.chunks) {
+      text += chunk.toString();
+      await new Promise((resolve) => setImmediate(resolve)); // slower than the socket
+    }
+    const lines = text.split('\n').filter(Boolean);
+    assert.equal(lines.length, 64);
+    lines.forEach((line, i) => assert.equal(line, `${i}:${piece}`));
+    assert.ok(ctx.upstreamEndedAt >= ctx.upstreamStartedAt);
+  });
+});
+
+test('Upstreams: a consumer that stops reading mid-stream ends the call, and the pool serves the next one', async () => {
+  let calls = 0;
+  await withServer((_req, res) => {
+    calls++;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n');
+    if (calls > 1) res.end('data: [DONE]\n\n'); // the first answer never ends
+  }, {}, async (upstreams, base) => {
+    const send = upstreams.bind(base, 1);
+    const first = await send(context(), { path: '/x', headers: {}, body: '{}' });
+    for await (const chunk of first.chunks) {
+      assert.match(chunk.toString(), /first/);
+      break;
+    }
+    const second = await send(context(), { path: '/x', headers: {}, body: '{}' });
+    assert.match(await second.text(), /\[DONE\]/);
+  });
+});
+
+test('Upstreams: an abort while queued for a connection fails at once, not when a connection frees', async () => {
+  await withServer(() => { /* never answers: holds the only connection */ }, {}, async (upstreams, base) => {
+    const send = upstreams.bind(base, 1);
+    const holder = new AbortController();
+    const held = send(context(holder.signal), { path: '/x', headers: {}, body: '{}' }).catch((err) => err);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const client = new AbortController();
+    const queued = send(context(client.signal), { path: '/x', headers: {}, body: '{}' });
+    setTimeout(() => client.abort(), 20);
+    await assert.rejects(queued, (err: GatewayError) => err.code === 'GW_CLIENT_CLOSED');
+    holder.abort();
+    assert.equal((await held).code, 'GW_CLIENT_CLOSED');
+  });
+});
