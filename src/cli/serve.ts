@@ -62,7 +62,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   });
   const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });
   const lifecycle = { draining: false };
-  const finish = createFinish({ recorder, ledger, log: logs.module('pipeline'), genAiMetrics: telemetry.genAiMetrics });
+  const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
   const app = buildServer({
     config,
     endpoints: buildEndpoints(compiled, providers, finish),

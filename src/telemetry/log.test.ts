@@ -88,3 +88,11 @@ test('createLogs: credentials are redacted', () => {
 test('createLogs: a bad level in the config throws before any logger exists', () => {
   assert.throws(() => createLogs({ level: 'chatty', format: 'json', version: 'x' }, new Writable({ write(_c, _e, cb) { cb(); } })), /"chatty"/);
 });
+
+test('createLogs: request lines come from the pipeline module at its level, without the redaction pass', () => {
+  const { lines, logs } = capture('info,pipeline=warn');
+  const requests = logs.requestLines();
+  requests.info({ status: 200 }, 'request');
+  requests.warn({ status: 502 }, 'request failed');
+  assert.deepEqual(lines.map((l) => [l.module, l.msg, l.status]), [['pipeline', 'request failed', 502]]);
+});

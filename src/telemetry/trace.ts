@@ -2,18 +2,19 @@
 // client's W3C traceparent, a CLIENT span per upstream attempt whose traceparent goes upstream, GenAI
 // semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37) set once at finish.
 // Parents are passed explicitly: no global provider, no context manager, no async-hooks cost. With no
-// processor nothing is recorded: spans only carry ids (log lines, upstream traceparent), cheaply.
+// processor nothing would be recorded, so trace-ids.ts carries the ids instead, without the SDK.
 import {
   ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace,
   type Attributes, type Span, type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
+import { createIdTracing } from './trace-ids.ts';
 
 export interface TracingOptions {
   resource: Resource;
@@ -41,14 +42,14 @@ export function genAiProviderName(id: string, kind: string): string {
 
 export function createTracing(options: TracingOptions): OtelTracing {
   const processors = options.processors;
+  if (processors.length === 0) return { ...createIdTracing(), async shutdown() {} };
   const provider = new TracerProvider({
     resource: options.resource,
-    // Parent-based: a client's sampled flag is kept (and passed upstream). Without a processor new traces are
-    // not recorded, since nobody would export them; ids and propagation work either way.
-    sampler: new ParentBasedSampler({ root: processors.length ? new TraceIdRatioBasedSampler(options.samplingRatio) : new AlwaysOffSampler() }),
+    // Parent-based: a client's sampled flag is kept (and passed upstream).
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRatio) }),
     spanProcessors: processors,
   });
-  const shared: Shared = { tracer: provider.getTracer('vigil', options.version), providerNames: options.providerNames, exported: processors.length > 0 };
+  const shared: Shared = { tracer: provider.getTracer('vigil', options.version), providerNames: options.providerNames };
   return {
     startRequest(ctx) {
       const parent = propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
@@ -72,8 +73,6 @@ export function createTracing(options: TracingOptions): OtelTracing {
 interface Shared {
   tracer: Tracer;
   providerNames: ReadonlyMap<string, string>;
-  /** False: spans exist for their ids only, so outcome attributes are not worth computing. */
-  exported: boolean;
 }
 
 class OtelRequestSpan implements RequestSpan {
@@ -113,7 +112,7 @@ class OtelRequestSpan implements RequestSpan {
     if (this.#ended) return;
     this.#ended = true;
     const span = this.#span;
-    if (this.#shared.exported && span.isRecording()) span.setAttributes(this.#outcome(ctx));
+    if (span.isRecording()) span.setAttributes(this.#outcome(ctx));
     const error = ctx.error;
     // HTTP server semantics: only 5xx make a server span an error; caller faults (4xx, 499) do not.
     if (error && ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestContext, type ReplyPort } from '../core/context.ts';
+import { createIdTracing, parseParent } from './trace-ids.ts';
+
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const SPAN = 'b7ad6b7169203331';
+
+function context(headers: Record<string, string | string[]> = {}): RequestContext {
+  return new RequestContext({
+    requestId: 'req-1', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST',
+    dialect: 'openai', operation: 'chat', reply: {} as ReplyPort, headers,
+  });
+}
+
+test('parseParent: valid W3C traceparents are continued, with the sampled flag and tracestate', () => {
+  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-01`, 'a=1'), { traceId: TRACE, sampled: true, tracestate: 'a=1' });
+  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-00`, ['a=1', 'b=2']), { traceId: TRACE, sampled: false, tracestate: 'a=1,b=2' });
+  assert.equal(parseParent(`00-${TRACE}-${SPAN}-03`, undefined)?.sampled, true); // other flag bits do not hide "sampled"
+  assert.equal(parseParent(`01-${TRACE}-${SPAN}-01-future`, undefined)?.traceId, TRACE); // a later version may add fields
+});
+
+test('parseParent: anything invalid starts a fresh trace', () => {
+  for (const bad of [
+    undefined, '', 'garbage', `ff-${TRACE}-${SPAN}-01`, `00-${TRACE}-${SPAN}-01-extra`, `00-${'0'.repeat(32)}-${SPAN}-01`,
+    `00-${TRACE}-${'0'.repeat(16)}-01`, `00-${TRACE.toUpperCase()}-${SPAN}-01`, `00-${TRACE}-${SPAN}`,
+  ]) assert.equal(parseParent(bad, undefined), undefined, String(bad));
+  assert.equal(parseParent([`00-${TRACE}-${SPAN}-01`, `00-${TRACE}-${SPAN}-01`], undefined), undefined); // repeated header
+});
+
+test('ids-only spans: fresh ids are random hex, and every attempt gets its own parent id upstream', () => {
+  const tracing = createIdTracing();
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) { // more than one 4 KiB pool of random bytes
+    const ctx = context();
+    const span = tracing.startRequest(ctx);
+    assert.match(span.traceId, /^[0-9a-f]{32}$/);
+    assert.match(span.spanId, /^[0-9a-f]{16}$/);
+    seen.add(span.traceId);
+    const first = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers.traceparent;
+    const second = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers.traceparent;
+    assert.match(first, new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-00$`));
+    assert.notEqual(first, second);
+  }
+  assert.equal(seen.size, 2000);
+});
+
+test('ids-only spans: a client trace passes upstream with its sampled flag and tracestate', () => {
+  const ctx = context({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'vendor=abc' });
+  const span = createIdTracing().startRequest(ctx);
+  assert.equal(span.traceId, TRACE);
+  assert.notEqual(span.spanId, SPAN);
+  const headers = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers;
+  assert.match(headers.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+  assert.equal(headers.tracestate, 'vendor=abc');
+});
