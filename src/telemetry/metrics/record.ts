@@ -1,6 +1,10 @@
 // Typed recorders: the only way the gateway touches metrics. Label children are cached by their label
 // values, because prom-client re-hashes labels on every inc()/observe() and labels() does not cache.
+// Counter and gauge children go further: increments are summed in a plain number and handed to
+// prom-client when the metric is read (its collect hook, on every scrape and cluster poll), so a request
+// pays an addition instead of ~0.3 µs of label hashing per series. Histograms are observed directly.
 // Each metric has a series cap: past it, new label sets fold into one all-`other` series, counted.
+import { Gauge, Histogram } from 'prom-client';
 import type { RequestContext } from '../../core/context.ts';
 import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
@@ -25,6 +29,8 @@ const DEFAULT_MAX_SERIES = 2000;
 export class Recorder {
   readonly #m: Metrics['instruments'];
   readonly #children = new Map<Labelled, Map<string, Child>>();
+  /** Counter and gauge series with increments not yet handed to prom-client, by metric. */
+  readonly #pending = new Map<Labelled, Pending[]>();
   readonly #models: Set<string>;
   readonly #maxSeries: number;
   readonly #identityCost: boolean;
@@ -46,7 +52,7 @@ export class Recorder {
     let child = children.get(key);
     if (!child) {
       if (children.size >= this.#maxSeries) return this.#overflow(metric, children, values);
-      child = metric.labels(...values) as Child;
+      child = this.#bind(metric, values);
       children.set(key, child);
     }
     return child;
@@ -57,8 +63,30 @@ export class Recorder {
     const other = values.map(() => 'other');
     const key = other.join('\u0000');
     let child = children.get(key);
-    if (!child) children.set(key, (child = metric.labels(...other) as Child));
+    if (!child) children.set(key, (child = this.#bind(metric, other)));
     return child;
+  }
+
+  #bind(metric: Labelled, values: string[]): Child {
+    const child = metric.labels(...values) as Child;
+    if (metric instanceof Histogram) return child;
+    // A gauge series exists from its first use, as it would with a direct inc(), even if it is back to 0 when read.
+    if (metric instanceof Gauge) child.inc(0);
+    let pending = this.#pending.get(metric);
+    if (!pending) {
+      const list: Pending[] = (pending = []);
+      this.#pending.set(metric, list);
+      // Chained: telemetry/metrics/collect.ts may hook the same metric.
+      const hooked = metric as { collect?: () => unknown };
+      const previous = hooked.collect;
+      hooked.collect = () => {
+        for (const series of list) series.flush();
+        return previous?.call(metric);
+      };
+    }
+    const series = new Pending(child);
+    pending.push(series);
+    return series;
   }
 
   requestStarted(route: string): void {
@@ -144,5 +172,40 @@ export class Recorder {
       }
     }
     return upstreamSeconds;
+  }
+}
+
+/** A counter or gauge series whose increments wait in a number until the metric is read. */
+class Pending implements Child {
+  readonly #target: Child;
+  #delta = 0;
+
+  constructor(target: Child) {
+    this.#target = target;
+  }
+
+  inc(value = 1): void {
+    this.#delta += value;
+  }
+
+  dec(value = 1): void {
+    this.#delta -= value;
+  }
+
+  set(value: number): void {
+    this.#delta = 0;
+    this.#target.set(value);
+  }
+
+  observe(): void {
+    throw new Error('observe() on a counter or gauge');
+  }
+
+  flush(): void {
+    if (this.#delta === 0) return;
+    const delta = this.#delta;
+    this.#delta = 0;
+    if (delta > 0) this.#target.inc(delta);
+    else this.#target.dec(-delta); // gauges only: counters never go down
   }
 }
