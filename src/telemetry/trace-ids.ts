@@ -5,7 +5,10 @@
 import { randomFillSync } from 'node:crypto';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 
-/** version-traceid-parentid-flags; a later version may append fields (W3C Trace Context, level 1). */
+/**
+ * version-traceid-parentid-flags; a later version may append fields (W3C Trace Context, level 1). The same
+ * rules @opentelemetry/core's propagator applies, checked here without building a Context per request.
+ */
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
