@@ -28,10 +28,10 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const build = buildInfo();
   // Before the logger: OTLP log export is a second destination of the same JSON log stream.
   const telemetry = await startTelemetry(config, { version: build.version });
-  const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee });
   const workers = workerCount(config.server.workers);
+  // A cluster worker's lines carry its pid: which worker wrote the line.
+  const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee, pid: isClusterWorker() ? process.pid : undefined });
   if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
-  if (isClusterWorker()) logs.root.setBindings({ pid: process.pid }); // which worker wrote the line
   const drainRequested = isClusterWorker() ? primaryShutdown() : undefined;
   const log = logs.module('server');
 

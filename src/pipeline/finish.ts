@@ -4,12 +4,12 @@ import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
 import type { GenAiMetrics } from '../telemetry/genai-metrics.ts';
-import type { Logger } from '../telemetry/log.ts';
+import type { RequestLines } from '../telemetry/log.ts';
 
 export interface FinishDeps {
   recorder: Recorder;
   ledger: UsageLedger;
-  log: Logger;
+  log: RequestLines;
   /** GenAI histograms over OTLP; absent (no work at all) unless telemetry.otlp.metrics.enabled. */
   genAiMetrics?: GenAiMetrics;
 }

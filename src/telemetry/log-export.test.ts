@@ -6,6 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { createOtlpLogs, toLogRecord } from './log-export.ts';
 import { createLogs } from './log.ts';
+import { GatewayError } from '../core/errors.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
@@ -63,4 +64,37 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
   assert.equal(records[0].spanContext?.traceId, TRACE_ID);
   assert.equal(records[0].attributes.request_id, 'r2');
   assert.equal(records[0].instrumentationScope.name, 'vigil');
+});
+
+test('request lines with the OTLP tee: the record made from the fields equals the one the stdout line would give', async () => {
+  const exporter = new InMemoryLogRecordExporter();
+  const processor = new SimpleLogRecordProcessor({ exporter });
+  const otlp = createOtlpLogs({ resource: resourceFromAttributes({}), version: '1.2.3', minLevel: 'info', processors: [processor] });
+  const stdout: string[] = [];
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      stdout.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const lines = createLogs({ level: 'info', format: 'json', version: '1.2.3', tee: otlp.tee }, stream).requestLines();
+  lines.info({ request_id: 'r1', trace_id: TRACE_ID, span_id: SPAN_ID, status: 200, input_tokens: 12, stream: undefined }, 'request');
+  const cause = new GatewayError('GW_UPSTREAM_TIMEOUT', 'no answer in 30 s');
+  lines.warn({ request_id: 'r2', status: 504, error_code: cause.code, err: cause }, 'request failed');
+  await processor.forceFlush();
+
+  const records = exporter.getFinishedLogRecords();
+  assert.equal(stdout.length, 2);
+  assert.equal(records.length, 2);
+  for (const [i, line] of stdout.entries()) {
+    const parsed = toLogRecord(line)!;
+    assert.deepEqual(records[i].attributes, parsed.attributes);
+    assert.equal(records[i].body, parsed.body);
+    assert.equal(records[i].severityNumber, parsed.severityNumber);
+    assert.ok(Math.abs(records[i].hrTime[0] * 1000 - Number(parsed.timestamp)) < 1000);
+  }
+  assert.equal(records[0].spanContext?.spanId, SPAN_ID);
+  assert.equal(records[0].attributes.module, 'pipeline');
+  assert.equal(records[1].attributes['exception.type'], 'GatewayError');
+  assert.match(String(records[1].attributes['exception.message']), /no answer in 30 s/);
 });

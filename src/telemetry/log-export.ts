@@ -1,7 +1,8 @@
 // OTLP log export of the JSON log stream: pino writes each line to stdout and, through a second
 // destination, here. A line at or above the OTLP minimum level becomes an OTel log record (level →
 // severity, msg → body, trace_id/span_id → the record's trace context, other fields → attributes) and
-// joins the SDK's batch queue. emit() only appends to that queue, so a slow or dead collector costs a
+// joins the SDK's batch queue. The per-request line skips the JSON round trip: its record is made from
+// the same fields the line was written from (`record`, called by log.ts). emit() only appends to that queue, so a slow or dead collector costs a
 // request nothing; the queue drops (and counts) what it cannot hold.
 import { ROOT_CONTEXT, SeverityNumber, TraceFlags, isSpanContextValid, trace, type Attributes, type LogRecord, type Logger } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
@@ -50,6 +51,9 @@ export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
         const record = toLogRecord(line);
         if (record) logger.emit(record);
       },
+      record(level, msg, fields, bindings) {
+        logger.emit(recordOf(level, msg, Date.now(), bindings, fields));
+      },
     },
     async shutdown() {
       // Bounded: a hung collector must not hold the process past the export timeout.
@@ -67,34 +71,45 @@ export function toLogRecord(line: string): LogRecord | undefined {
     return undefined;
   }
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return undefined;
-  const level = String(fields.level ?? '');
   const time = typeof fields.time === 'string' ? Date.parse(fields.time) : typeof fields.time === 'number' ? fields.time : NaN;
+  return recordOf(String(fields.level ?? ''), typeof fields.msg === 'string' ? fields.msg : undefined, time, fields);
+}
+
+/** A record from a line's fields (bindings, then the call's own), whether or not the line was ever serialised. */
+export function recordOf(level: string, msg: string | undefined, time: number, ...sources: Record<string, unknown>[]): LogRecord {
   const attributes: Attributes = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (RESERVED.has(key) || value === null || value === undefined) continue;
-    attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
-  }
-  // pino's serialised error ({ type, message, stack }) maps onto the exception semantic conventions.
-  const err = fields.err as { type?: unknown; message?: unknown; stack?: unknown } | undefined;
-  if (err && typeof err === 'object') {
-    if (typeof err.type === 'string') attributes['exception.type'] = err.type;
-    if (typeof err.message === 'string') attributes['exception.message'] = err.message;
-    if (typeof err.stack === 'string') attributes['exception.stacktrace'] = err.stack;
+  let traceId: unknown, spanId: unknown;
+  for (const fields of sources) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (key === 'trace_id') traceId = value;
+      else if (key === 'span_id') spanId = value;
+      else if (key === 'err') addException(attributes, value);
+      if (RESERVED.has(key) || value === null || value === undefined) continue;
+      attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
+    }
   }
   const record: LogRecord = {
     severityNumber: SEVERITY[level] ?? SeverityNumber.UNSPECIFIED,
     severityText: level || undefined,
-    body: typeof fields.msg === 'string' ? fields.msg : undefined,
+    body: msg,
     attributes,
   };
   if (Number.isFinite(time)) record.timestamp = time;
-  const traceId = fields.trace_id;
-  const spanId = fields.span_id;
   if (typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)) {
     const spanContext = { traceId, spanId, traceFlags: TraceFlags.NONE };
     if (isSpanContextValid(spanContext)) record.context = trace.setSpanContext(ROOT_CONTEXT, spanContext);
   }
   return record;
+}
+
+/** An error (or pino's serialised { type, message, stack }) onto the exception semantic conventions. */
+function addException(attributes: Attributes, err: unknown): void {
+  if (typeof err !== 'object' || err === null) return;
+  const e = err instanceof Error ? { type: err.constructor.name, message: err.message, stack: err.stack } : err as { type?: unknown; message?: unknown; stack?: unknown };
+  if (typeof e.type === 'string') attributes['exception.type'] = e.type;
+  if (typeof e.message === 'string') attributes['exception.message'] = e.message;
+  if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
 }
 
 function isPrimitiveArray(value: object): boolean {

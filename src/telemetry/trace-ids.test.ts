@@ -14,8 +14,8 @@ function context(headers: Record<string, string | string[]> = {}): RequestContex
 }
 
 test('parseParent: valid W3C traceparents are continued, with the sampled flag and tracestate', () => {
-  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-01`, 'a=1'), { traceId: TRACE, sampled: true, tracestate: 'a=1' });
-  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-00`, ['a=1', 'b=2']), { traceId: TRACE, sampled: false, tracestate: 'a=1,b=2' });
+  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-01`, 'a=1'), { traceId: TRACE, spanId: SPAN, sampled: true, tracestate: 'a=1' });
+  assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-00`, ['a=1', 'b=2']), { traceId: TRACE, spanId: SPAN, sampled: false, tracestate: 'a=1,b=2' });
   assert.equal(parseParent(`00-${TRACE}-${SPAN}-03`, undefined)?.sampled, true); // other flag bits do not hide "sampled"
   assert.equal(parseParent(`01-${TRACE}-${SPAN}-01-future`, undefined)?.traceId, TRACE); // a later version may add fields
 });

@@ -13,13 +13,13 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 
-interface Parent { traceId: string; sampled: boolean; tracestate: string | undefined }
+export interface Parent { traceId: string; spanId: string; sampled: boolean; tracestate: string | undefined }
 
 export function createIdTracing(): Tracing {
   return {
     startRequest(ctx) {
       const parent = parseParent(ctx.headers.traceparent, ctx.headers.tracestate);
-      return new IdRequestSpan(parent?.traceId ?? randomHex(16, ZERO_TRACE), parent?.sampled ?? false, parent?.tracestate);
+      return new IdRequestSpan(parent?.traceId ?? randomTraceId(), parent?.sampled ?? false, parent?.tracestate);
     },
   };
 }
@@ -30,13 +30,13 @@ export function parseParent(header: string | string[] | undefined, state: string
   const m = TRACEPARENT.exec(header.trim());
   if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined) || m[2] === ZERO_TRACE || m[3] === ZERO_SPAN) return undefined;
   const tracestate = Array.isArray(state) ? state.join(',') : state;
-  return { traceId: m[2], sampled: (parseInt(m[4], 16) & 1) === 1, tracestate: tracestate || undefined };
+  return { traceId: m[2], spanId: m[3], sampled: (parseInt(m[4], 16) & 1) === 1, tracestate: tracestate || undefined };
 }
 
 class IdRequestSpan implements RequestSpan {
   readonly traceId: string;
-  readonly spanId = randomHex(8, ZERO_SPAN);
-  readonly #flags: string;
+  readonly spanId = randomSpanId();
+  readonly #flags: '00' | '01';
   readonly #tracestate: string | undefined;
 
   constructor(traceId: string, sampled: boolean, tracestate: string | undefined) {
@@ -46,13 +46,21 @@ class IdRequestSpan implements RequestSpan {
   }
 
   startAttempt(): AttemptSpan {
-    const headers: Record<string, string> = { traceparent: `00-${this.traceId}-${randomHex(8, ZERO_SPAN)}-${this.#flags}` };
-    if (this.#tracestate) headers.tracestate = this.#tracestate;
-    return { headers, end() {} };
+    return { headers: traceHeaders(this.traceId, randomSpanId(), this.#flags, this.#tracestate), end() {} };
   }
 
   end(): void {}
 }
+
+/** What goes upstream: the attempt as the parent, and the client's tracestate unchanged. */
+export function traceHeaders(traceId: string, spanId: string, flags: '00' | '01', tracestate: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { traceparent: `00-${traceId}-${spanId}-${flags}` };
+  if (tracestate) headers.tracestate = tracestate;
+  return headers;
+}
+
+export const randomTraceId = () => randomHex(16, ZERO_TRACE);
+export const randomSpanId = () => randomHex(8, ZERO_SPAN);
 
 // Random bytes are drawn 4 KiB at a time: one call into OpenSSL per ~300 ids instead of one per id.
 const pool = Buffer.alloc(4096);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { hrTimeDuration, hrTimeToNanoseconds } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
@@ -86,6 +87,10 @@ test('request span continues the client traceparent; attempt span is its CLIENT 
     'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.request.stream': true, 'gen_ai.response.time_to_first_chunk': 0.25,
   });
   assert.equal(server.status.code, SpanStatusCode.UNSET);
+  assert.equal(server.spanContext().traceState?.serialize(), 'vendor=abc', 'the client tracestate stays on the trace');
+  assert.ok(hrTimeToNanoseconds(server.startTime) <= hrTimeToNanoseconds(client.startTime), 'the attempt starts inside its request');
+  assert.ok(hrTimeToNanoseconds(client.endTime) <= hrTimeToNanoseconds(server.endTime), 'and ends inside it');
+  assert.deepEqual(server.duration, hrTimeDuration(server.startTime, server.endTime));
 });
 
 test('without a traceparent a new trace starts; a 5xx marks both spans with error.type', async () => {

@@ -1,20 +1,22 @@
-// The tracing port (core/trace.ts) on the OpenTelemetry SDK: a SERVER span per request continuing the
-// client's W3C traceparent, a CLIENT span per upstream attempt whose traceparent goes upstream, GenAI
-// semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37) set once at finish.
-// Parents are passed explicitly: no global provider, no context manager, no async-hooks cost. With no
-// processor nothing would be recorded, so trace-ids.ts carries the ids instead, without the SDK.
-import {
-  ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace,
-  type Attributes, type Span, type Tracer,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+// The tracing port (core/trace.ts) with spans exported through OpenTelemetry: a SERVER span per request
+// continuing the client's W3C traceparent, a CLIENT span per upstream attempt whose traceparent goes
+// upstream, GenAI semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37).
+//
+// Spans are not live SDK objects. A request already holds everything a span says (ids from trace-ids.ts,
+// times and outcome in the context), so each span is written once, when it ends, as the SDK's own
+// finished-span shape (ReadableSpan) and handed to the SDK's span processors, which batch, drop, count,
+// serialise and export it as for any span. Live SDK spans, their attribute checks and per-span contexts
+// cost ~40% of the gateway's throughput here (BENCHMARKS.md); what they add (mutable spans, events, a
+// context manager) the gateway does not use. The SDK's ratio sampler still makes the sampling decision.
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { TraceState, hrTime, hrTimeDuration } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { SamplingDecision, TraceIdRatioBasedSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
-import { createIdTracing } from './trace-ids.ts';
+import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceHeaders, type Parent } from './trace-ids.ts';
 
 export interface TracingOptions {
   resource: Resource;
@@ -33,8 +35,6 @@ export interface OtelTracing extends Tracing {
   shutdown(): Promise<void>;
 }
 
-const propagator = new W3CTraceContextPropagator();
-
 /** Provider kinds whose semconv gen_ai.provider.name is known; other providers report their configured id. */
 export function genAiProviderName(id: string, kind: string): string {
   return kind === 'openai' || kind === 'anthropic' ? kind : id;
@@ -43,54 +43,67 @@ export function genAiProviderName(id: string, kind: string): string {
 export function createTracing(options: TracingOptions): OtelTracing {
   const processors = options.processors;
   if (processors.length === 0) return { ...createIdTracing(), async shutdown() {} };
-  const provider = new TracerProvider({
+  const ratio = new TraceIdRatioBasedSampler(options.samplingRatio);
+  const shared: Shared = {
+    providerNames: options.providerNames,
     resource: options.resource,
-    // Parent-based: a client's sampled flag is kept (and passed upstream).
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRatio) }),
-    spanProcessors: processors,
-  });
-  const shared: Shared = { tracer: provider.getTracer('vigil', options.version), providerNames: options.providerNames };
+    scope: { name: 'vigil', version: options.version },
+    export: (span) => { for (const processor of processors) processor.onEnd(span); },
+  };
   return {
     startRequest(ctx) {
-      const parent = propagator.extract(ROOT_CONTEXT, ctx.headers, defaultTextMapGetter);
-      const span = shared.tracer.startSpan(`${ctx.method} ${ctx.route}`, {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': ctx.method,
-          'http.route': ctx.route,
-          'vigil.request_id': ctx.requestId,
-        },
-      }, parent);
-      return new OtelRequestSpan(span, shared);
+      const parent = parseParent(ctx.headers.traceparent, ctx.headers.tracestate);
+      // Parent-based: a client's sampled flag decides (and is passed upstream); a new trace is sampled by ratio.
+      const traceId = parent?.traceId ?? randomTraceId();
+      const sampled = parent ? parent.sampled
+        : ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      return new RecordedRequestSpan(shared, ctx.startedAt, traceId, sampled, parent);
     },
     async shutdown() {
       // Bounded: a hung collector must not hold the process past the export timeout.
-      await withDeadline(provider.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
+      const done = Promise.all(processors.map((processor) => processor.shutdown()));
+      await withDeadline(done, (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
 }
 
 interface Shared {
-  tracer: Tracer;
   providerNames: ReadonlyMap<string, string>;
+  resource: Resource;
+  scope: { name: string; version: string };
+  export(span: ReadableSpan): void;
 }
 
-class OtelRequestSpan implements RequestSpan {
+class RecordedRequestSpan implements RequestSpan {
   readonly traceId: string;
-  readonly spanId: string;
-  readonly #span: Span;
+  readonly spanId = randomSpanId();
   readonly #shared: Shared;
+  readonly #startedAt: number;
+  readonly #sampled: boolean;
+  readonly #parent: SpanContext | undefined;
+  readonly #tracestate: string | undefined;
+  readonly #traceState: TraceState | undefined;
   #ended = false;
 
-  constructor(span: Span, shared: Shared) {
-    const ids = span.spanContext();
-    this.traceId = ids.traceId;
-    this.spanId = ids.spanId;
-    this.#span = span;
+  constructor(shared: Shared, startedAt: number, traceId: string, sampled: boolean, parent: Parent | undefined) {
     this.#shared = shared;
+    this.#startedAt = startedAt;
+    this.traceId = traceId;
+    this.#sampled = sampled;
+    this.#tracestate = parent?.tracestate;
+    this.#traceState = parent?.tracestate ? new TraceState(parent.tracestate) : undefined;
+    this.#parent = parent && { traceId, spanId: parent.spanId, traceFlags: this.#flags(), isRemote: true, traceState: this.#traceState };
+  }
+
+  #flags(): TraceFlags {
+    return this.#sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
   }
 
   startAttempt(ctx: RequestContext, origin: URL): AttemptSpan {
+    const spanId = randomSpanId();
+    const headers = traceHeaders(this.traceId, spanId, this.#sampled ? '01' : '00', this.#tracestate);
+    if (!this.#sampled) return { headers, end() {} };
+    const startedAt = performance.now();
     const target = ctx.target;
     const model = target?.upstreamModel;
     const attributes: Attributes = {
@@ -101,26 +114,53 @@ class OtelRequestSpan implements RequestSpan {
     };
     if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     if (model) attributes['gen_ai.request.model'] = model;
-    const span = this.#shared.tracer.startSpan(model ? `${ctx.operation} ${model}` : ctx.operation, { kind: SpanKind.CLIENT, attributes },
-      trace.setSpan(ROOT_CONTEXT, this.#span));
-    const headers: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
-    return new OtelAttemptSpan(span, headers);
+    const name = model ? `${ctx.operation} ${model}` : ctx.operation;
+    const parent = this.#context(this.spanId);
+    let ended = false;
+    return {
+      headers,
+      end: (status, error) => {
+        if (ended) return;
+        ended = true;
+        if (status > 0) attributes['http.response.status_code'] = status;
+        if (error) {
+          attributes['error.type'] = error.errorClass;
+          attributes['vigil.error_code'] = error.code;
+        }
+        this.#shared.export(this.#finished(name, SpanKind.CLIENT, this.#context(spanId), parent, startedAt, attributes, statusOf(error)));
+      },
+    };
   }
 
   end(ctx: RequestContext): void {
-    if (this.#ended) return;
+    if (this.#ended || !this.#sampled) return;
     this.#ended = true;
-    const span = this.#span;
-    if (span.isRecording()) span.setAttributes(this.#outcome(ctx));
-    const error = ctx.error;
     // HTTP server semantics: only 5xx make a server span an error; caller faults (4xx, 499) do not.
-    if (error && ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
-    span.end();
+    const status = ctx.status >= 500 ? statusOf(ctx.error) : UNSET;
+    this.#shared.export(this.#finished(`${ctx.method} ${ctx.route}`, SpanKind.SERVER, this.#context(this.spanId), this.#parent, this.#startedAt, this.#attributes(ctx), status));
   }
 
-  #outcome(ctx: RequestContext): Attributes {
-    const attributes: Attributes = { 'http.response.status_code': ctx.status };
+  #context(spanId: string): SpanContext {
+    return { traceId: this.traceId, spanId, traceFlags: this.#flags(), traceState: this.#traceState };
+  }
+
+  #finished(name: string, kind: SpanKind, context: SpanContext, parent: SpanContext | undefined, startedAt: number, attributes: Attributes, status: SpanStatus): ReadableSpan {
+    const startTime = hrTime(startedAt);
+    const endTime = hrTime(performance.now());
+    return {
+      name, kind, spanContext: () => context, parentSpanContext: parent, startTime, endTime, duration: hrTimeDuration(startTime, endTime),
+      status, attributes, links: [], events: [], ended: true, resource: this.#shared.resource, instrumentationScope: this.#shared.scope,
+      droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0,
+    };
+  }
+
+  #attributes(ctx: RequestContext): Attributes {
+    const attributes: Attributes = {
+      'http.request.method': ctx.method,
+      'http.route': ctx.route,
+      'vigil.request_id': ctx.requestId,
+      'http.response.status_code': ctx.status,
+    };
     // GenAI attributes only when the client asked a model for something (not /v1/models, not a 404).
     if (ctx.requestedModel) {
       attributes['gen_ai.operation.name'] = ctx.operation;
@@ -148,26 +188,5 @@ class OtelRequestSpan implements RequestSpan {
   }
 }
 
-class OtelAttemptSpan implements AttemptSpan {
-  readonly headers: Readonly<Record<string, string>>;
-  readonly #span: Span;
-  #ended = false;
-
-  constructor(span: Span, headers: Record<string, string>) {
-    this.#span = span;
-    this.headers = headers;
-  }
-
-  end(status: number, error?: GatewayError): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const span = this.#span;
-    if (status > 0) span.setAttribute('http.response.status_code', status);
-    if (error) {
-      span.setAttribute('error.type', error.errorClass);
-      span.setAttribute('vigil.error_code', error.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
-    }
-    span.end();
-  }
-}
+const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
+const statusOf = (error: GatewayError | undefined): SpanStatus => (error ? { code: SpanStatusCode.ERROR, message: error.code } : UNSET);
