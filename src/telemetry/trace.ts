@@ -5,9 +5,10 @@
 // Spans are not live SDK objects. A request already holds everything a span says (ids from trace-ids.ts,
 // times and outcome in the context), so each span is written once, when it ends, as the SDK's own
 // finished-span shape (ReadableSpan) and handed to the SDK's span processors, which batch, drop, count,
-// serialise and export it as for any span. Live SDK spans, their attribute checks and per-span contexts
-// cost ~40% of the gateway's throughput here (BENCHMARKS.md); what they add (mutable spans, events, a
-// context manager) the gateway does not use. The SDK's ratio sampler still makes the sampling decision.
+// serialise and export it as for any span. Live SDK spans (attribute checks, per-span contexts, span
+// metrics) cost ~100k instructions per request, a sixth of the gateway's whole work (BENCHMARKS.md); what
+// they add (mutable spans, events, a context manager) the gateway does not use. The SDK's ratio sampler
+// still makes the sampling decision.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import { TraceState, hrTime, hrTimeDuration } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';

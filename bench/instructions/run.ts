@@ -1,0 +1,93 @@
+// Instructions per request, counted by valgrind's callgrind: the same work gives the same count (±1 %)
+// however busy the VM is, where throughput and CPU time here drift by 10–30 % between runs. That makes it
+// the way to price a code change or a telemetry setting in one run. It counts user-space instructions of
+// every thread (JIT code, GC, libuv), not kernel time (socket writes, ~25 µs a request here) nor cache
+// misses: it prices the gateway's own work, while bench/e2e stays the measure of speed.
+//
+// For each Vigil variant: start it under callgrind (pinned to core 0), send warm-up requests so the JIT
+// settles, zero the counters, send a fixed number of requests (closed loop, 8 connections), dump, and
+// divide. The fake upstream is the same nginx as bench/e2e's.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { post } from '../e2e/client.ts';
+import { chatRequest } from '../e2e/fixtures.ts';
+import { ports, upstreamConf } from '../e2e/nginx.ts';
+import { killAll, portOpen, startPinned, stop, waitReady } from '../e2e/procs.ts';
+import { vigilConfig, vigilPort, vigilVariants } from '../e2e/targets.ts';
+
+const env = (name: string, fallback: string) => process.env[name] || fallback;
+const settings = {
+  warmup: Number(env('BENCH_WARMUP_REQUESTS', '3000')),
+  requests: Number(env('BENCH_REQUESTS', '2000')),
+  concurrency: 8,
+  only: env('BENCH_TARGETS', Object.keys(vigilVariants()).join(',')).split(','),
+};
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const dir = mkdtempSync(join(tmpdir(), 'vigil-instr-'));
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+process.on('exit', () => { killAll(); rmSync(dir, { recursive: true, force: true }); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+setTimeout(() => { log('watchdog: run exceeded 20 minutes, stopping'); process.exit(2); }, 20 * 60_000).unref();
+
+const upstreamDir = join(dir, 'upstream');
+for (const sub of ['', 'body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(upstreamDir, sub), { recursive: true });
+writeFileSync(join(upstreamDir, 'nginx.conf'), upstreamConf(upstreamDir, '10'));
+const upstreamLog = join(upstreamDir, 'stdout.log');
+const upstream = startPinned(1, 'nginx', ['-c', join(upstreamDir, 'nginx.conf'), '-p', upstreamDir, '-e', join(upstreamDir, 'error.log')], upstreamLog);
+await waitReady(upstream, upstreamLog, () => portOpen(ports.upstream));
+
+const body = chatRequest('bench-model', false);
+const target = { url: new URL(`http://127.0.0.1:${vigilPort}/v1/chat/completions`), headers: { 'content-type': 'application/json' } };
+
+/** `count` requests, `settings.concurrency` at a time; every one must succeed. */
+async function load(count: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: settings.concurrency });
+  let next = 0;
+  const worker = async () => {
+    while (next++ < count) {
+      const reply = await post(agent, target, body, 120_000);
+      if (reply.status !== 200) throw new Error(`status ${reply.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  agent.destroy();
+}
+
+const results: { name: string; perRequest: number }[] = [];
+for (const [name, sections] of Object.entries(vigilVariants())) {
+  if (!settings.only.includes(name)) continue;
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(config, vigilConfig(join(dir, `${name}-data`), sections));
+  const out = join(dir, `${name}.callgrind`);
+  const logFile = join(dir, `${name}.log`);
+  // The runtime flags of bin/vigil.js, as in bench/e2e.
+  const child = startPinned(0, 'valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file',
+    process.execPath, '--max-semi-space-size=4', '--disable-warning=ExperimentalWarning', join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
+  await waitReady(child, logFile, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok, 300_000);
+  log(`${name}: ${settings.warmup} warm-up requests`);
+  await load(settings.warmup);
+  execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
+  await load(settings.requests);
+  execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+  // The dump after zeroing is the second file (<out>.1): only the measured requests.
+  const dump = readdirSync(dir).find((f) => f === `${name}.callgrind.1`);
+  if (!dump) throw new Error(`no callgrind dump for ${name}`);
+  const totals = /^totals: (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
+  if (!totals) throw new Error(`no totals in the callgrind dump for ${name}`);
+  results.push({ name, perRequest: Number(totals[1]) / settings.requests });
+  log(`${name}: ${Math.round(Number(totals[1]) / settings.requests)} instructions per request`);
+  await stop(child, 2000);
+}
+await stop(upstream);
+
+const off = results.find((r) => r.name === 'vigil-telemetry-off')?.perRequest;
+console.log(`| target | instructions per request | vs telemetry off |\n|---|--:|--:|`);
+for (const r of results) {
+  const ratio = off ? `${r.perRequest >= off ? '+' : ''}${((r.perRequest / off - 1) * 100).toFixed(1)} %` : '';
+  console.log(`| ${r.name} | ${Math.round(r.perRequest).toLocaleString('en')} | ${ratio} |`);
+}
+console.log(`\n${settings.requests} requests after ${settings.warmup} warm-up, ${settings.concurrency} connections, node ${process.version}`);
