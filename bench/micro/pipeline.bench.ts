@@ -24,11 +24,11 @@ const config = configSchema.parse({
   models: [{ name: 'bench-model', provider: 'bench' }],
 });
 const compiled = compileConfig(config);
-const answer = completionJson;
+const answer = Buffer.from(completionJson);
 const send: Send = async (ctx) => {
   ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
   ctx.upstreamStatus = 200;
-  return { status: 200, headers: {}, chunks: (async function* () {})(), text: async () => answer };
+  return { status: 200, headers: {}, chunks: (async function* () {})(), bytes: async () => answer, text: async () => completionJson };
 };
 const providers = buildProviders(config, () => send);
 const metrics = createMetrics();

@@ -80,9 +80,9 @@ export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cache
  * canonical and the client's surface encodes them.
  */
 export type ChatOutput =
-  | { kind: 'json'; body: string }
+  | { kind: 'json'; body: string | Buffer }
   | { kind: 'sse'; chunks: AsyncIterable<string> }
   | { kind: 'result'; result: ChatResult }
   | { kind: 'events'; events: AsyncIterable<StreamEvent> };
 
-export type EmbeddingsOutput = { kind: 'json'; body: string } | { kind: 'result'; result: EmbeddingsResult };
+export type EmbeddingsOutput = { kind: 'json'; body: string | Buffer } | { kind: 'result'; result: EmbeddingsResult };

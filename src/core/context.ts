@@ -8,7 +8,7 @@ import type { RequestSpan } from './trace.ts';
 /** The client connection as the pipeline sees it; implemented by server/, so no other folder knows HTTP. */
 export interface ReplyPort {
   /** Send a whole JSON body (already serialised). */
-  json(status: number, body: string, headers?: Record<string, string>): void;
+  json(status: number, body: string | Buffer, headers?: Record<string, string>): void;
   /** Open an SSE response; then write events; `write` resolves when the client can take more. */
   startStream(headers?: Record<string, string>): void;
   write(chunk: string): Promise<void> | void;

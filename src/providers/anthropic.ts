@@ -33,11 +33,11 @@ export function createAnthropicProvider(init: {
       const body = passthrough ? { ...ctx.body, model: target.upstreamModel } : encodeRequest(ctx.chat!, target.upstreamModel);
       const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body: JSON.stringify(body) });
       if (!ctx.stream) {
-        const text = await res.text();
-        const result = decodeResult(parseUpstreamJson(text));
+        const bytes = await res.bytes();
+        const result = decodeResult(parseUpstreamJson(bytes.toString('utf8')));
         if (passthrough) {
           ctx.noteResult(result);
-          return { kind: 'json', body: text };
+          return { kind: 'json', body: bytes };
         }
         return { kind: 'result', result };
       }

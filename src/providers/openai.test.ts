@@ -101,7 +101,7 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
     id: 'openai', kind: 'openai', apiKey: 'sk-up', headers: { 'x-extra': '1' }, unavailableReason: undefined,
     send: async (_ctx, call) => {
       calls.push(call);
-      return { status: 200, headers: {}, chunks: bytes(RECORDED, 13), text: async () => '' };
+      return { status: 200, headers: {}, chunks: bytes(RECORDED, 13), bytes: async () => Buffer.alloc(0), text: async () => '' };
     },
   });
   const target = { name: 'fast', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' as const };

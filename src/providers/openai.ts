@@ -32,12 +32,11 @@ export function createOpenAIProvider(init: {
       const body = passthrough ? patchBody(ctx, target) : encodeRequest(ctx.chat!, target.upstreamModel);
       const res = await init.send(ctx, { path: '/chat/completions', headers, body: JSON.stringify(body) });
       if (!ctx.stream) {
-        const text = await res.text();
-        const parsed = parseUpstreamJson(text);
-        const result = decodeResult(parsed);
+        const bytes = await res.bytes();
+        const result = decodeResult(parseUpstreamJson(bytes.toString('utf8')));
         if (passthrough) {
           ctx.noteResult(result);
-          return { kind: 'json', body: text };
+          return { kind: 'json', body: bytes };
         }
         return { kind: 'result', result };
       }
@@ -48,10 +47,10 @@ export function createOpenAIProvider(init: {
 
     async embeddings(ctx, target): Promise<EmbeddingsOutput> {
       const body = JSON.stringify({ ...ctx.body, model: target.upstreamModel });
-      const text = await (await init.send(ctx, { path: '/embeddings', headers, body })).text();
-      const parsed = parseUpstreamJson(text);
+      const bytes = await (await init.send(ctx, { path: '/embeddings', headers, body })).bytes();
+      const parsed = parseUpstreamJson(bytes.toString('utf8'));
       ctx.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
-      return { kind: 'json', body: text };
+      return { kind: 'json', body: bytes };
     },
   };
 }

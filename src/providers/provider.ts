@@ -14,6 +14,8 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   chunks: AsyncIterable<Buffer>;
+  /** The whole body, as received: a passthrough answer goes to the client as these bytes, never re-encoded. */
+  bytes(): Promise<Buffer>;
   text(): Promise<string>;
 }
 

@@ -176,12 +176,16 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     });
   }
 
-  async text(): Promise<string> {
+  async bytes(): Promise<Buffer> {
     this.#collecting = true;
     while (!this.#ended) await this.#more();
     if (this.#error) throw this.#error;
     const parts = this.#parts;
-    return parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  async text(): Promise<string> {
+    return (await this.bytes()).toString('utf8');
   }
 
   /** Body chunks as they come; undici failures arrive as GatewayErrors. Leaving early cancels the call. */

@@ -23,7 +23,7 @@ export class NodeReply implements ReplyPort {
     if (dialect === 'anthropic') res.setHeader('request-id', requestId);
   }
 
-  json(status: number, body: string, headers?: Record<string, string>): void {
+  json(status: number, body: string | Buffer, headers?: Record<string, string>): void {
     if (this.#res.destroyed) return;
     this.started = true;
     this.#res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
