@@ -9,18 +9,8 @@ cd "$(dirname "$0")/../.."
 
 if [ "$(nproc)" -lt 2 ]; then echo "bench: needs 2 cores (proxy on core 0, load and upstream on core 1)" >&2; exit 1; fi
 
-missing=()
-command -v nginx >/dev/null || missing+=(nginx)
-command -v wrk >/dev/null || missing+=(wrk)
-command -v taskset >/dev/null || missing+=(util-linux)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
+bash bench/setup.sh nginx wrk taskset:util-linux
 NODE=node_modules/.bin/node   # Node 24, pinned by the root package.json (the system node may be older)
-if [ ! -x "$NODE" ]; then npm install --no-audit --no-fund; fi
 if [ ! -f bench/node_modules/@portkey-ai/gateway/package.json ]; then
   # Benchmark-only dependencies; no install scripts are needed to run them.
   npm ci --prefix bench --ignore-scripts --no-audit --no-fund

@@ -8,7 +8,7 @@
 // settles, zero the counters, send a fixed number of requests (closed loop, 8 connections), dump, and
 // divide. The fake upstream is the same nginx as bench/e2e's.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -74,9 +74,9 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   await load(settings.requests);
   execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
   // The dump after zeroing is the second file (<out>.1): only the measured requests.
-  const dump = readdirSync(dir).find((f) => f === `${name}.callgrind.1`);
-  if (!dump) throw new Error(`no callgrind dump for ${name}`);
-  const totals = /^totals: (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'));
+  const dump = `${out}.1`;
+  if (!existsSync(dump)) throw new Error(`no callgrind dump for ${name}`);
+  const totals = /^totals: (\d+)/m.exec(readFileSync(dump, 'utf8'));
   if (!totals) throw new Error(`no totals in the callgrind dump for ${name}`);
   results.push({ name, perRequest: Number(totals[1]) / settings.requests });
   log(`${name}: ${Math.round(Number(totals[1]) / settings.requests)} instructions per request`);
