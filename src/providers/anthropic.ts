@@ -5,6 +5,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
+import { wholeAnswer } from './shared/whole-answer.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 const API_VERSION = '2023-06-01';
@@ -32,15 +33,7 @@ export function createAnthropicProvider(init: {
       const passthrough = ctx.dialect === 'anthropic';
       const body = passthrough ? { ...ctx.body, model: target.upstreamModel } : encodeRequest(ctx.chat!, target.upstreamModel);
       const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body: JSON.stringify(body) });
-      if (!ctx.stream) {
-        const bytes = await res.bytes();
-        const result = decodeResult(parseUpstreamJson(bytes.toString('utf8')));
-        if (passthrough) {
-          ctx.noteResult(result);
-          return { kind: 'json', body: bytes };
-        }
-        return { kind: 'result', result };
-      }
+      if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
       return passthrough ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
     },
 

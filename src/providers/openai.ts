@@ -6,6 +6,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
+import { wholeAnswer } from './shared/whole-answer.ts';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -31,15 +32,7 @@ export function createOpenAIProvider(init: {
       const passthrough = ctx.dialect === 'openai';
       const body = passthrough ? patchBody(ctx, target) : encodeRequest(ctx.chat!, target.upstreamModel);
       const res = await init.send(ctx, { path: '/chat/completions', headers, body: JSON.stringify(body) });
-      if (!ctx.stream) {
-        const bytes = await res.bytes();
-        const result = decodeResult(parseUpstreamJson(bytes.toString('utf8')));
-        if (passthrough) {
-          ctx.noteResult(result);
-          return { kind: 'json', body: bytes };
-        }
-        return { kind: 'result', result };
-      }
+      if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
       return passthrough
         ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) }
         : { kind: 'events', events: decodeStream(res.chunks) };
