@@ -8,6 +8,7 @@ import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, primaryShutdown, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
+import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.ts';
 import { createHealth } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
@@ -34,6 +35,8 @@ export async function serve(options: { config?: string; port?: number }): Promis
   if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
   const drainRequested = isClusterWorker() ? primaryShutdown() : undefined;
   const log = logs.module('server');
+  const yielded = yieldV8ThreadsOnOneCpu();
+  if (yielded) log.info({ threads: yielded }, 'one CPU: V8 background threads lowered to nice 10 so they yield to the event loop');
 
   const metrics = createMetrics();
   if (isClusterWorker()) answerSnapshots(metrics.registry);
