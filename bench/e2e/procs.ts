@@ -7,8 +7,8 @@ import net from 'node:net';
 
 const children = new Set<ChildProcess>();
 
-/** Start `cmd` pinned to `cpu` with taskset; stdout/stderr go to `log`. */
-export function startPinned(cpu: number, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+/** Start `cmd` pinned to `cpu` (a CPU number or a taskset list such as '0,1'); stdout/stderr go to `log`. */
+export function startPinned(cpu: number | string, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const fd = openSync(log, 'a');
   const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['ignore', fd, fd], env, detached: true });
   children.add(child);
