@@ -38,9 +38,6 @@ export class RequestContext {
   readonly requestId: string;
   /** performance.now() at accept, for durations; wall-clock time is taken once at finish. */
   readonly startedAt: number;
-  /** Aborted once, with the GatewayError that ended the request: the client left, or a time budget ran out. */
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
   readonly route: string;
   readonly method: string;
   readonly dialect: Dialect;
@@ -83,6 +80,8 @@ export class RequestContext {
   cancelUpstream: ((reason: GatewayError) => void) | undefined = undefined;
   /** The request's trace span when tracing is on (set at accept); undefined costs nothing. */
   span: RequestSpan | undefined = undefined;
+  #abortReason: GatewayError | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
 
   constructor(init: {
     requestId: string;
@@ -98,7 +97,6 @@ export class RequestContext {
   }) {
     this.requestId = init.requestId;
     this.startedAt = init.startedAt;
-    this.signal = this.#controller.signal;
     init.signal?.addEventListener('abort', () => this.abort(new GatewayError('GW_CLIENT_CLOSED')), { once: true });
     this.route = init.route;
     this.method = init.method;
@@ -120,10 +118,28 @@ export class RequestContext {
     for (const part of result.content) if (part.type === 'tool_use') this.toolCalls.push(part.name);
   }
 
-  /** One controller per request: the upstream call, the stream pump and the mock all stop on it. */
+  /** Why the request was aborted (the client left, or a time budget ran out); undefined while it runs. */
+  get abortReason(): GatewayError | undefined {
+    return this.#abortReason;
+  }
+
+  /**
+   * Aborted once, with the GatewayError that ended the request, for APIs that take a signal (the mock's
+   * timers). Made on first use: an AbortController costs a few objects, and most requests never need one.
+   */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortReason) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Once per request: the upstream call stops through cancelUpstream, anything holding the signal through it. */
   abort(reason: GatewayError): void {
-    if (this.signal.aborted) return;
-    this.#controller.abort(reason);
+    if (this.#abortReason) return;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
     this.cancelUpstream?.(reason);
   }
 }

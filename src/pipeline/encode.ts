@@ -42,7 +42,7 @@ export function encodeEmbeddings(ctx: RequestContext): void {
  */
 async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise<void> {
   for await (const chunk of chunks) {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (ctx.abortReason) throw ctx.abortReason;
     if (!ctx.reply.started) ctx.reply.startStream();
     const drained = ctx.reply.write(chunk);
     if (drained) await drained;
