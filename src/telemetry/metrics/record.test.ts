@@ -126,3 +126,22 @@ test('requestServed records RED for routes outside the pipeline; buckets follow 
   assert.equal(LLM_BUCKETS[0], 0.05);
   assert.equal(LLM_BUCKETS.at(-1), 120);
 });
+
+test('histograms: waiting per-bucket counts expose exactly what prom-client observing the values itself does', async () => {
+  const { metrics, recorder } = setup();
+  const direct = createMetrics();
+  // On and between bounds, below the first, past the last (+Inf only), and a non-finite one dropped.
+  const values = [0, 0.0005, 0.001, 0.0011, 0.05, 0.3, 1, 7.5, 29.9, 30, 31, 1e6, HTTP_BUCKETS[3], LLM_BUCKETS[5], Number.NaN];
+  for (const [i, v] of values.entries()) {
+    recorder.requestServed('/healthz', i % 2 ? 'GET' : 'POST', 200, v);
+    if (Number.isFinite(v)) direct.instruments.httpDuration.labels('/healthz', i % 2 ? 'GET' : 'POST').observe(v);
+  }
+  const read = async (m: typeof metrics) => (await m.registry.getSingleMetric('vigil_http_request_duration_seconds')!.get()).values;
+  assert.deepEqual(await read(metrics), await read(direct));
+  // Read again after more observations: counts keep adding up across reads.
+  recorder.requestServed('/healthz', 'GET', 200, 0.2);
+  direct.instruments.httpDuration.labels('/healthz', 'GET').observe(0.2);
+  assert.deepEqual(await read(metrics), await read(direct));
+  const count = (await read(metrics)).find((v) => (v as { metricName?: string }).metricName === 'vigil_http_request_duration_seconds_count' && v.labels.method === 'GET');
+  assert.equal(count?.value, 8);
+});
