@@ -1,17 +1,11 @@
 #!/usr/bin/env node
-// `npx vigil …` / `npm start`: runs the TypeScript CLI (Node ≥ 24 strips the types) with the runtime flags
-// below. When this process was not started with them (or runs on an older system Node), it re-runs itself
-// on the right Node with them and passes SIGTERM/SIGINT through, so a drain still works.
+// `npx vigil …` / `npm start`: runs the TypeScript CLI (Node ≥ 24 strips the types) with the flags of
+// runtime-flags.js. When this process was not started with them (or runs on an older system Node), it
+// re-runs itself on the right Node with them and passes SIGTERM/SIGINT through, so a drain still works.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/**
- * --max-semi-space-size=4: V8 sizes the young generation from the machine's memory (tens of MB here), and
- * a scavenge of that much live proxy traffic paused the gateway for 17–25 ms; 4 MiB keeps each pause near
- * 1 ms for the same total GC time (measured: BENCHMARKS.md). node:sqlite still prints an experimental warning.
- */
-export const RUNTIME_FLAGS = ['--max-semi-space-size=4', '--disable-warning=ExperimentalWarning'];
+import { RUNTIME_FLAGS } from './runtime-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'src', 'main.ts');

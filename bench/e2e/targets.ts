@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ports, proxyConf } from './nginx.ts';
 import { startPinned, waitReady, portOpen } from './procs.ts';
+import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
 
 export type Ctx = { dir: string; root: string; proxyCpu: number; node: string };
 
@@ -93,7 +94,7 @@ function vigilTarget(name: string, sections: VigilSections): Target {
       writeFileSync(config, vigilConfig(join(ctx.dir, `${name}-data`), sections));
       const log = join(ctx.dir, `${name}.log`);
       // The runtime flags of bin/vigil.js (npm start), given directly so the pinned process is the gateway itself.
-      const child = startPinned(ctx.proxyCpu, ctx.node, ['--max-semi-space-size=4', '--disable-warning=ExperimentalWarning', join(ctx.root, 'src/main.ts'), 'serve', '--config', config], log);
+      const child = startPinned(ctx.proxyCpu, ctx.node, [...RUNTIME_FLAGS, join(ctx.root, 'src/main.ts'), 'serve', '--config', config], log);
       await waitReady(child, log, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok);
       return child;
     },

@@ -18,6 +18,7 @@ import { chatRequest } from '../e2e/fixtures.ts';
 import { ports, upstreamConf } from '../e2e/nginx.ts';
 import { killAll, portOpen, startPinned, stop, waitReady } from '../e2e/procs.ts';
 import { vigilConfig, vigilPort, vigilVariants } from '../e2e/targets.ts';
+import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const settings = {
@@ -69,7 +70,7 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   // scheduling choice that valgrind's serialised threads turn into +18 % instructions as shipped; it is
   // priced in wall-clock time by bench/e2e instead.
   const child = startPinned('0,1', 'valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file',
-    process.execPath, '--max-semi-space-size=4', '--disable-warning=ExperimentalWarning', join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
+    process.execPath, ...RUNTIME_FLAGS, join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
   await waitReady(child, logFile, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok, 300_000);
   log(`${name}: ${settings.warmup} warm-up requests`);
   await load(settings.warmup);
