@@ -1,12 +1,14 @@
-// Instructions per request, counted by valgrind's callgrind: the same work gives the same count (±1 %)
-// however busy the VM is, where throughput and CPU time here drift by 10–30 % between runs. That makes it
-// the way to price a code change or a telemetry setting in one run. It counts user-space instructions of
-// every thread (JIT code, GC, libuv), not kernel time (socket writes, ~25 µs a request here) nor cache
-// misses: it prices the gateway's own work, while bench/e2e stays the measure of speed.
+// Instructions per request, counted by valgrind's callgrind: the same work gives the same count (±1 %
+// with telemetry off) however busy the VM is, where throughput and CPU time here drift by 10–30 % between
+// runs. That makes it the way to price a code change in one run. Variants that make more garbage vary
+// more (±12 % as shipped), by whether a mark-compact falls inside the window: raise BENCH_REQUESTS.
+// It counts user-space instructions of every thread (JIT code, GC, libuv), not kernel time (socket
+// writes, ~25 µs a request here) nor cache misses: it prices the gateway's own work, while bench/e2e
+// stays the measure of speed.
 //
-// For each Vigil variant: start it under callgrind (on both CPUs, see below), send warm-up requests so the JIT
-// settles, zero the counters, send a fixed number of requests (closed loop, 8 connections), dump, and
-// divide. The fake upstream is the same nginx as bench/e2e's.
+// For each Vigil variant: start it under callgrind (on both CPUs, see below), send warm-up requests so
+// the JIT settles, zero the counters, send a fixed number of requests (closed loop, 8 connections),
+// dump, and divide. The fake upstream is the same nginx as bench/e2e's.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -67,8 +69,7 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   const logFile = join(dir, `${name}.log`);
   // The runtime flags of bin/vigil.js, as in bench/e2e. Both CPUs: callgrind runs one thread at a time
   // anyway, and on one CPU Vigil lowers V8's background threads to nice 10 (server/v8-threads.ts), a
-  // scheduling choice that valgrind's serialised threads turn into +18 % instructions as shipped; it is
-  // priced in wall-clock time by bench/e2e instead.
+  // scheduling choice that valgrind's serialised threads distort; bench/e2e prices it in wall-clock time.
   const child = startPinned('0,1', 'valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file',
     process.execPath, ...RUNTIME_FLAGS, join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
   await waitReady(child, logFile, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok, 300_000);
