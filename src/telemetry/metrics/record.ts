@@ -12,6 +12,8 @@ import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
 
 interface Child { inc(value?: number): void; dec(value?: number): void; observe(value: number): void; set(value: number): void }
+/** A series whose updates wait in plain numbers until flush() hands them to prom-client. */
+interface Waiting extends Child { flush(): void }
 interface Labelled { labels(...values: string[]): unknown }
 
 export interface RecorderOptions {
@@ -31,8 +33,8 @@ const DEFAULT_MAX_SERIES = 2000;
 export class Recorder {
   readonly #m: Metrics['instruments'];
   readonly #children = new Map<Labelled, Map<string, Child>>();
-  /** Counter and gauge series with increments not yet handed to prom-client, by metric. */
-  readonly #pending = new Map<Labelled, (Pending | PendingHistogram)[]>();
+  /** Every bound series, by metric: what each flushes into prom-client when the metric is read. */
+  readonly #pending = new Map<Labelled, Waiting[]>();
   readonly #models: Set<string>;
   readonly #maxSeries: number;
   readonly #identityCost: boolean;
@@ -70,7 +72,7 @@ export class Recorder {
   }
 
   #bind(metric: Labelled, values: string[]): Child {
-    let series: Pending | PendingHistogram;
+    let series: Waiting;
     if (metric instanceof Histogram) {
       series = new PendingHistogram(metric, values);
     } else {
@@ -81,7 +83,7 @@ export class Recorder {
     }
     let pending = this.#pending.get(metric);
     if (!pending) {
-      const list: (Pending | PendingHistogram)[] = (pending = []);
+      const list: Waiting[] = (pending = []);
       this.#pending.set(metric, list);
       // Chained: telemetry/metrics/collect.ts may hook the same metric.
       const hooked = metric as { collect?: () => unknown };
@@ -182,7 +184,7 @@ export class Recorder {
 }
 
 /** A counter or gauge series whose increments wait in a number until the metric is read. */
-class Pending implements Child {
+class Pending implements Waiting {
   readonly #target: Child;
   #delta = 0;
 
@@ -224,7 +226,7 @@ interface HistogramEntry { labels: Record<string, string>; bucketValues: Record<
  * made by prom-client's own zero(); its record is then found by the labels object, the only way in, and
  * a test checks the exposition against prom-client observing the same values itself.
  */
-class PendingHistogram implements Child {
+class PendingHistogram implements Waiting {
   readonly #entry: HistogramEntry;
   readonly #bounds: readonly number[];
   /** One count per bucket bound, plus one past the last (counted in +Inf only, as prom-client does). */
