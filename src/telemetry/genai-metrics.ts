@@ -5,7 +5,7 @@
 // Loaded (with the metrics SDK and its exporter) only when telemetry.otlp.metrics.enabled is set.
 import { randomUUID } from 'node:crypto';
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { RequestContext } from '../core/context.ts';
 import { withDeadline } from './deadline.ts';
@@ -19,7 +19,8 @@ export const TOKEN_USAGE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536,
 
 export interface GenAiMetricsOptions {
   settings: OtlpSettings;
-  resource: Resource;
+  /** service.name and friends (otlp.ts). */
+  resource: Attributes;
   version: string;
   intervalMs: number;
   /** Configured public model names; anything else is recorded as `other` (bounded series, as the Recorder). */
@@ -44,9 +45,7 @@ export async function createGenAiMetrics(options: GenAiMetricsOptions): Promise<
     exportTimeoutMillis: Math.min(options.settings.batch.export_timeout_ms, options.intervalMs),
   });
   // Each process (cluster workers too) pushes its own cumulative series: service.instance.id keeps them apart.
-  const resource = options.resource.attributes['service.instance.id'] === undefined
-    ? options.resource.merge(resourceFromAttributes({ 'service.instance.id': randomUUID() }))
-    : options.resource;
+  const resource = resourceFromAttributes({ 'service.instance.id': randomUUID(), ...options.resource });
   const provider = new MeterProvider({ resource, readers: [reader] });
   const meter = provider.getMeter('vigil', options.version);
   const histogram = (name: string, unit: string, description: string, buckets: number[]) =>

@@ -1,14 +1,14 @@
 // OTLP log export of the JSON log stream: pino writes each line to stdout and, through a second
-// destination, here. A line at or above the OTLP minimum level becomes an OTel log record (level →
-// severity, msg → body, trace_id/span_id → the record's trace context, other fields → attributes) and
-// joins the SDK's batch queue. The per-request line skips the JSON round trip: its record is made from
-// the same fields the line was written from (`record`, called by log.ts). emit() only appends to that queue, so a slow or dead collector costs a
-// request nothing; the queue drops (and counts) what it cannot hold.
-import { ROOT_CONTEXT, SeverityNumber, TraceFlags, isSpanContextValid, trace, type Attributes, type LogRecord, type Logger } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+// destination, here. A line at or above the OTLP minimum level becomes an OTLP log record (level →
+// severity, msg → body, trace_id/span_id → the record's trace context, other fields → attributes),
+// encoded at once and queued for export (otlp/). The per-request line skips the JSON round trip: its
+// record is made from the same fields the line was written from (`record`, called by log.ts). Adding only
+// appends to the export queue, so a slow or dead collector costs a request nothing; the queue drops (and
+// counts) what it cannot hold.
 import type { LogTee } from './log.ts';
 import { withDeadline } from './deadline.ts';
+import type { Attributes, LogRecordData } from './otlp/encode.ts';
+import type { RecordSink } from './otlp/exporter.ts';
 
 export type { LogTee };
 
@@ -18,52 +18,42 @@ export interface OtlpLogs {
 }
 
 export interface OtlpLogsOptions {
-  resource: Resource;
-  version: string;
   minLevel: LogTee['level'];
-  /** The OTLP batch processor (tests: their own). */
-  processors: LogRecordProcessor[];
+  /** The OTLP exporter (tests: their own). */
+  sink: RecordSink<LogRecordData>;
   /** Upper bound on the final flush at shutdown. */
   shutdownTimeoutMs?: number;
 }
-
-const SEVERITY: Record<string, SeverityNumber> = {
-  trace: SeverityNumber.TRACE,
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
-  fatal: SeverityNumber.FATAL,
-};
 
 /** Fields that become the record's own parts, or repeat the resource (service, version). */
 const RESERVED = new Set(['time', 'level', 'msg', 'trace_id', 'span_id', 'service', 'version', 'err']);
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
 
 export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
-  const provider = new LoggerProvider({ resource: options.resource, processors: options.processors });
-  const logger: Logger = provider.getLogger('vigil', options.version);
+  const sink = options.sink;
   return {
     tee: {
       level: options.minLevel,
       write(line) {
         const record = toLogRecord(line);
-        if (record) logger.emit(record);
+        if (record) sink.add(record);
       },
       record(level, msg, fields, bindings) {
-        logger.emit(recordOf(level, msg, Date.now(), bindings, fields));
+        sink.add(recordOf(level, msg, Date.now(), bindings, fields));
       },
     },
     async shutdown() {
       // Bounded: a hung collector must not hold the process past the export timeout.
-      await withDeadline(provider.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
+      await withDeadline(sink.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
 }
 
 /** One pino JSON line → an OTel log record; undefined for anything that is not a JSON object. */
-export function toLogRecord(line: string): LogRecord | undefined {
+export function toLogRecord(line: string): LogRecordData | undefined {
   let fields: Record<string, unknown>;
   try {
     fields = JSON.parse(line);
@@ -76,7 +66,7 @@ export function toLogRecord(line: string): LogRecord | undefined {
 }
 
 /** A record from a line's fields (bindings, then the call's own), whether or not the line was ever serialised. */
-export function recordOf(level: string, msg: string | undefined, time: number, ...sources: Record<string, unknown>[]): LogRecord {
+export function recordOf(level: string, msg: string | undefined, time: number, ...sources: Record<string, unknown>[]): LogRecordData {
   const attributes: Attributes = {};
   let traceId: unknown, spanId: unknown;
   for (const fields of sources) {
@@ -89,18 +79,16 @@ export function recordOf(level: string, msg: string | undefined, time: number, .
       attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
     }
   }
-  const record: LogRecord = {
-    severityNumber: SEVERITY[level] ?? SeverityNumber.UNSPECIFIED,
-    severityText: level || undefined,
+  const traced = typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)
+    && traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
+  return {
+    timeMs: time,
+    level,
     body: msg,
     attributes,
+    traceId: traced ? traceId as string : undefined,
+    spanId: traced ? spanId as string : undefined,
   };
-  if (Number.isFinite(time)) record.timestamp = time;
-  if (typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)) {
-    const spanContext = { traceId, spanId, traceFlags: TraceFlags.NONE };
-    if (isSpanContextValid(spanContext)) record.context = trace.setSpanContext(ROOT_CONTEXT, spanContext);
-  }
-  return record;
 }
 
 /** An error (or pino's serialised { type, message, stack }) onto the exception semantic conventions. */

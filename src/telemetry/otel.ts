@@ -29,10 +29,9 @@ export async function startTelemetry(config: Config, options: { version: string;
   const tracingOn = t.tracing.enabled;
   const exporting = t.otlp.endpoint !== undefined && (t.otlp.traces.enabled || t.otlp.logs.enabled || t.otlp.metrics.enabled);
   if (!exporting && !tracingOn) return { tracing: undefined, logTee: undefined, genAiMetrics: undefined, countDropsWith() {}, async shutdown() {} };
-  const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const otlp = exporting ? await import('./otlp.ts') : undefined;
   const settings = otlp?.resolveOtlp(t, options.env);
-  const resource = otlp ? otlp.otlpResource(t, options.version) : resourceFromAttributes({});
+  const resource = otlp?.otlpResource(t, options.version) ?? {};
   const shutdownTimeoutMs = t.otlp.batch.export_timeout_ms;
 
   let sink: OnDropped | undefined;
@@ -50,18 +49,16 @@ export async function startTelemetry(config: Config, options: { version: string;
   if (tracingOn) {
     const { createTracing } = await import('./trace.ts');
     tracing = createTracing({
-      resource,
-      version: options.version,
       samplingRatio: t.tracing.sampling_ratio,
       providerNames: await providerNames(),
-      processors: otlp && settings && t.otlp.traces.enabled ? [otlp.spanProcessor(settings, onDropped)] : [],
+      sink: otlp && settings && t.otlp.traces.enabled ? otlp.spanExporter(settings, resource, options.version, onDropped) : undefined,
       shutdownTimeoutMs,
     });
   }
   let logs: OtlpLogs | undefined;
   if (otlp && settings && t.otlp.logs.enabled) {
     const { createOtlpLogs } = await import('./log-export.ts');
-    logs = createOtlpLogs({ resource, version: options.version, minLevel: t.otlp.logs.min_level, processors: [otlp.logProcessor(settings, onDropped)], shutdownTimeoutMs });
+    logs = createOtlpLogs({ minLevel: t.otlp.logs.min_level, sink: otlp.logExporter(settings, resource, options.version, onDropped), shutdownTimeoutMs });
   }
   let genAiMetrics: GenAiMetrics | undefined;
   if (settings && t.otlp.metrics.enabled) {

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ConfigError } from '../config/load.ts';
 import { configSchema, type TelemetryConfig } from '../config/schema.ts';
 import { startGrpcReceiver, startHttpReceiver, type OtlpReceiver } from '../../test/helpers/otlp-receiver.ts';
 import { makeTestCa } from '../../test/helpers/test-ca.ts';
-import { batchOptions, logExporter, otlpResource, resolveOtlp, signalUrl, type DropReason } from './otlp.ts';
+import { otlpResource, resolveOtlp, signalUrl } from './otlp.ts';
+import { encodeLogRecord, envelope } from './otlp/encode.ts';
+import { createSender } from './otlp/send.ts';
 
 const telemetry = (raw: unknown): TelemetryConfig => configSchema.parse({ providers: {}, models: [], telemetry: raw }).telemetry;
 
@@ -41,58 +40,40 @@ test('signalUrl: a base URL gets the signal path; a signal path given by habit i
 });
 
 test('otlpResource: service.name, service.version, deployment.environment only when set', () => {
-  assert.deepEqual(otlpResource(telemetry({}), '1.0.0').attributes, { 'service.name': 'vigil', 'service.version': '1.0.0' });
-  assert.deepEqual(otlpResource(telemetry({ service_name: 'gw', environment: 'prod' }), '2.0.0').attributes, {
+  assert.deepEqual(otlpResource(telemetry({}), '1.0.0'), { 'service.name': 'vigil', 'service.version': '1.0.0' });
+  assert.deepEqual(otlpResource(telemetry({ service_name: 'gw', environment: 'prod' }), '2.0.0'), {
     'service.name': 'gw', 'service.version': '2.0.0', 'deployment.environment': 'prod', 'deployment.environment.name': 'prod',
   });
 });
 
-/** An exporter that fails every export. */
-const failing: LogRecordExporter = { export: (_r, done: (r: ExportResult) => void) => done({ code: ExportResultCode.FAILED, error: new Error('boom') }), shutdown: async () => {}, forceFlush: async () => {} };
+const wrap = envelope({ 'service.name': 'tls-test' }, { name: 'vigil', version: '1.2.3' });
+const logRecord = { timeMs: 1_700_000_000_000, level: 'info', body: 'over tls', attributes: {}, traceId: undefined, spanId: undefined };
 
-test('drop counting: a full queue reports queue_full, a failed export reports export_failed, with counts', async () => {
-  const drops: Record<string, number> = {};
-  const settings = resolveOtlp(telemetry({ otlp: { endpoint: 'http://c:1', batch: { max_queue_size: 3, max_export_batch_size: 2, scheduled_delay_ms: 60_000 } } }))!;
-  const processor = new BatchLogRecordProcessor({
-    exporter: failing,
-    ...batchOptions(settings, 'logs', (signal, reason: DropReason, count) => { drops[`${signal}/${reason}`] = (drops[`${signal}/${reason}`] ?? 0) + count; }),
-  });
-  const logger = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [processor] }).getLogger('t');
-  // The first 2 leave at once as a batch; while that export runs 3 more fill the queue and the 6th does not fit.
-  for (let i = 0; i < 6; i++) logger.emit({ body: `line ${i}` });
-  await processor.forceFlush();
-  assert.equal(drops['logs/export_failed'], 5);
-  assert.equal(drops['logs/queue_full'], 1);
-});
-
-test('TLS with a test CA: gRPC and HTTP/protobuf exporters reach receivers that present a CA-signed cert', async (t) => {
+test('TLS with a test CA: gRPC and HTTP/protobuf senders reach receivers that present a CA-signed cert', async (t) => {
   const ca = makeTestCa();
   const receivers: OtlpReceiver[] = [await startGrpcReceiver({ tls: ca }), await startHttpReceiver({ tls: ca })];
   t.after(async () => { for (const r of receivers) await r.close(); ca.remove(); });
-  const record = { body: 'over tls', resource: resourceFromAttributes({ 'service.name': 'tls-test' }), attributes: {} } as unknown as ReadableLogRecord;
   for (const [receiver, protocol] of [[receivers[0], 'grpc'], [receivers[1], 'http']] as const) {
-    const exportVia = (tls: Record<string, unknown>) => new Promise<ExportResult>((resolve) => {
-      const settings = resolveOtlp(telemetry({ otlp: { endpoint: receiver.url, protocol, tls, headers: { 'x-test': 'yes' }, batch: { export_timeout_ms: 3000 } } }))!;
-      const exporter = logExporter(settings);
-      exporter.export([minimalRecord(record)], (result) => { void exporter.shutdown(); resolve(result); });
-    });
+    const exportVia = async (tls: Record<string, unknown>): Promise<Error | undefined> => {
+      const settings = resolveOtlp(telemetry({ otlp: { endpoint: receiver.url, protocol, tls, headers: { 'x-test': 'yes' } } }))!;
+      // A 1 s budget: the refused handshake is retryable, and one backoff already takes longer.
+      const sender = createSender({ ...settings, timeoutMs: 1000 }, 'logs');
+      try {
+        await sender.send(wrap([encodeLogRecord(logRecord, Date.now())]));
+        return undefined;
+      } catch (err) {
+        return err as Error;
+      } finally {
+        sender.close();
+      }
+    };
     const untrusted = await exportVia({});
-    assert.equal(untrusted.code, ExportResultCode.FAILED, `${protocol}: the system CAs do not trust the test CA`);
-    const trusted = await exportVia({ ca_cert_path: ca.caPath });
-    assert.equal(trusted.code, ExportResultCode.SUCCESS, `${protocol}: ${trusted.error}`);
-    const insecure = await exportVia({ verify: false });
-    assert.equal(insecure.code, ExportResultCode.SUCCESS, `${protocol} with verify: false: ${insecure.error}`);
+    assert.ok(untrusted, `${protocol}: the system CAs do not trust the test CA`);
+    assert.equal(await exportVia({ ca_cert_path: ca.caPath }), undefined, `${protocol} with the test CA`);
+    assert.equal(await exportVia({ verify: false }), undefined, `${protocol} with verify: false`);
     assert.equal(receiver.logs.length, 2);
     assert.equal(receiver.logs[0].body, 'over tls');
     assert.equal(receiver.logs[0].resource['service.name'], 'tls-test');
     assert.equal(receiver.calls[0].headers['x-test'], 'yes');
   }
 });
-
-/** The fields the OTLP transformer reads from a log record. */
-function minimalRecord(base: ReadableLogRecord): ReadableLogRecord {
-  return {
-    ...base, hrTime: [1_700_000_000, 0], hrTimeObserved: [1_700_000_000, 0], severityNumber: 9, severityText: 'info',
-    instrumentationScope: { name: 'vigil' }, droppedAttributesCount: 0,
-  } as unknown as ReadableLogRecord;
-}

@@ -3,30 +3,26 @@
 // upstream, GenAI semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37).
 //
 // Spans are not live SDK objects. A request already holds everything a span says (ids from trace-ids.ts,
-// times and outcome in the context), so each span is written once, when it ends, as the SDK's own
-// finished-span shape (ReadableSpan) and handed to the SDK's span processors, which batch, drop, count,
-// serialise and export it as for any span. Live SDK spans (attribute checks, per-span contexts, span
-// metrics) cost ~100k instructions per request, a sixth of the gateway's whole work (BENCHMARKS.md); what
-// they add (mutable spans, events, a context manager) the gateway does not use. The SDK's ratio sampler
-// still makes the sampling decision.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import { TraceState, hrTime, hrTimeDuration } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
-import { SamplingDecision, TraceIdRatioBasedSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
+// times and outcome in the context), so each span is written once, when it ends, as a plain record that
+// the OTLP exporter encodes at once (otlp/). Live SDK spans, and then the SDK's export pipeline, cost more
+// than the gateway's whole proxying work per request (BENCHMARKS.md); what they add (mutable spans,
+// events, a context manager) the gateway does not use. The SDK's ratio sampler still decides sampling.
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
+import type { Attributes, SpanRecord } from './otlp/encode.ts';
+import type { RecordSink } from './otlp/exporter.ts';
 import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceHeaders, type Parent } from './trace-ids.ts';
 
 export interface TracingOptions {
-  resource: Resource;
-  version: string;
   samplingRatio: number;
   /** Configured provider id → gen_ai.provider.name (the semconv well-known value where one exists). */
   providerNames: ReadonlyMap<string, string>;
-  /** Where finished spans go (the OTLP batch processor); none: spans carry ids only and record nothing. */
-  processors: SpanProcessor[];
+  /** Where finished spans go (the OTLP exporter); none: spans carry ids only and record nothing. */
+  sink: RecordSink<SpanRecord> | undefined;
   /** Upper bound on the final flush at shutdown. */
   shutdownTimeoutMs?: number;
 }
@@ -42,15 +38,10 @@ export function genAiProviderName(id: string, kind: string): string {
 }
 
 export function createTracing(options: TracingOptions): OtelTracing {
-  const processors = options.processors;
-  if (processors.length === 0) return { ...createIdTracing(), async shutdown() {} };
+  const sink = options.sink;
+  if (!sink) return { ...createIdTracing(), async shutdown() {} };
   const ratio = new TraceIdRatioBasedSampler(options.samplingRatio);
-  const shared: Shared = {
-    providerNames: options.providerNames,
-    resource: options.resource,
-    scope: { name: 'vigil', version: options.version },
-    export: (span) => { for (const processor of processors) processor.onEnd(span); },
-  };
+  const shared: Shared = { providerNames: options.providerNames, sink };
   return {
     startRequest(ctx) {
       const parent = parseParent(ctx.headers.traceparent, ctx.headers.tracestate);
@@ -62,18 +53,18 @@ export function createTracing(options: TracingOptions): OtelTracing {
     },
     async shutdown() {
       // Bounded: a hung collector must not hold the process past the export timeout.
-      const done = Promise.all(processors.map((processor) => processor.shutdown()));
-      await withDeadline(done, (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
+      await withDeadline(sink.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
 }
 
 interface Shared {
   providerNames: ReadonlyMap<string, string>;
-  resource: Resource;
-  scope: { name: string; version: string };
-  export(span: ReadableSpan): void;
+  sink: RecordSink<SpanRecord>;
 }
+
+/** performance.now() → milliseconds since the epoch. */
+const epochMs = (now: number) => performance.timeOrigin + now;
 
 class RecordedRequestSpan implements RequestSpan {
   readonly traceId: string;
@@ -81,9 +72,8 @@ class RecordedRequestSpan implements RequestSpan {
   readonly #shared: Shared;
   readonly #startedAt: number;
   readonly #sampled: boolean;
-  readonly #parent: SpanContext | undefined;
+  readonly #parentSpanId: string | undefined;
   readonly #tracestate: string | undefined;
-  readonly #traceState: TraceState | undefined;
   #ended = false;
 
   constructor(shared: Shared, startedAt: number, traceId: string, sampled: boolean, parent: Parent | undefined) {
@@ -92,12 +82,7 @@ class RecordedRequestSpan implements RequestSpan {
     this.traceId = traceId;
     this.#sampled = sampled;
     this.#tracestate = parent?.tracestate;
-    this.#traceState = parent?.tracestate ? new TraceState(parent.tracestate) : undefined;
-    this.#parent = parent && { traceId, spanId: parent.spanId, traceFlags: this.#flags(), isRemote: true, traceState: this.#traceState };
-  }
-
-  #flags(): TraceFlags {
-    return this.#sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    this.#parentSpanId = parent?.spanId;
   }
 
   startAttempt(ctx: RequestContext, origin: URL): AttemptSpan {
@@ -116,7 +101,6 @@ class RecordedRequestSpan implements RequestSpan {
     if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     if (model) attributes['gen_ai.request.model'] = model;
     const name = model ? `${ctx.operation} ${model}` : ctx.operation;
-    const parent = this.#context(this.spanId);
     let ended = false;
     return {
       headers,
@@ -128,7 +112,7 @@ class RecordedRequestSpan implements RequestSpan {
           attributes['error.type'] = error.errorClass;
           attributes['vigil.error_code'] = error.code;
         }
-        this.#shared.export(this.#finished(name, SpanKind.CLIENT, this.#context(spanId), parent, startedAt, attributes, statusOf(error)));
+        this.#export(name, 'client', spanId, this.spanId, false, startedAt, attributes, error?.code);
       },
     };
   }
@@ -137,22 +121,15 @@ class RecordedRequestSpan implements RequestSpan {
     if (this.#ended || !this.#sampled) return;
     this.#ended = true;
     // HTTP server semantics: only 5xx make a server span an error; caller faults (4xx, 499) do not.
-    const status = ctx.status >= 500 ? statusOf(ctx.error) : UNSET;
-    this.#shared.export(this.#finished(`${ctx.method} ${ctx.route}`, SpanKind.SERVER, this.#context(this.spanId), this.#parent, this.#startedAt, this.#attributes(ctx), status));
+    const error = ctx.status >= 500 && ctx.error ? ctx.error.code : undefined;
+    this.#export(`${ctx.method} ${ctx.route}`, 'server', this.spanId, this.#parentSpanId, true, this.#startedAt, this.#attributes(ctx), error);
   }
 
-  #context(spanId: string): SpanContext {
-    return { traceId: this.traceId, spanId, traceFlags: this.#flags(), traceState: this.#traceState };
-  }
-
-  #finished(name: string, kind: SpanKind, context: SpanContext, parent: SpanContext | undefined, startedAt: number, attributes: Attributes, status: SpanStatus): ReadableSpan {
-    const startTime = hrTime(startedAt);
-    const endTime = hrTime(performance.now());
-    return {
-      name, kind, spanContext: () => context, parentSpanContext: parent, startTime, endTime, duration: hrTimeDuration(startTime, endTime),
-      status, attributes, links: [], events: [], ended: true, resource: this.#shared.resource, instrumentationScope: this.#shared.scope,
-      droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0,
-    };
+  #export(name: string, kind: SpanRecord['kind'], spanId: string, parentSpanId: string | undefined, parentIsRemote: boolean, startedAt: number, attributes: Attributes, error: string | undefined): void {
+    this.#shared.sink.add({
+      traceId: this.traceId, spanId, parentSpanId, parentIsRemote, traceState: this.#tracestate, name, kind,
+      startMs: epochMs(startedAt), endMs: epochMs(performance.now()), attributes, error,
+    });
   }
 
   #attributes(ctx: RequestContext): Attributes {
@@ -189,5 +166,3 @@ class RecordedRequestSpan implements RequestSpan {
   }
 }
 
-const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
-const statusOf = (error: GatewayError | undefined): SpanStatus => (error ? { code: SpanStatusCode.ERROR, message: error.code } : UNSET);

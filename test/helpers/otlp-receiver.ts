@@ -124,6 +124,13 @@ function collectMetrics(request: any, into: ReceivedMetric[], exportNo: number):
   }
 }
 
+const SERVICES = { traces: TRACE_SERVICE, logs: LOGS_SERVICE, metrics: METRICS_SERVICE } as const;
+
+/** One export request's bytes decoded with the official protos (snake_case fields, 64-bit ints as strings). */
+export function decodeExportRequest(signal: Signal, body: Buffer): any {
+  return SERVICES[signal].Export.requestDeserialize(body);
+}
+
 /** Decodes one export request of `signal` into the receiver's lists. */
 function collect(receiver: OtlpReceiver, signal: Signal, request: any): void {
   if (signal === 'traces') collectSpans(request, receiver.spans);

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExportQueue, type DropReason } from './batch.ts';
+
+function setup(batch: { max_queue_size: number; max_export_batch_size: number; scheduled_delay_ms: number }, exportBatch: (records: Buffer[]) => Promise<void>) {
+  const drops: Partial<Record<DropReason, number>> = {};
+  const queue = new ExportQueue({ batch, exportBatch, onDropped: (reason, count) => { drops[reason] = (drops[reason] ?? 0) + count; } });
+  return { queue, drops };
+}
+const record = (i: number) => Buffer.from(`r${i}`);
+const names = (batches: Buffer[][]) => batches.map((b) => b.map(String));
+
+test('a full batch leaves at once; the rest waits for the delay; flush sends what is left', async () => {
+  const sent: Buffer[][] = [];
+  const { queue, drops } = setup({ max_queue_size: 10, max_export_batch_size: 2, scheduled_delay_ms: 60_000 }, async (b) => void sent.push(b));
+  for (let i = 0; i < 5; i++) queue.add(record(i));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(names(sent), [['r0', 'r1'], ['r2', 'r3']]);
+  await queue.flush();
+  assert.deepEqual(names(sent), [['r0', 'r1'], ['r2', 'r3'], ['r4']]);
+  assert.deepEqual(drops, {});
+});
+
+test('the scheduled delay sends a partial batch', async () => {
+  const sent: Buffer[][] = [];
+  const { queue } = setup({ max_queue_size: 10, max_export_batch_size: 5, scheduled_delay_ms: 20 }, async (b) => void sent.push(b));
+  queue.add(record(0));
+  assert.deepEqual(sent, []);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(names(sent), [['r0']]);
+});
+
+test('drops are counted: a full queue reports queue_full, a failed export export_failed, with counts', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const { queue, drops } = setup({ max_queue_size: 3, max_export_batch_size: 2, scheduled_delay_ms: 60_000 }, async () => { await gate; throw new Error('boom'); });
+  // The first 2 leave at once as a batch; while that export runs 3 more fill the queue and the 6th does not fit.
+  for (let i = 0; i < 6; i++) queue.add(record(i));
+  assert.deepEqual(drops, { queue_full: 1 });
+  release();
+  await queue.flush();
+  assert.deepEqual(drops, { queue_full: 1, export_failed: 5 });
+});
+
+test('shutdown flushes, then takes nothing more', async () => {
+  const sent: Buffer[][] = [];
+  const { queue } = setup({ max_queue_size: 10, max_export_batch_size: 5, scheduled_delay_ms: 60_000 }, async (b) => void sent.push(b));
+  queue.add(record(0));
+  await queue.shutdown();
+  queue.add(record(1));
+  await queue.flush();
+  assert.deepEqual(names(sent), [['r0']]);
+});

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeExportRequest } from '../../../test/helpers/otlp-receiver.ts';
+import { encodeLogRecord, encodeSpan, envelope, type SpanRecord } from './encode.ts';
+import { ProtoWriter } from './proto-writer.ts';
+
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const SPAN_ID = 'b7ad6b7169203331';
+const wrap = envelope({ 'service.name': 'vigil-test', 'service.version': '1.2.3' }, { name: 'vigil', version: '1.2.3' });
+
+const span = (over: Partial<SpanRecord> = {}): SpanRecord => ({
+  traceId: TRACE_ID, spanId: SPAN_ID, parentSpanId: 'a1a2a3a4a5a6a7a8', parentIsRemote: true, traceState: 'vendor=abc',
+  name: 'POST /v1/chat/completions', kind: 'server', startMs: 1_767_225_600_123.25, endMs: 1_767_225_600_125.5, // exact in a double
+  attributes: { 'http.route': '/v1/chat/completions', 'http.response.status_code': 200, 'gen_ai.request.stream': true,
+    'gen_ai.response.time_to_first_chunk': 0.25, 'gen_ai.response.finish_reasons': ['stop'], negative: -3, skipped: undefined },
+  error: undefined, ...over,
+});
+
+test('spans decode with the official protos: ids, times in nanoseconds, kind, flags, attributes, resource and scope', () => {
+  const request = decodeExportRequest('traces', wrap([encodeSpan(span()), encodeSpan(span({ kind: 'client', parentIsRemote: false, error: 'GW_UPSTREAM_TIMEOUT', traceState: undefined }))]));
+  const [resourceSpans] = request.resource_spans;
+  assert.deepEqual(resourceSpans.resource.attributes.map((kv: any) => [kv.key, kv.value.string_value]), [['service.name', 'vigil-test'], ['service.version', '1.2.3']]);
+  const [scopeSpans] = resourceSpans.scope_spans;
+  assert.deepEqual([scopeSpans.scope.name, scopeSpans.scope.version], ['vigil', '1.2.3']);
+  const [server, client] = scopeSpans.spans;
+  assert.equal(Buffer.from(server.trace_id).toString('hex'), TRACE_ID);
+  assert.equal(Buffer.from(server.span_id).toString('hex'), SPAN_ID);
+  assert.equal(Buffer.from(server.parent_span_id).toString('hex'), 'a1a2a3a4a5a6a7a8');
+  assert.equal(server.trace_state, 'vendor=abc');
+  assert.equal(server.name, 'POST /v1/chat/completions');
+  assert.equal(server.kind, 'SPAN_KIND_SERVER');
+  assert.equal(server.start_time_unix_nano, '1767225600123250000');
+  assert.equal(server.end_time_unix_nano, '1767225600125500000');
+  assert.equal(server.status, undefined);
+  const attributes = Object.fromEntries(server.attributes.map((kv: any) => [kv.key, kv.value]));
+  assert.deepEqual(Object.keys(attributes), ['http.route', 'http.response.status_code', 'gen_ai.request.stream', 'gen_ai.response.time_to_first_chunk', 'gen_ai.response.finish_reasons', 'negative']);
+  assert.equal(attributes['http.response.status_code'].int_value, '200');
+  assert.equal(attributes['gen_ai.request.stream'].bool_value, true);
+  assert.equal(attributes['gen_ai.response.time_to_first_chunk'].double_value, 0.25);
+  assert.equal(attributes['gen_ai.response.finish_reasons'].array_value.values[0].string_value, 'stop');
+  assert.equal(attributes.negative.int_value, '-3');
+  assert.equal(client.kind, 'SPAN_KIND_CLIENT');
+  assert.deepEqual([client.status.code, client.status.message], ['STATUS_CODE_ERROR', 'GW_UPSTREAM_TIMEOUT']);
+});
+
+test('span flags (field 16, newer than the test protos): sampled, and whether the parent is remote', () => {
+  // fixed32 field 16: tag 0x85 0x01, then the flags little-endian.
+  assert.deepEqual([...encodeSpan(span()).subarray(-6)], [0x85, 0x01, 0x01, 0x03, 0, 0], 'remote parent');
+  assert.deepEqual([...encodeSpan(span({ parentIsRemote: false })).subarray(-6)], [0x85, 0x01, 0x01, 0x01, 0, 0], 'local parent');
+});
+
+test('log records decode: time, severity, body, trace context, attributes, observed time', () => {
+  const record = { timeMs: 1_767_225_600_123, level: 'warn', body: 'request failed', attributes: { request_id: 'r1', status: 502, 'exception.stacktrace': 'x'.repeat(300) }, traceId: TRACE_ID, spanId: SPAN_ID };
+  const request = decodeExportRequest('logs', wrap([encodeLogRecord(record, 1_767_225_600_124), encodeLogRecord({ ...record, timeMs: NaN, traceId: undefined, spanId: undefined, body: undefined }, 1_767_225_600_124)]));
+  const [first, bare] = request.resource_logs[0].scope_logs[0].log_records;
+  assert.equal(first.time_unix_nano, '1767225600123000000');
+  assert.equal(first.observed_time_unix_nano, '1767225600124000000');
+  assert.equal(first.severity_number, 'SEVERITY_NUMBER_WARN');
+  assert.equal(first.severity_text, 'warn');
+  assert.equal(first.body.string_value, 'request failed');
+  assert.equal(Buffer.from(first.trace_id).toString('hex'), TRACE_ID);
+  assert.equal(Buffer.from(first.span_id).toString('hex'), SPAN_ID);
+  assert.deepEqual(first.attributes.map((kv: any) => kv.key), ['request_id', 'status', 'exception.stacktrace']);
+  assert.equal(first.attributes[2].value.string_value.length, 300, 'a value over 127 bytes gets a longer length prefix');
+  assert.equal(bare.time_unix_nano, undefined);
+  assert.equal(bare.body, undefined);
+  assert.equal(bare.trace_id?.length ?? 0, 0);
+});
+
+test('ProtoWriter: strings of any length and content round-trip through nested messages', () => {
+  fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 400 }), { maxLength: 20 }), (values) => {
+    const record = { timeMs: 1, level: 'info', body: values.join('|'), attributes: Object.fromEntries(values.map((v, i) => [`k${i}`, v])), traceId: undefined, spanId: undefined };
+    const [decoded] = decodeExportRequest('logs', wrap([encodeLogRecord(record, 1)])).resource_logs[0].scope_logs[0].log_records;
+    assert.equal(decoded.body.string_value, record.body);
+    assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.value.string_value), values);
+  }), { numRuns: 200 });
+});
+
+test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16 KiB', () => {
+  const w = new ProtoWriter(8);
+  for (const n of [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+    const bytes = w.reset().uint(1, n).finish();
+    let value = 0, scale = 1;
+    for (const byte of bytes.subarray(1)) { value += (byte & 0x7f) * scale; scale *= 128; }
+    assert.equal(value, n);
+  }
+  const long = 'y'.repeat(20_000);
+  const [decoded] = decodeExportRequest('logs', wrap([encodeLogRecord({ timeMs: 1, level: 'info', body: long, attributes: {}, traceId: undefined, spanId: undefined }, 1)])).resource_logs[0].scope_logs[0].log_records;
+  assert.equal(decoded.body.string_value, long);
+});

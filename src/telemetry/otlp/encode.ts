@@ -1,0 +1,144 @@
+// OTLP/protobuf for the two record kinds the gateway exports per request (opentelemetry-proto 1.x, field
+// numbers from trace/v1/trace.proto, logs/v1/logs.proto and common/v1/common.proto). Each record is
+// encoded once, when it ends, into the bytes of a repeated `spans` / `log_records` entry; an export wraps a
+// batch of them in the resource and scope envelope, which is encoded once at start-up.
+import { ProtoWriter } from './proto-writer.ts';
+
+export type AttributeValue = string | number | boolean | readonly (string | number | boolean)[];
+/** Attribute maps as built by the callers; undefined values are left out. */
+export type Attributes = Record<string, AttributeValue | undefined>;
+
+/** A finished span, in plain fields: what trace.ts knows when a span ends. */
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  /** The parent came from the client's traceparent (the server span of a continued trace). */
+  parentIsRemote: boolean;
+  traceState: string | undefined;
+  name: string;
+  kind: 'server' | 'client';
+  /** Milliseconds since the epoch, with sub-millisecond precision. */
+  startMs: number;
+  endMs: number;
+  attributes: Attributes;
+  /** Status ERROR with this message; undefined leaves the status unset. */
+  error: string | undefined;
+}
+
+export type Severity = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** One log line as an OTLP log record. */
+export interface LogRecordData {
+  /** Milliseconds since the epoch; NaN when the line had no usable time. */
+  timeMs: number;
+  level: string;
+  body: string | undefined;
+  attributes: Attributes;
+  traceId: string | undefined;
+  spanId: string | undefined;
+}
+
+export type Signal = 'traces' | 'logs';
+
+const SPAN_KIND = { server: 2, client: 3 } as const;
+const STATUS_ERROR = 2;
+/** Span flags: the W3C sampled bit (spans are exported only when sampled), and whether the parent is remote. */
+const FLAG_SAMPLED = 0x01;
+const FLAG_HAS_IS_REMOTE = 0x100;
+const FLAG_IS_REMOTE = 0x200;
+const SEVERITY_NUMBER: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+
+/** One writer for every record: encoding is synchronous, so nothing else writes while one record does. */
+const writer = new ProtoWriter();
+
+/** The bytes of a `Span` message. */
+export function encodeSpan(span: SpanRecord): Buffer {
+  const w = writer.reset();
+  w.hex(1, span.traceId).hex(2, span.spanId);
+  if (span.traceState) w.string(3, span.traceState);
+  if (span.parentSpanId) w.hex(4, span.parentSpanId);
+  w.string(5, span.name).uint(6, SPAN_KIND[span.kind]).timeNanos(7, span.startMs).timeNanos(8, span.endMs);
+  attributes(w, 9, span.attributes);
+  if (span.error !== undefined) {
+    const status = w.begin(15);
+    w.string(2, span.error).uint(3, STATUS_ERROR);
+    w.end(status);
+  }
+  w.fixed32(16, FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentSpanId && span.parentIsRemote ? FLAG_IS_REMOTE : 0));
+  return w.finish();
+}
+
+/** The bytes of a `LogRecord` message. */
+export function encodeLogRecord(record: LogRecordData, observedMs: number): Buffer {
+  const w = writer.reset();
+  if (Number.isFinite(record.timeMs)) w.timeNanos(1, record.timeMs);
+  w.uint(2, SEVERITY_NUMBER[record.level] ?? 0);
+  if (record.level) w.string(3, record.level);
+  if (record.body !== undefined) {
+    const body = w.begin(5);
+    w.string(1, record.body);
+    w.end(body);
+  }
+  attributes(w, 6, record.attributes);
+  if (record.traceId && record.spanId) w.hex(9, record.traceId).hex(10, record.spanId);
+  w.timeNanos(11, observedMs);
+  return w.finish();
+}
+
+/**
+ * The export request's envelope, fixed for the process: `resource_spans` / `resource_logs` holding the
+ * resource and one scope (both signals use the same field numbers). The returned function puts a batch of
+ * encoded records inside it.
+ */
+export function envelope(resource: Attributes, scope: { name: string; version: string }): (records: readonly Buffer[]) => Buffer {
+  const w = new ProtoWriter(1024);
+  const resourceBytes = attributesMessage(w, resource);
+  const scopeBytes = w.reset().string(1, scope.name).string(2, scope.version).finish();
+  const recordField = 2; // ScopeSpans.spans and ScopeLogs.log_records are both field 2
+  const out = new ProtoWriter(64 * 1024);
+  return (records) => {
+    out.reset();
+    const outer = out.begin(1); // ExportTraceServiceRequest.resource_spans / ExportLogsServiceRequest.resource_logs
+    out.bytes(1, resourceBytes);
+    const scoped = out.begin(2); // ResourceSpans.scope_spans / ResourceLogs.scope_logs
+    out.bytes(1, scopeBytes);
+    for (const record of records) out.bytes(recordField, record);
+    out.end(scoped).end(outer);
+    return out.finish();
+  };
+}
+
+/** A `Resource` message: its attributes only. */
+function attributesMessage(w: ProtoWriter, values: Attributes): Buffer {
+  w.reset();
+  attributes(w, 1, values);
+  return w.finish();
+}
+
+/** Repeated `KeyValue` under `field`; numbers are ints when whole, doubles otherwise (as the SDK does). */
+function attributes(w: ProtoWriter, field: number, values: Attributes): void {
+  for (const key in values) {
+    const value = values[key];
+    if (value === undefined) continue;
+    const kv = w.begin(field);
+    w.string(1, key);
+    anyValue(w, 2, value);
+    w.end(kv);
+  }
+}
+
+function anyValue(w: ProtoWriter, field: number, value: AttributeValue): void {
+  const any = w.begin(field);
+  if (typeof value === 'string') w.string(1, value);
+  else if (typeof value === 'boolean') w.bool(2, value);
+  else if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) w.int(3, value);
+    else w.double(4, value);
+  } else {
+    const array = w.begin(5);
+    for (const item of value) anyValue(w, 1, item);
+    w.end(array);
+  }
+  w.end(any);
+}
