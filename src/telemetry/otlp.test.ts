@@ -6,6 +6,7 @@ import { startGrpcReceiver, startHttpReceiver, type OtlpReceiver } from '../../t
 import { makeTestCa } from '../../test/helpers/test-ca.ts';
 import { otlpResource, resolveOtlp, signalUrl } from './otlp.ts';
 import { encodeLogRecord, envelope } from './otlp/encode.ts';
+import { ProtoWriter } from './otlp/proto-writer.ts';
 import { createSender } from './otlp/send.ts';
 
 const telemetry = (raw: unknown): TelemetryConfig => configSchema.parse({ providers: {}, models: [], telemetry: raw }).telemetry;
@@ -59,7 +60,9 @@ test('TLS with a test CA: gRPC and HTTP/protobuf senders reach receivers that pr
       // A 1 s budget: the refused handshake is retryable, and one backoff already takes longer.
       const sender = createSender({ ...settings, timeoutMs: 1000 }, 'logs');
       try {
-        await sender.send(wrap([encodeLogRecord(logRecord, Date.now())]));
+        const w = new ProtoWriter();
+        encodeLogRecord(w, logRecord, Date.now());
+        await sender.send(wrap(w.view()));
         return undefined;
       } catch (err) {
         return err as Error;

@@ -10,6 +10,7 @@ import { resolveHeaders } from '../config/secrets.ts';
 import type { DropReason } from './otlp/batch.ts';
 import { encodeLogRecord, encodeSpan, type Attributes, type LogRecordData, type Signal, type SpanRecord } from './otlp/encode.ts';
 import { createExporter, type RecordSink } from './otlp/exporter.ts';
+import type { ProtoWriter } from './otlp/proto-writer.ts';
 import { grpcCredentials, signalUrl } from './otlp/send.ts';
 
 export type { DropReason, Signal };
@@ -59,7 +60,7 @@ export function spanExporter(s: OtlpSettings, resource: Attributes, version: str
 
 /** The log exporter: records encoded as they are written, batched, sent; drops counted. */
 export function logExporter(s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<LogRecordData> {
-  const encode = (record: LogRecordData) => encodeLogRecord(record, Date.now());
+  const encode = (w: ProtoWriter, record: LogRecordData) => encodeLogRecord(w, record, Date.now());
   return createExporter({ signal: 'logs', ...exporterSettings(s, resource, version), encode, onDropped: (reason, count) => onDropped('logs', reason, count) });
 }
 

@@ -2,16 +2,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExportQueue, type DropReason } from './batch.ts';
 
-function setup(batch: { max_queue_size: number; max_export_batch_size: number; scheduled_delay_ms: number }, exportBatch: (records: Buffer[]) => Promise<void>) {
+/** Records are short strings, each encoded as field 1; a batch is read back into the list of them. */
+function setup(batch: { max_queue_size: number; max_export_batch_size: number; scheduled_delay_ms: number }, exportBatch: (records: string[]) => Promise<void>) {
   const drops: Partial<Record<DropReason, number>> = {};
-  const queue = new ExportQueue({ batch, exportBatch, onDropped: (reason, count) => { drops[reason] = (drops[reason] ?? 0) + count; } });
+  const queue = new ExportQueue<string>({
+    batch,
+    encode: (w, record) => void w.string(1, record),
+    exportBatch: (bytes) => exportBatch(readBack(Buffer.from(bytes))),
+    onDropped: (reason, count) => { drops[reason] = (drops[reason] ?? 0) + count; },
+  });
   return { queue, drops };
 }
-const record = (i: number) => Buffer.from(`r${i}`);
-const names = (batches: Buffer[][]) => batches.map((b) => b.map(String));
+function readBack(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; at += 2 + bytes[at + 1]) out.push(bytes.toString('utf8', at + 2, at + 2 + bytes[at + 1]));
+  return out;
+}
+const record = (i: number) => `r${i}`;
+const names = (batches: string[][]) => batches;
 
 test('a full batch leaves at once; the rest waits for the delay; flush sends what is left', async () => {
-  const sent: Buffer[][] = [];
+  const sent: string[][] = [];
   const { queue, drops } = setup({ max_queue_size: 10, max_export_batch_size: 2, scheduled_delay_ms: 60_000 }, async (b) => void sent.push(b));
   for (let i = 0; i < 5; i++) queue.add(record(i));
   await new Promise((r) => setImmediate(r));
@@ -22,7 +33,7 @@ test('a full batch leaves at once; the rest waits for the delay; flush sends wha
 });
 
 test('the scheduled delay sends a partial batch', async () => {
-  const sent: Buffer[][] = [];
+  const sent: string[][] = [];
   const { queue } = setup({ max_queue_size: 10, max_export_batch_size: 5, scheduled_delay_ms: 20 }, async (b) => void sent.push(b));
   queue.add(record(0));
   assert.deepEqual(sent, []);
@@ -43,7 +54,7 @@ test('drops are counted: a full queue reports queue_full, a failed export export
 });
 
 test('shutdown flushes, then takes nothing more', async () => {
-  const sent: Buffer[][] = [];
+  const sent: string[][] = [];
   const { queue } = setup({ max_queue_size: 10, max_export_batch_size: 5, scheduled_delay_ms: 60_000 }, async (b) => void sent.push(b));
   queue.add(record(0));
   await queue.shutdown();

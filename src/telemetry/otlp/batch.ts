@@ -1,7 +1,13 @@
 // The export queue of one signal, with the OpenTelemetry SDK batch processors' semantics and settings:
 // records wait up to `scheduled_delay_ms`, leave at once when `max_export_batch_size` are waiting, one
-// export runs at a time, and a full queue (`max_queue_size`) drops the newest record. Adding is a push onto
-// an array: whatever the collector does, a request never waits for it. Every lost record is counted.
+// export runs at a time, and a full queue (`max_queue_size`) drops the newest record. Every lost record
+// is counted. Whatever the collector does, a request never waits for it.
+//
+// A record is encoded the moment it is added, straight into its batch's buffer: no object per record
+// survives in the queue, so waiting records cost the garbage collector nothing (they used to be promoted
+// to the old generation while they waited for the delay).
+import { ProtoWriter } from './proto-writer.ts';
+
 export type DropReason = 'queue_full' | 'export_failed';
 
 export interface BatchSettings {
@@ -10,41 +16,63 @@ export interface BatchSettings {
   max_export_batch_size: number;
 }
 
-export interface ExportQueueOptions {
+export interface ExportQueueOptions<T> {
   batch: BatchSettings;
-  /** Sends one batch of encoded records; rejects when the batch was not accepted. */
-  exportBatch(records: Buffer[]): Promise<void>;
+  /** Appends one encoded record to a batch. */
+  encode(w: ProtoWriter, record: T): void;
+  /**
+   * Sends one batch (the records' bytes, back to back); rejects when it was not accepted. The bytes are the
+   * batch buffer itself, valid only until the call returns: copy them before awaiting anything.
+   */
+  exportBatch(records: Uint8Array): Promise<void>;
   onDropped(reason: DropReason, count: number): void;
 }
 
-export class ExportQueue {
-  readonly #options: ExportQueueOptions;
+interface Batch {
+  writer: ProtoWriter;
+  count: number;
+}
+
+export class ExportQueue<T> {
+  readonly #options: ExportQueueOptions<T>;
   readonly #batchSize: number;
-  #records: Buffer[] = [];
+  /** Oldest first; only the last one takes new records. */
+  #batches: Batch[] = [];
+  /** Records in #batches. */
+  #queued = 0;
+  /** Writers of exported batches, kept for reuse (their buffers have grown to a batch's size). */
+  #spare: ProtoWriter[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The export loop while it runs. */
   #running: Promise<void> | undefined;
   #closed = false;
 
-  constructor(options: ExportQueueOptions) {
+  constructor(options: ExportQueueOptions<T>) {
     this.#options = options;
     this.#batchSize = Math.max(1, Math.min(options.batch.max_export_batch_size, options.batch.max_queue_size));
   }
 
-  add(record: Buffer): void {
+  add(record: T): void {
     if (this.#closed) return;
-    if (this.#records.length >= this.#options.batch.max_queue_size) {
+    if (this.#queued >= this.#options.batch.max_queue_size) {
       this.#options.onDropped('queue_full', 1);
       return;
     }
-    this.#records.push(record);
-    if (this.#records.length >= this.#batchSize) this.#start(false);
+    let open = this.#batches.at(-1);
+    if (!open || open.count >= this.#batchSize) {
+      open = { writer: this.#spare.pop() ?? new ProtoWriter(16 * 1024), count: 0 };
+      this.#batches.push(open);
+    }
+    this.#options.encode(open.writer, record);
+    open.count++;
+    this.#queued++;
+    if (open.count >= this.#batchSize) this.#start(false);
     else this.#schedule();
   }
 
   /** Exports everything queued so far (and waits for an export already running). */
   async flush(): Promise<void> {
-    while (this.#running || this.#records.length) await this.#start(true);
+    while (this.#running || this.#queued) await this.#start(true);
   }
 
   /** Flushes, then takes no more records. */
@@ -65,19 +93,23 @@ export class ExportQueue {
   #start(all: boolean): Promise<void> {
     this.#running ??= this.#loop(all).finally(() => {
       this.#running = undefined;
-      if (this.#records.length) this.#schedule();
+      if (this.#queued) this.#schedule();
     });
     return this.#running;
   }
 
   async #loop(all: boolean): Promise<void> {
-    while (this.#records.length >= this.#batchSize || (all && this.#records.length)) {
-      const batch = this.#records.splice(0, this.#batchSize);
+    for (;;) {
+      const batch = this.#batches[0];
+      if (!batch || batch.count === 0 || (batch.count < this.#batchSize && !all)) return;
+      this.#batches.shift();
+      this.#queued -= batch.count;
       try {
-        await this.#options.exportBatch(batch);
+        await this.#options.exportBatch(batch.writer.view());
       } catch {
-        this.#options.onDropped('export_failed', batch.length);
+        this.#options.onDropped('export_failed', batch.count);
       }
+      this.#spare.push(batch.writer.reset());
     }
   }
 }

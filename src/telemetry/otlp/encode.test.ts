@@ -2,12 +2,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeExportRequest } from '../../../test/helpers/otlp-receiver.ts';
-import { encodeLogRecord, encodeSpan, envelope, type SpanRecord } from './encode.ts';
+import { encodeLogRecord, encodeSpan, envelope, type LogRecordData, type SpanRecord } from './encode.ts';
 import { ProtoWriter } from './proto-writer.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
 const wrap = envelope({ 'service.name': 'vigil-test', 'service.version': '1.2.3' }, { name: 'vigil', version: '1.2.3' });
+/** A batch of spans as the exporter sends it, decoded with the official protos. */
+function spansRequest(...spans: SpanRecord[]): any {
+  const w = new ProtoWriter(16); // small, so the tests also cover the writer growing
+  for (const s of spans) encodeSpan(w, s);
+  return decodeExportRequest('traces', wrap(w.view()));
+}
+/** The log records of a batch, decoded. */
+function decodedLogs(...records: LogRecordData[]): any[] {
+  const w = new ProtoWriter(16);
+  for (const r of records) encodeLogRecord(w, r, 1_767_225_600_124);
+  return decodeExportRequest('logs', wrap(w.view())).resource_logs[0].scope_logs[0].log_records;
+}
 
 const span = (over: Partial<SpanRecord> = {}): SpanRecord => ({
   traceId: TRACE_ID, spanId: SPAN_ID, parentSpanId: 'a1a2a3a4a5a6a7a8', parentIsRemote: true, traceState: 'vendor=abc',
@@ -18,7 +30,7 @@ const span = (over: Partial<SpanRecord> = {}): SpanRecord => ({
 });
 
 test('spans decode with the official protos: ids, times in nanoseconds, kind, flags, attributes, resource and scope', () => {
-  const request = decodeExportRequest('traces', wrap([encodeSpan(span()), encodeSpan(span({ kind: 'client', parentIsRemote: false, error: 'GW_UPSTREAM_TIMEOUT', traceState: undefined }))]));
+  const request = spansRequest(span(), span({ kind: 'client', parentIsRemote: false, error: 'GW_UPSTREAM_TIMEOUT', traceState: undefined }));
   const [resourceSpans] = request.resource_spans;
   assert.deepEqual(resourceSpans.resource.attributes.map((kv: any) => [kv.key, kv.value.string_value]), [['service.name', 'vigil-test'], ['service.version', '1.2.3']]);
   const [scopeSpans] = resourceSpans.scope_spans;
@@ -46,14 +58,18 @@ test('spans decode with the official protos: ids, times in nanoseconds, kind, fl
 
 test('span flags (field 16, newer than the test protos): sampled, and whether the parent is remote', () => {
   // fixed32 field 16: tag 0x85 0x01, then the flags little-endian.
-  assert.deepEqual([...encodeSpan(span()).subarray(-6)], [0x85, 0x01, 0x01, 0x03, 0, 0], 'remote parent');
-  assert.deepEqual([...encodeSpan(span({ parentIsRemote: false })).subarray(-6)], [0x85, 0x01, 0x01, 0x01, 0, 0], 'local parent');
+  const tail = (record: SpanRecord) => {
+    const w = new ProtoWriter();
+    encodeSpan(w, record);
+    return [...w.view().subarray(-6)];
+  };
+  assert.deepEqual(tail(span()), [0x85, 0x01, 0x01, 0x03, 0, 0], 'remote parent');
+  assert.deepEqual(tail(span({ parentIsRemote: false })), [0x85, 0x01, 0x01, 0x01, 0, 0], 'local parent');
 });
 
 test('log records decode: time, severity, body, trace context, attributes, observed time', () => {
-  const record = { timeMs: 1_767_225_600_123, level: 'warn', body: 'request failed', attributes: { request_id: 'r1', status: 502, 'exception.stacktrace': 'x'.repeat(300) }, traceId: TRACE_ID, spanId: SPAN_ID };
-  const request = decodeExportRequest('logs', wrap([encodeLogRecord(record, 1_767_225_600_124), encodeLogRecord({ ...record, timeMs: NaN, traceId: undefined, spanId: undefined, body: undefined }, 1_767_225_600_124)]));
-  const [first, bare] = request.resource_logs[0].scope_logs[0].log_records;
+  const record: LogRecordData = { timeMs: 1_767_225_600_123, level: 'warn', body: 'request failed', attributes: { request_id: 'r1', status: 502, 'exception.stacktrace': 'x'.repeat(300) }, traceId: TRACE_ID, spanId: SPAN_ID };
+  const [first, bare] = decodedLogs(record, { ...record, timeMs: NaN, traceId: undefined, spanId: undefined, body: undefined });
   assert.equal(first.time_unix_nano, '1767225600123000000');
   assert.equal(first.observed_time_unix_nano, '1767225600124000000');
   assert.equal(first.severity_number, 'SEVERITY_NUMBER_WARN');
@@ -70,8 +86,8 @@ test('log records decode: time, severity, body, trace context, attributes, obser
 
 test('ProtoWriter: strings of any length and content round-trip through nested messages', () => {
   fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 400 }), { maxLength: 20 }), (values) => {
-    const record = { timeMs: 1, level: 'info', body: values.join('|'), attributes: Object.fromEntries(values.map((v, i) => [`k${i}`, v])), traceId: undefined, spanId: undefined };
-    const [decoded] = decodeExportRequest('logs', wrap([encodeLogRecord(record, 1)])).resource_logs[0].scope_logs[0].log_records;
+    const record: LogRecordData = { timeMs: 1, level: 'info', body: values.join('|'), attributes: Object.fromEntries(values.map((v, i) => [`k${i}`, v])), traceId: undefined, spanId: undefined };
+    const [decoded] = decodedLogs(record);
     assert.equal(decoded.body.string_value, record.body);
     assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.value.string_value), values);
   }), { numRuns: 200 });
@@ -86,6 +102,6 @@ test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16
     assert.equal(value, n);
   }
   const long = 'y'.repeat(20_000);
-  const [decoded] = decodeExportRequest('logs', wrap([encodeLogRecord({ timeMs: 1, level: 'info', body: long, attributes: {}, traceId: undefined, spanId: undefined }, 1)])).resource_logs[0].scope_logs[0].log_records;
+  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: {}, traceId: undefined, spanId: undefined });
   assert.equal(decoded.body.string_value, long);
 });

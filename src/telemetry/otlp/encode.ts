@@ -1,7 +1,7 @@
 // OTLP/protobuf for the two record kinds the gateway exports per request (opentelemetry-proto 1.x, field
 // numbers from trace/v1/trace.proto, logs/v1/logs.proto and common/v1/common.proto). Each record is
-// encoded once, when it ends, into the bytes of a repeated `spans` / `log_records` entry; an export wraps a
-// batch of them in the resource and scope envelope, which is encoded once at start-up.
+// encoded once, when it ends, as a repeated `spans` / `log_records` entry appended to its batch's buffer;
+// an export wraps a batch in the resource and scope envelope, which is encoded once at start-up.
 import { ProtoWriter } from './proto-writer.ts';
 
 export type AttributeValue = string | number | boolean | readonly (string | number | boolean)[];
@@ -41,6 +41,8 @@ export interface LogRecordData {
 
 export type Signal = 'traces' | 'logs';
 
+/** ScopeSpans.spans and ScopeLogs.log_records. */
+const RECORD_FIELD = 2;
 const SPAN_KIND = { server: 2, client: 3 } as const;
 const STATUS_ERROR = 2;
 /** Span flags: the W3C sampled bit (spans are exported only when sampled), and whether the parent is remote. */
@@ -49,12 +51,9 @@ const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 const SEVERITY_NUMBER: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
 
-/** One writer for every record: encoding is synchronous, so nothing else writes while one record does. */
-const writer = new ProtoWriter();
-
-/** The bytes of a `Span` message. */
-export function encodeSpan(span: SpanRecord): Buffer {
-  const w = writer.reset();
+/** Appends a span to a batch: one `ScopeSpans.spans` entry (field 2) holding the `Span` message. */
+export function encodeSpan(w: ProtoWriter, span: SpanRecord): void {
+  const entry = w.begin(RECORD_FIELD);
   w.hex(1, span.traceId).hex(2, span.spanId);
   if (span.traceState) w.string(3, span.traceState);
   if (span.parentSpanId) w.hex(4, span.parentSpanId);
@@ -66,12 +65,12 @@ export function encodeSpan(span: SpanRecord): Buffer {
     w.end(status);
   }
   w.fixed32(16, FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.parentSpanId && span.parentIsRemote ? FLAG_IS_REMOTE : 0));
-  return w.finish();
+  w.end(entry);
 }
 
-/** The bytes of a `LogRecord` message. */
-export function encodeLogRecord(record: LogRecordData, observedMs: number): Buffer {
-  const w = writer.reset();
+/** Appends a log record to a batch: one `ScopeLogs.log_records` entry (field 2) holding the `LogRecord`. */
+export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedMs: number): void {
+  const entry = w.begin(RECORD_FIELD);
   if (Number.isFinite(record.timeMs)) w.timeNanos(1, record.timeMs);
   w.uint(2, SEVERITY_NUMBER[record.level] ?? 0);
   if (record.level) w.string(3, record.level);
@@ -83,27 +82,25 @@ export function encodeLogRecord(record: LogRecordData, observedMs: number): Buff
   attributes(w, 6, record.attributes);
   if (record.traceId && record.spanId) w.hex(9, record.traceId).hex(10, record.spanId);
   w.timeNanos(11, observedMs);
-  return w.finish();
+  w.end(entry);
 }
 
 /**
  * The export request's envelope, fixed for the process: `resource_spans` / `resource_logs` holding the
  * resource and one scope (both signals use the same field numbers). The returned function puts a batch of
- * encoded records inside it.
+ * encoded records (what encodeSpan / encodeLogRecord appended) inside it.
  */
-export function envelope(resource: Attributes, scope: { name: string; version: string }): (records: readonly Buffer[]) => Buffer {
+export function envelope(resource: Attributes, scope: { name: string; version: string }): (records: Uint8Array) => Buffer {
   const w = new ProtoWriter(1024);
   const resourceBytes = attributesMessage(w, resource);
   const scopeBytes = w.reset().string(1, scope.name).string(2, scope.version).finish();
-  const recordField = 2; // ScopeSpans.spans and ScopeLogs.log_records are both field 2
   const out = new ProtoWriter(64 * 1024);
   return (records) => {
     out.reset();
     const outer = out.begin(1); // ExportTraceServiceRequest.resource_spans / ExportLogsServiceRequest.resource_logs
     out.bytes(1, resourceBytes);
     const scoped = out.begin(2); // ResourceSpans.scope_spans / ResourceLogs.scope_logs
-    out.bytes(1, scopeBytes);
-    for (const record of records) out.bytes(recordField, record);
+    out.bytes(1, scopeBytes).raw(records);
     out.end(scoped).end(outer);
     return out.finish();
   };

@@ -1,7 +1,8 @@
-// One signal's OTLP export, put together: a record is encoded the moment it is added, waits in the export
-// queue, and leaves in a batch wrapped in the resource/scope envelope through the sender.
+// One signal's OTLP export, put together: a record is encoded into its batch the moment it is added, and
+// the batch leaves wrapped in the resource/scope envelope through the sender.
 import { ExportQueue, type BatchSettings, type DropReason } from './batch.ts';
 import { envelope, type Attributes, type Signal } from './encode.ts';
+import type { ProtoWriter } from './proto-writer.ts';
 import { createSender, type SendSettings } from './send.ts';
 
 /** Where finished records go: trace.ts hands it spans, log-export.ts log records. */
@@ -16,20 +17,22 @@ export interface ExporterOptions<T> {
   settings: SendSettings & { batch: BatchSettings };
   resource: Attributes;
   scope: { name: string; version: string };
-  encode(record: T): Buffer;
+  /** Appends one record to a batch (encode.ts). */
+  encode(w: ProtoWriter, record: T): void;
   onDropped(reason: DropReason, count: number): void;
 }
 
 export function createExporter<T>(options: ExporterOptions<T>): RecordSink<T> {
   const sender = createSender(options.settings, options.signal);
   const wrap = envelope(options.resource, options.scope);
-  const queue = new ExportQueue({
+  const queue = new ExportQueue<T>({
     batch: options.settings.batch,
-    exportBatch: (records) => sender.send(wrap(records)),
+    encode: options.encode,
+    exportBatch: (records) => sender.send(wrap(records)), // wrap copies the batch before anything is awaited
     onDropped: options.onDropped,
   });
   return {
-    add: (record) => queue.add(options.encode(record)),
+    add: (record) => queue.add(record),
     async shutdown() {
       await queue.shutdown();
       sender.close();

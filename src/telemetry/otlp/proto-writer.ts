@@ -23,6 +23,16 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes written since reset. */
+  get length(): number {
+    return this.#pos;
+  }
+
+  /** What was written since reset, without a copy: valid until the next write or reset. */
+  view(): Buffer {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
   /** A copy of what was written since reset (the writer's buffer is reused). */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.#pos);
