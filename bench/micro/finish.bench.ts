@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
+import pino from 'pino';
+import { LineBatch } from '../../src/telemetry/line-batch.ts';
 import { createLogs } from '../../src/telemetry/log.ts';
 import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
@@ -51,6 +53,17 @@ time('recorder.requestStarted + requestFinished', N, () => {
   recorder.requestFinished(ctx, 0.0004);
 });
 time('log line (info, JSON to a null stream)', N, () => logs.module('pipeline').info({ request_id: 'x', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }, 'request'));
+// The stdout path: sonic-boom batching on its own (as before LineBatch) against LineBatch in front of it.
+const devNull = async (minLength: number) => {
+  const dest = pino.destination({ dest: '/dev/null', sync: false, minLength });
+  await new Promise((resolve) => dest.on('ready', resolve));
+  return dest;
+};
+const line = JSON.stringify({ level: 'info', time: new Date().toISOString(), service: 'vigil', request_id: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }) + '\n';
+const sonic = await devNull(4096);
+time('a line to sonic-boom (minLength 4096)', N, () => void sonic.write(line));
+const batched = new LineBatch(await devNull(0));
+time('a line through LineBatch to sonic-boom', N, () => void batched.write(line));
 time('ledger.append (+ batched SQLite write)', N, () => ledger.append({
   time: new Date().toISOString(), requestId: 'x', identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
   upstreamModel: 'bench-model', inputTokens: 212, outputTokens: 48, cachedInputTokens: 0, costUsd: 0.0003, durationMs: 0.4, status: 200, errorClass: '', stream: false,
