@@ -5,7 +5,7 @@ import { LineBatch } from './line-batch.ts';
 function destination() {
   const writes: string[] = [];
   let synced = 0;
-  return { writes, synced: () => synced, dest: { write: (chunk: string) => void writes.push(chunk) ?? true, flushSync: () => void synced++ } };
+  return { writes, synced: () => synced, dest: { write: (chunk: string) => { writes.push(chunk); return true; }, flushSync: () => void synced++ } };
 }
 
 test('lines are handed on together once ~4 KiB have gathered, in order', () => {
