@@ -19,16 +19,15 @@ function readBack(bytes: Buffer): string[] {
   return out;
 }
 const record = (i: number) => `r${i}`;
-const names = (batches: string[][]) => batches;
 
 test('a full batch leaves at once; the rest waits for the delay; flush sends what is left', async () => {
   const sent: string[][] = [];
   const { queue, drops } = setup({ max_queue_size: 10, max_export_batch_size: 2, scheduled_delay_ms: 60_000 }, async (b) => void sent.push(b));
   for (let i = 0; i < 5; i++) queue.add(record(i));
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(names(sent), [['r0', 'r1'], ['r2', 'r3']]);
+  assert.deepEqual(sent, [['r0', 'r1'], ['r2', 'r3']]);
   await queue.flush();
-  assert.deepEqual(names(sent), [['r0', 'r1'], ['r2', 'r3'], ['r4']]);
+  assert.deepEqual(sent, [['r0', 'r1'], ['r2', 'r3'], ['r4']]);
   assert.deepEqual(drops, {});
 });
 
@@ -38,7 +37,7 @@ test('the scheduled delay sends a partial batch', async () => {
   queue.add(record(0));
   assert.deepEqual(sent, []);
   await new Promise((r) => setTimeout(r, 80));
-  assert.deepEqual(names(sent), [['r0']]);
+  assert.deepEqual(sent, [['r0']]);
 });
 
 test('drops are counted: a full queue reports queue_full, a failed export export_failed, with counts', async () => {
@@ -60,5 +59,25 @@ test('shutdown flushes, then takes nothing more', async () => {
   await queue.shutdown();
   queue.add(record(1));
   await queue.flush();
-  assert.deepEqual(names(sent), [['r0']]);
+  assert.deepEqual(sent, [['r0']]);
+});
+
+test('under steady load the delay sends the open batch once; later records still leave in full batches', async () => {
+  const sent: string[][] = [];
+  let release!: () => void;
+  const { queue } = setup({ max_queue_size: 100, max_export_batch_size: 3, scheduled_delay_ms: 10 }, async (b) => {
+    sent.push(b);
+    await new Promise<void>((r) => { release = r; });
+  });
+  queue.add(record(0));
+  await new Promise((r) => setTimeout(r, 40)); // the delay sends the partial batch [r0]
+  queue.add(record(1)); // records arriving while that export runs
+  queue.add(record(2));
+  release();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [['r0']], 'the partial batch begun during the export waits');
+  queue.add(record(3));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [['r0'], ['r1', 'r2', 'r3']], 'and leaves once full');
+  release();
 });

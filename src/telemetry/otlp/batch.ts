@@ -99,10 +99,14 @@ export class ExportQueue<T> {
   }
 
   async #loop(all: boolean): Promise<void> {
+    // `all` (the timer, flush) also sends the batch open at this moment, partial or not; batches begun while
+    // exporting wait for their own turn, so a steady stream of records still leaves in full batches.
+    let last = all ? this.#batches.at(-1) : undefined;
     for (;;) {
       const batch = this.#batches[0];
-      if (!batch || batch.count === 0 || (batch.count < this.#batchSize && !all)) return;
+      if (!batch || batch.count === 0 || (batch.count < this.#batchSize && !last)) return;
       this.#batches.shift();
+      if (batch === last) last = undefined;
       this.#queued -= batch.count;
       try {
         await this.#options.exportBatch(batch.writer.view());

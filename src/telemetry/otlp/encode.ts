@@ -88,7 +88,9 @@ export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedM
 /**
  * The export request's envelope, fixed for the process: `resource_spans` / `resource_logs` holding the
  * resource and one scope (both signals use the same field numbers). The returned function puts a batch of
- * encoded records (what encodeSpan / encodeLogRecord appended) inside it.
+ * encoded records (what encodeSpan / encodeLogRecord appended) inside it. What it returns is its own
+ * buffer, reused by the next call: the export queue sends one batch at a time, so no copy is made (a
+ * fresh buffer of a batch's size per export was external memory for the collector to chase).
  */
 export function envelope(resource: Attributes, scope: { name: string; version: string }): (records: Uint8Array) => Buffer {
   const w = new ProtoWriter(1024);
@@ -102,7 +104,7 @@ export function envelope(resource: Attributes, scope: { name: string; version: s
     const scoped = out.begin(2); // ResourceSpans.scope_spans / ResourceLogs.scope_logs
     out.bytes(1, scopeBytes).raw(records);
     out.end(scoped).end(outer);
-    return out.finish();
+    return out.view();
   };
 }
 

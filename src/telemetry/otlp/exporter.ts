@@ -28,7 +28,9 @@ export function createExporter<T>(options: ExporterOptions<T>): RecordSink<T> {
   const queue = new ExportQueue<T>({
     batch: options.settings.batch,
     encode: options.encode,
-    exportBatch: (records) => sender.send(wrap(records)), // wrap copies the batch before anything is awaited
+    // wrap copies the batch into the envelope's buffer before anything is awaited; that buffer stays the
+    // request body until the send (retries included) is over, as the queue sends one batch at a time.
+    exportBatch: (records) => sender.send(wrap(records)),
     onDropped: options.onDropped,
   });
   return {
