@@ -161,7 +161,7 @@ export class ProtoWriter {
     }
     const extra = varintSize(length) - 1;
     this.#ensure(extra);
-    this.#buf.copy(this.#buf, start + 1 + extra, start + 1, this.#pos);
+    this.#buf.copyWithin(start + 1 + extra, start + 1, this.#pos);
     this.#pos += extra;
     let at = start, n = length;
     while (n >= 0x80) {
