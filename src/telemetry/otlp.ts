@@ -15,7 +15,7 @@ import { grpcCredentials, signalUrl } from './otlp/send.ts';
 
 export type { DropReason, Signal };
 export { signalUrl };
-/** Told about every record a batch processor gave up on. */
+/** Told about every record an export queue gave up on. */
 export type OnDropped = (signal: Signal, reason: DropReason, count: number) => void;
 
 export interface OtlpSettings {
