@@ -3,7 +3,6 @@
 // tapped by their provider, which alone understands that wire format.
 import type { ChatResult, StreamEvent } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
 import { encodeAnthropicMessage, encodeAnthropicStream } from '../surfaces/anthropic-messages.ts';
 import { encodeOpenAIChat, encodeOpenAIChatStream } from '../surfaces/openai-chat.ts';
 import { encodeOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';

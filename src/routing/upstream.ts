@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { AttemptSpan } from '../core/trace.ts';
-import type { HttpCall, Send, UpstreamResponse } from '../providers/provider.ts';
+import type { Send, UpstreamResponse } from '../providers/provider.ts';
 
 type Timeouts = Config['upstream'];
 

@@ -61,7 +61,8 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   const destination = stream ?? batch
     ?? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
   const batching = batch ? setInterval(() => batch.flush(), FLUSH_INTERVAL_MS).unref() : undefined;
-  if (batch) process.once('exit', () => { try { batch.flushSync(); } catch { /* stdout already gone */ } }); // a crash keeps its last lines
+  // A crash still writes its last lines.
+  if (batch) process.once('exit', () => flushBatch(batch));
   // The loggers' own levels decide what exists; the tee only filters further (records below log.level never reach it).
   const output = options.tee ? pino.multistream([{ stream: destination, level: 'trace' }, { stream: options.tee, level: options.tee.level }]) : destination;
   const pid = options.pid === undefined ? {} : { pid: options.pid };
@@ -100,12 +101,15 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
     },
     flush() {
       clearInterval(batching);
-      try {
-        batch?.flushSync();
-      } catch {
-        // stdout already gone
-      }
+      if (batch) flushBatch(batch);
     },
   };
 }
 
+function flushBatch(batch: LineBatch): void {
+  try {
+    batch.flushSync();
+  } catch {
+    // stdout already gone
+  }
+}

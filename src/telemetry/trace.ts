@@ -10,7 +10,6 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
-import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
 import type { Attributes, SpanRecord } from './otlp/encode.ts';
