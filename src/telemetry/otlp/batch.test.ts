@@ -81,3 +81,23 @@ test('under steady load the delay sends the open batch once; later records still
   assert.deepEqual(sent, [['r0'], ['r1', 'r2', 'r3']], 'and leaves once full');
   release();
 });
+
+test('a record that fails to encode is dropped whole and counted; the batch stays intact', async () => {
+  const sent: string[][] = [];
+  const drops: Partial<Record<DropReason, number>> = {};
+  const queue = new ExportQueue<string>({
+    batch: { max_queue_size: 10, max_export_batch_size: 10, scheduled_delay_ms: 60_000 },
+    encode: (w, record) => {
+      w.string(1, record);
+      if (record === 'bad') throw new Error('cannot encode');
+    },
+    exportBatch: async (bytes) => void sent.push(readBack(Buffer.from(bytes))),
+    onDropped: (reason, count) => { drops[reason] = (drops[reason] ?? 0) + count; },
+  });
+  queue.add('r0');
+  queue.add('bad');
+  queue.add('r1');
+  await queue.flush();
+  assert.deepEqual(sent, [['r0', 'r1']]);
+  assert.deepEqual(drops, { export_failed: 1 });
+});

@@ -22,7 +22,7 @@ export interface ExportQueueOptions<T> {
   encode(w: ProtoWriter, record: T): void;
   /**
    * Sends one batch (the records' bytes, back to back); rejects when it was not accepted. The bytes are the
-   * batch buffer itself, valid only until the call returns: copy them before awaiting anything.
+   * batch buffer itself, left untouched until the returned promise settles.
    */
   exportBatch(records: Uint8Array): Promise<void>;
   onDropped(reason: DropReason, count: number): void;
@@ -63,7 +63,15 @@ export class ExportQueue<T> {
       open = { writer: this.#spare.pop() ?? new ProtoWriter(16 * 1024), count: 0 };
       this.#batches.push(open);
     }
-    this.#options.encode(open.writer, record);
+    // Telemetry must never fail a request: a record that cannot be encoded is dropped whole, and counted.
+    const mark = open.writer.length;
+    try {
+      this.#options.encode(open.writer, record);
+    } catch {
+      open.writer.truncate(mark);
+      this.#options.onDropped('export_failed', 1);
+      return;
+    }
     open.count++;
     this.#queued++;
     if (open.count >= this.#batchSize) this.#start(false);

@@ -28,6 +28,11 @@ export class ProtoWriter {
     return this.#pos;
   }
 
+  /** Forgets what was written after `length` bytes (a record that failed half-way). */
+  truncate(length: number): void {
+    this.#pos = Math.min(this.#pos, length);
+  }
+
   /** What was written since reset, without a copy: valid until the next write or reset. */
   view(): Buffer {
     return this.#buf.subarray(0, this.#pos);
