@@ -9,6 +9,7 @@ import type { LogTee } from './log.ts';
 import { withDeadline } from './deadline.ts';
 import type { Attributes, LogRecordData } from './otlp/encode.ts';
 import type { RecordSink } from './otlp/exporter.ts';
+import { isValidIdPair } from './trace-ids.ts';
 
 export type { LogTee };
 
@@ -27,10 +28,6 @@ export interface OtlpLogsOptions {
 
 /** Fields that become the record's own parts, or repeat the resource (service, version). */
 const RESERVED = new Set(['time', 'level', 'msg', 'trace_id', 'span_id', 'service', 'version', 'err']);
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
 
 export function createOtlpLogs(options: OtlpLogsOptions): OtlpLogs {
   const sink = options.sink;
@@ -79,8 +76,7 @@ export function recordOf(level: string, msg: string | undefined, time: number, .
       attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
     }
   }
-  const traced = typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)
-    && traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
+  const traced = isValidIdPair(traceId, spanId);
   return {
     timeMs: time,
     level,

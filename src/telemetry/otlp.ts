@@ -55,17 +55,20 @@ export function otlpResource(config: TelemetryConfig, version: string): Attribut
 
 /** The span exporter: spans encoded as they end, batched, sent; drops counted. */
 export function spanExporter(s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<SpanRecord> {
-  return createExporter({ signal: 'traces', ...exporterSettings(s, resource, version), encode: encodeSpan, onDropped: (reason, count) => onDropped('traces', reason, count) });
+  return signalExporter('traces', encodeSpan, s, resource, version, onDropped);
 }
 
-/** The log exporter: records encoded as they are written, batched, sent; drops counted. */
+/** The log exporter: records encoded as they are written (observed now), batched, sent; drops counted. */
 export function logExporter(s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<LogRecordData> {
-  const encode = (w: ProtoWriter, record: LogRecordData) => encodeLogRecord(w, record, Date.now());
-  return createExporter({ signal: 'logs', ...exporterSettings(s, resource, version), encode, onDropped: (reason, count) => onDropped('logs', reason, count) });
+  return signalExporter('logs', (w, record: LogRecordData) => encodeLogRecord(w, record, Date.now()), s, resource, version, onDropped);
 }
 
-function exporterSettings(s: OtlpSettings, resource: Attributes, version: string) {
-  return { settings: { ...s, timeoutMs: s.batch.export_timeout_ms }, resource, scope: { name: 'vigil', version } };
+function signalExporter<T>(signal: Signal, encode: (w: ProtoWriter, record: T) => void, s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<T> {
+  return createExporter({
+    signal, encode, resource, scope: { name: 'vigil', version },
+    settings: { ...s, timeoutMs: s.batch.export_timeout_ms },
+    onDropped: (reason, count) => onDropped(signal, reason, count),
+  });
 }
 
 function grpcOptions(s: OtlpSettings) {

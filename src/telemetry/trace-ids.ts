@@ -59,6 +59,15 @@ export function traceHeaders(traceId: string, spanId: string, flags: '00' | '01'
   return headers;
 }
 
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+/** A trace id and span id as a traceparent would carry them: lowercase hex, not all zeros. */
+export function isValidIdPair(traceId: unknown, spanId: unknown): boolean {
+  return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)
+    && traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
+}
+
 export const randomTraceId = () => randomHex(16, ZERO_TRACE);
 export const randomSpanId = () => randomHex(8, ZERO_SPAN);
 

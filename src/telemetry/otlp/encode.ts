@@ -26,8 +26,6 @@ export interface SpanRecord {
   error: string | undefined;
 }
 
-export type Severity = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-
 /** One log line as an OTLP log record. */
 export interface LogRecordData {
   /** Milliseconds since the epoch; NaN when the line had no usable time. */
