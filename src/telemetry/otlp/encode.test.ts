@@ -93,6 +93,16 @@ test('ProtoWriter: strings of any length and content round-trip through nested m
   }), { numRuns: 200 });
 });
 
+test('attribute keys: any text, and past the cache of encoded keys (1,024) still encoded in full', () => {
+  fc.assert(fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }), { maxLength: 20 }), (keys) => {
+    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: Object.fromEntries(keys.map((k) => [k, 1])), traceId: undefined, spanId: undefined });
+    assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.key), keys);
+  }), { numRuns: 100 });
+  const many = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`key.${i}`, i]));
+  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: many, traceId: undefined, spanId: undefined });
+  assert.deepEqual(decoded.attributes.map((kv: any) => kv.key), Object.keys(many));
+});
+
 test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16 KiB', () => {
   const w = new ProtoWriter(8);
   for (const n of [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {

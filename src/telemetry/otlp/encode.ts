@@ -119,10 +119,28 @@ function attributes(w: ProtoWriter, field: number, values: Attributes): void {
     const value = values[key];
     if (value === undefined) continue;
     const kv = w.begin(field);
-    w.string(1, key);
+    w.raw(keyField(key));
     anyValue(w, 2, value);
     w.end(kv);
   }
+}
+
+/**
+ * `KeyValue.key` as encoded bytes, made once per key: attribute keys are a small fixed set (semantic
+ * convention names, log field names), and copying the bytes costs a third of encoding the string again.
+ * Bounded, in case some log line carries keys made from data.
+ */
+const keyFields = new Map<string, Buffer>();
+const KEY_FIELDS_MAX = 1024;
+const keyWriter = new ProtoWriter(256);
+
+function keyField(key: string): Buffer {
+  let bytes = keyFields.get(key);
+  if (bytes === undefined) {
+    bytes = keyWriter.reset().string(1, key).finish();
+    if (keyFields.size < KEY_FIELDS_MAX) keyFields.set(key, bytes);
+  }
+  return bytes;
 }
 
 function anyValue(w: ProtoWriter, field: number, value: AttributeValue): void {
