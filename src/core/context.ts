@@ -48,6 +48,8 @@ export class RequestContext {
 
   /** Parsed client JSON body. */
   body: Record<string, any> = {};
+  /** The body's bytes as the client sent them (see providers/shared/passthrough-body.ts). */
+  rawBody: Buffer | undefined = undefined;
   /** The canonical request, decoded only when the provider does not speak the client's dialect. */
   chat: ChatRequest | undefined = undefined;
   /** What the provider answered; the encode stage writes it to the client. */

@@ -4,6 +4,7 @@ import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
+import { passthroughBody } from './shared/passthrough-body.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
 import { wholeAnswer } from './shared/whole-answer.ts';
 
@@ -31,8 +32,8 @@ export function createAnthropicProvider(init: {
 
     async chat(ctx, target): Promise<ChatOutput> {
       const passthrough = ctx.dialect === 'anthropic';
-      const body = passthrough ? { ...ctx.body, model: target.upstreamModel } : encodeRequest(ctx.chat!, target.upstreamModel);
-      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body: JSON.stringify(body) });
+      const body = passthrough ? passthroughBody(ctx, target) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
+      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body });
       if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
       return passthrough ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
     },

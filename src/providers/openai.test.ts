@@ -117,7 +117,7 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
     assert.equal(ctx.finishReason, 'tool_calls');
     assert.ok(ctx.firstTokenAt >= 0);
   }
-  const sent = JSON.parse(calls[0].body);
+  const sent = JSON.parse(String(calls[0].body));
   assert.equal(sent.model, 'gpt-4o-2024-08-06');
   assert.equal(sent.user, 'u1');
   assert.deepEqual(sent.stream_options, { include_usage: true });

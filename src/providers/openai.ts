@@ -1,10 +1,11 @@
 // OpenAI Chat Completions / Embeddings upstreams: `openai` itself and every OpenAI-compatible server
 // (OpenRouter, vLLM, Ollama, LM Studio …), which differ only in data: base URL, key and extra headers.
 import type { ChatOutput, ChatRequest, ChatResult, ContentPart, EmbeddingsOutput, FinishReason, StreamEvent, Usage } from '../core/canonical.ts';
-import type { ModelTarget, RequestContext } from '../core/context.ts';
+import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
+import { passthroughBody } from './shared/passthrough-body.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
 import { wholeAnswer } from './shared/whole-answer.ts';
 
@@ -30,8 +31,8 @@ export function createOpenAIProvider(init: {
 
     async chat(ctx, target): Promise<ChatOutput> {
       const passthrough = ctx.dialect === 'openai';
-      const body = passthrough ? patchBody(ctx, target) : encodeRequest(ctx.chat!, target.upstreamModel);
-      const res = await init.send(ctx, { path: '/chat/completions', headers, body: JSON.stringify(body) });
+      const body = passthrough ? passthroughBody(ctx, target, askForUsage) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
+      const res = await init.send(ctx, { path: '/chat/completions', headers, body });
       if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
       return passthrough
         ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) }
@@ -39,8 +40,7 @@ export function createOpenAIProvider(init: {
     },
 
     async embeddings(ctx, target): Promise<EmbeddingsOutput> {
-      const body = JSON.stringify({ ...ctx.body, model: target.upstreamModel });
-      const bytes = await (await init.send(ctx, { path: '/embeddings', headers, body })).bytes();
+      const bytes = await (await init.send(ctx, { path: '/embeddings', headers, body: passthroughBody(ctx, target) })).bytes();
       const parsed = parseUpstreamJson(bytes.toString('utf8'));
       ctx.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
       return { kind: 'json', body: bytes };
@@ -48,11 +48,10 @@ export function createOpenAIProvider(init: {
   };
 }
 
-/** Same dialect: keep every field the client sent; swap in the upstream model and ask for stream usage. */
-function patchBody(ctx: RequestContext, target: ModelTarget): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...ctx.body, model: target.upstreamModel };
-  if (ctx.stream) body.stream_options = { ...(ctx.body.stream_options as object | undefined), include_usage: true };
-  return body;
+/** A stream's usage arrives only in a last chunk the request asks for (hidden again from clients that did not). */
+function askForUsage(body: Record<string, any>): Record<string, unknown> | undefined {
+  if (body.stream_options?.include_usage === true) return undefined;
+  return { stream_options: { ...body.stream_options, include_usage: true } };
 }
 
 

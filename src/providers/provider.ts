@@ -7,7 +7,7 @@ export interface HttpCall {
   /** Path below the provider's base URL, e.g. `/chat/completions`. */
   path: string;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 export interface UpstreamResponse {

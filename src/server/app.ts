@@ -41,11 +41,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logger: false,
   });
 
-  // Clients (and curl without -H) send JSON under many content types; every body here is JSON.
+  // Clients (and curl without -H) send JSON under many content types; every body here is JSON. The bytes
+  // are kept beside the parsed object: a request that needs no change goes upstream exactly as sent.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+  app.decorateRequest('rawBody', null);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, bytes, done) => {
     try {
-      const body = JSON.parse(text as string);
+      const body = JSON.parse((bytes as Buffer).toString('utf8'));
+      req.rawBody = bytes as Buffer;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) done(new GatewayError('GW_REQUEST_INVALID', 'body must be a JSON object'), undefined);
       else done(null, body);
     } catch {
@@ -85,7 +88,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       handler: (req, reply) => {
         const ctx = contextFor(req, reply, meta);
         if (deps.lifecycle.draining) return failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
-        if (req.body) ctx.body = req.body as Record<string, unknown>;
+        if (req.body) {
+          ctx.body = req.body as Record<string, unknown>;
+          ctx.rawBody = req.rawBody ?? undefined;
+        }
         return endpoint(ctx);
       },
     });
@@ -132,6 +138,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body's bytes as received (the content-type parser above). */
+    rawBody: Buffer | null;
+  }
 }
 
 const unmatched: RouteMeta = { route: 'unmatched', dialect: 'openai', operation: 'chat' };

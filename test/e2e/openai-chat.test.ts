@@ -102,6 +102,20 @@ test('upstream: streaming with include_usage passes the final usage chunk throug
   assert.deepEqual(last.usage && [last.usage.prompt_tokens, last.usage.completion_tokens, last.usage.total_tokens], [12, 5, 17]);
 });
 
+test('a body that needs no change reaches the upstream byte for byte; a renamed model is re-serialised', async () => {
+  const send = (model: string) => `{ "model": "${model}", "seed": 12345678901234567890, "temperature": 1.0,\n  "messages": [{"role": "user", "content": "exact bytes ${model}"}] }`;
+  for (const model of ['ok', oai('ok')]) {
+    const res = await fetch(`${stack.gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: send(model) });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  }
+  const received = (model: string) => stack.fake.requests.find((r) => r.body?.messages?.[0]?.content === `exact bytes ${model}`)!;
+  assert.equal(received('ok').rawBody, send('ok'));
+  const renamed = received(oai('ok'));
+  assert.equal(renamed.body.model, 'ok');
+  assert.equal(renamed.body.seed, 12345678901234567890); // as JSON numbers go: the client's digits are not kept
+});
+
 test("the client's own key never reaches the upstream", async () => {
   await stack.openai.chat.completions.create({ model: oai('ok'), messages: userMessage('whose key is this') });
   const sent = stack.fake.requests.find((r) => r.body?.messages?.[0]?.content === 'whose key is this');

@@ -25,6 +25,8 @@ export function e2eConfig(fakeUrl: string, overrides: ConfigOverrides = {}): Rec
     { name: 'mock-chat', provider: 'mock' },
     { name: 'mock-embedding', provider: 'mock', type: 'embedding' },
     { name: 'oai-embed', provider: 'fake-openai', upstream_model: 'ok', type: 'embedding' },
+    // Public name = upstream model: the client's body goes upstream unchanged.
+    { name: 'ok', provider: 'fake-openai' },
   ];
   for (const behaviour of BEHAVIOURS) {
     models.push({ name: oai(behaviour), provider: 'fake-openai', upstream_model: behaviour });
