@@ -7,10 +7,11 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { upstreamConf, ports } from './nginx.ts';
+import { ports } from './nginx.ts';
+import { startUpstream, wrk as closedLoop } from './load.ts';
 import { chatRequest } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
-import { killAll, portOpen, runPinned, startPinned, stop, waitReady } from './procs.ts';
+import { killAll, portOpen, runPinned, stop } from './procs.ts';
 import { treeCpuSeconds } from './cpu.ts';
 import { targets, type Ctx, type Target } from './targets.ts';
 import { machineInfo, systemBusySeconds, waitQuiet } from './machine.ts';
@@ -44,14 +45,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () =
 const bodyFile = join(dir, 'request.json');
 writeFileSync(bodyFile, chatRequest('bench-model', false));
 
-async function wrk(target: Target, seconds: number) {
-  const out = await runPinned(settings.loadCpu, 'wrk', [
-    '-t1', `-c${settings.maxConnections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(here, 'wrk-post.lua'), target.json.url,
-  ], (seconds + 30) * 1000, { ...process.env, BENCH_BODY_FILE: bodyFile, BENCH_HEADERS: target.json.headers.join('\n') });
-  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-  if (!line) throw new Error(`wrk printed no result:\n${out}`);
-  return JSON.parse(line.slice('WRK_RESULT '.length));
-}
+const wrk = (target: Target, seconds: number) =>
+  closedLoop({ cpu: settings.loadCpu, url: target.json.url, headers: target.json.headers, bodyFile, seconds, connections: settings.maxConnections });
 
 const headerArgs = (headers: string[]) => headers.flatMap((h) => ['--header', h]);
 
@@ -120,11 +115,8 @@ async function main() {
   for (const port of [...Object.values(ports), 18787, 18090]) {
     if (await portOpen(port)) throw new Error(`port ${port} is already in use on 127.0.0.1; stop whatever holds it first`);
   }
-  for (const sub of ['upstream', 'nginx-proxy']) mkdirSync(join(dir, sub));
-  writeFileSync(join(dir, 'upstream/nginx.conf'), upstreamConf(join(dir, 'upstream'), settings.loadCpu === 1 ? '10' : '01'));
-  const upstreamLog = join(dir, 'upstream/stdout.log');
-  const upstream = startPinned(settings.loadCpu, 'nginx', ['-c', join(dir, 'upstream/nginx.conf'), '-p', join(dir, 'upstream'), '-e', join(dir, 'upstream/error.log')], upstreamLog);
-  await waitReady(upstream, upstreamLog, async () => (await portOpen(ports.upstream)) && portOpen(ports.upstreamSse));
+  mkdirSync(join(dir, 'nginx-proxy'));
+  const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
 
   const startedAt = new Date().toISOString();
   const results: TargetResult[] = [];

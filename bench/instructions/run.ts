@@ -10,15 +10,15 @@
 // the JIT settles, zero the counters, send a fixed number of requests (closed loop, 8 connections),
 // dump, and divide. The fake upstream is the same nginx as bench/e2e's.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { post } from '../e2e/client.ts';
 import { chatRequest } from '../e2e/fixtures.ts';
-import { ports, upstreamConf } from '../e2e/nginx.ts';
-import { killAll, portOpen, startPinned, stop, waitReady } from '../e2e/procs.ts';
+import { startUpstream } from '../e2e/load.ts';
+import { killAll, startPinned, stop, waitReady } from '../e2e/procs.ts';
 import { vigilConfig, vigilPort, vigilVariants } from '../e2e/targets.ts';
 import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
 
@@ -36,12 +36,7 @@ process.on('exit', () => { killAll(); rmSync(dir, { recursive: true, force: true
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 setTimeout(() => { log('watchdog: run exceeded 20 minutes, stopping'); process.exit(2); }, 20 * 60_000).unref();
 
-const upstreamDir = join(dir, 'upstream');
-for (const sub of ['', 'body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(upstreamDir, sub), { recursive: true });
-writeFileSync(join(upstreamDir, 'nginx.conf'), upstreamConf(upstreamDir, '10'));
-const upstreamLog = join(upstreamDir, 'stdout.log');
-const upstream = startPinned(1, 'nginx', ['-c', join(upstreamDir, 'nginx.conf'), '-p', upstreamDir, '-e', join(upstreamDir, 'error.log')], upstreamLog);
-await waitReady(upstream, upstreamLog, () => portOpen(ports.upstream));
+const upstream = await startUpstream(join(dir, 'upstream'), 1);
 
 const body = chatRequest('bench-model', false);
 const target = { url: new URL(`http://127.0.0.1:${vigilPort}/v1/chat/completions`), headers: { 'content-type': 'application/json' } };
