@@ -145,3 +145,20 @@ test('histograms: waiting per-bucket counts expose exactly what prom-client obse
   const count = (await read(metrics)).find((v) => (v as { metricName?: string }).metricName === 'vigil_http_request_duration_seconds_count' && v.labels.method === 'GET');
   assert.equal(count?.value, 8);
 });
+
+test('past its series cap a metric folds new label sets into one all-"other" series, counted', async () => {
+  const metrics = createMetrics();
+  const recorder = new Recorder(metrics, { version: '1', commit: 'c', models: ['gpt-4o'], maxSeriesPerMetric: 2 });
+  const ctx = context();
+  ctx.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' };
+  ctx.upstreamStartedAt = 1;
+  // Label values that a joined key could confuse ("a\0b" + "c" against "a" + "b\0c") stay apart.
+  ctx.toolCalls = ['a\u0000b', 'c', 'd', 'a\u0000b'];
+  recorder.requestFinished(ctx, 0.1);
+  const out = await metrics.registry.metrics();
+  const tools = (name: string) => sample(out, `vigil_llm_tool_calls_total{provider="openai",model="gpt-4o",tool="${name}"}`);
+  assert.equal(tools('a\u0000b'), 2);
+  assert.equal(tools('c'), 1);
+  assert.equal(sample(out, 'vigil_llm_tool_calls_total{provider="other",model="other",tool="other"}'), 1);
+  assert.equal(sample(out, 'vigil_metric_series_overflow_total{metric="vigil_llm_tool_calls_total"}'), 1);
+});

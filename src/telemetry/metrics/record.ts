@@ -32,7 +32,8 @@ const DEFAULT_MAX_SERIES = 2000;
 
 export class Recorder {
   readonly #m: Metrics['instruments'];
-  readonly #children = new Map<Labelled, Map<string, Child>>();
+  /** Bound series by metric, then by each label value in turn (no key string is built per call). */
+  readonly #children = new Map<Labelled, SeriesIndex>();
   /** Every bound series, by metric: what each flushes into prom-client when the metric is read. */
   readonly #pending = new Map<Labelled, Waiting[]>();
   readonly #models: Set<string>;
@@ -50,25 +51,19 @@ export class Recorder {
   }
 
   #child(metric: Labelled, values: string[]): Child {
-    let children = this.#children.get(metric);
-    if (!children) this.#children.set(metric, (children = new Map()));
-    const key = values.join('\u0000');
-    let child = children.get(key);
-    if (!child) {
-      if (children.size >= this.#maxSeries) return this.#overflow(metric, children, values);
-      child = this.#bind(metric, values);
-      children.set(key, child);
-    }
-    return child;
+    let index = this.#children.get(metric);
+    if (!index) this.#children.set(metric, (index = { size: 0, root: new Map() }));
+    const child = find(index.root, values);
+    if (child) return child;
+    if (index.size >= this.#maxSeries) return this.#overflow(metric, index, values);
+    index.size++;
+    return add(index.root, values, this.#bind(metric, values));
   }
 
-  #overflow(metric: Labelled, children: Map<string, Child>, values: string[]): Child {
+  #overflow(metric: Labelled, index: SeriesIndex, values: string[]): Child {
     this.#child(this.#m.seriesOverflow, [(metric as unknown as { name: string }).name]).inc();
     const other = values.map(() => 'other');
-    const key = other.join('\u0000');
-    let child = children.get(key);
-    if (!child) children.set(key, (child = this.#bind(metric, other)));
-    return child;
+    return find(index.root, other) ?? add(index.root, other, this.#bind(metric, other));
   }
 
   #bind(metric: Labelled, values: string[]): Child {
@@ -181,6 +176,26 @@ export class Recorder {
     }
     return upstreamSeconds;
   }
+}
+
+/** A metric's series as a tree of label values, leaves the series; `size` counts the leaves. */
+interface SeriesIndex { size: number; root: Map<string, unknown> }
+
+function find(root: Map<string, unknown>, values: string[]): Child | undefined {
+  let node: unknown = root;
+  for (let i = 0; i < values.length && node !== undefined; i++) node = (node as Map<string, unknown>).get(values[i]);
+  return node as Child | undefined;
+}
+
+function add(root: Map<string, unknown>, values: string[], child: Child): Child {
+  let node = root;
+  for (let i = 0; i < values.length - 1; i++) {
+    let next = node.get(values[i]) as Map<string, unknown> | undefined;
+    if (!next) node.set(values[i], (next = new Map()));
+    node = next;
+  }
+  node.set(values[values.length - 1], child);
+  return child;
 }
 
 /** A counter or gauge series whose increments wait in a number until the metric is read. */
