@@ -52,7 +52,12 @@ time('recorder.requestStarted + requestFinished', N, () => {
   recorder.requestStarted(ctx.route);
   recorder.requestFinished(ctx, 0.0004);
 });
-time('log line (info, JSON to a null stream)', N, () => logs.module('pipeline').info({ request_id: 'x', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }, 'request'));
+const lineFields = () => ({ request_id: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331',
+  identity_id: 'anonymous', method: 'POST', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model', provider: 'bench',
+  stream: undefined, input_tokens: 212, output_tokens: 48, error_code: undefined });
+time('log line through pino (info, to a null stream)', N, () => logs.module('pipeline').info(lineFields(), 'request'));
+const requestLines = logs.requestLines();
+time('the request line (requestLines().info)', N, () => requestLines.info(lineFields(), 'request'));
 // The stdout path: sonic-boom batching on its own (as before LineBatch) against LineBatch in front of it.
 const devNull = async (minLength: number) => {
   const dest = pino.destination({ dest: '/dev/null', sync: false, minLength });
@@ -68,7 +73,7 @@ time('ledger.append (+ batched SQLite write)', N, () => ledger.append({
   time: new Date().toISOString(), requestId: 'x', identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
   upstreamModel: 'bench-model', inputTokens: 212, outputTokens: 48, cachedInputTokens: 0, costUsd: 0.0003, durationMs: 0.4, status: 200, errorClass: '', stream: false,
 }));
-const finish = createFinish({ recorder, ledger, log: logs.module('pipeline') });
+const finish = createFinish({ recorder, ledger, log: requestLines });
 time('finish (all of the above, from a context)', N, () => {
   const ctx = context();
   recorder.requestStarted(ctx.route);

@@ -96,3 +96,25 @@ test('createLogs: request lines come from the pipeline module at its level, with
   requests.warn({ status: 502 }, 'request failed');
   assert.deepEqual(lines.map((l) => [l.module, l.msg, l.status]), [['pipeline', 'request failed', 502]]);
 });
+
+test("requestLines: the info line is the line pino writes for the same fields, byte for byte but the time", () => {
+  const written: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      written.push(...chunk.toString().split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const logs = createLogs({ level: 'info', format: 'json', version: '1.2.3', pid: 42 }, stream);
+  const fields = { request_id: 'id "quoted" \u2028 é', trace_id: undefined, status: 200, duration_ms: 0.125, stream: true, cost_usd: Number.NaN, model: '' };
+  logs.requestLines().info(fields, 'request');
+  logs.module('pipeline').info(fields, 'request'); // pino itself, same base and bindings
+  const [fast, reference] = written.map((line) => line.replace(/"time":"[^"]+"/, '"time":"T"'));
+  assert.equal(fast, reference);
+  assert.deepEqual(Object.keys(JSON.parse(fast)), ['level', 'time', 'service', 'version', 'pid', 'module', 'request_id', 'status', 'duration_ms', 'stream', 'cost_usd', 'model', 'msg']);
+
+  const quiet = capture('warn');
+  quiet.logs.requestLines().info(fields, 'request');
+  quiet.logs.requestLines().warn({ request_id: 'r2', status: 502 }, 'request failed');
+  assert.deepEqual(quiet.lines.map((l) => l.msg), ['request failed']);
+});
