@@ -30,8 +30,9 @@ export interface Logs {
   module(name: string): Logger;
   /**
    * The pipeline's one line per request. That line is built field by field from the context (an allowlist,
-   * see pipeline/finish.ts), so it skips pino's redaction pass (~2 µs a line) and, with OTLP log export,
-   * the tee's JSON round trip: its record is made from the same fields.
+   * see pipeline/finish.ts), so it skips pino's redaction pass (~2 µs a line), is serialised in one step at
+   * info (infoLine below) and, with OTLP log export, skips the tee's JSON round trip: its record is made
+   * from the same fields.
    */
   requestLines(): RequestLines;
   flush(): void;
@@ -110,8 +111,8 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
 /**
  * The request line at info, as pino writes it (level, time, base and bindings, the fields, msg, in that
  * order), serialised by one JSON.stringify of the fields: the line is an allowlist of strings, numbers and
- * booleans (pipeline/finish.ts), and pino's per-field loop cost twice as much for it (2.7 against 1.5 µs,
- * bench/micro/finish.bench.ts), building a tree of partial strings that the batch then had to flatten.
+ * booleans (pipeline/finish.ts), and pino's per-field loop cost two and a half times as much for it (4.8
+ * against 1.9 µs, bench/micro/finish.bench.ts), building a tree of partial strings the batch then flattened.
  * Failed requests (warn, with an error to serialise) still go through pino.
  */
 function infoLine(destination: NodeJS.WritableStream | LineBatch, fixed: object): RequestLines['info'] {
