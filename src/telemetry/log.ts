@@ -91,15 +91,16 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
       const bindings = { module: 'pipeline' };
       const lines = pino(shape, destination).child(bindings, { level: directives.modules.pipeline ?? directives.level });
       const ok = lines.isLevelEnabled('info') ? infoLine(destination, { ...shape.base, ...bindings }) : () => {};
+      const failed: RequestLines['warn'] = (fields, msg) => lines.warn(fields, msg);
       const tee = options.tee;
-      if (!tee) return { info: ok, warn: (fields, msg) => lines.warn(fields, msg) };
+      if (!tee) return { info: ok, warn: failed };
       const teeFloor = pino.levels.values[tee.level];
       const recordBindings = { ...pid, ...bindings }; // what base and the child add to the line
       const teed = (level: 'info' | 'warn', line: RequestLines['info']): RequestLines['info'] => (fields, msg) => {
         line(fields, msg);
         if (lines.isLevelEnabled(level) && pino.levels.values[level] >= teeFloor) tee.record(level, msg, fields, recordBindings);
       };
-      return { info: teed('info', ok), warn: teed('warn', (fields, msg) => lines.warn(fields, msg)) };
+      return { info: teed('info', ok), warn: teed('warn', failed) };
     },
     flush() {
       clearInterval(batching);

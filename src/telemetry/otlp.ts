@@ -2,7 +2,6 @@
 // resource, the span and log exporters (otlp/: encoded once, batched off the request path, every lost
 // record counted) and the SDK's metric exporter for the opt-in GenAI metrics push.
 import { readFileSync } from 'node:fs';
-import { Metadata } from '@grpc/grpc-js';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
@@ -11,7 +10,7 @@ import type { DropReason } from './otlp/batch.ts';
 import { encodeLogRecord, encodeSpan, type Attributes, type LogRecordData, type Signal, type SpanRecord } from './otlp/encode.ts';
 import { createExporter, type RecordSink } from './otlp/exporter.ts';
 import type { ProtoWriter } from './otlp/proto-writer.ts';
-import { grpcCredentials, signalUrl } from './otlp/send.ts';
+import { grpcCredentials, grpcMetadata, signalUrl } from './otlp/send.ts';
 
 export type { DropReason, Signal };
 export { signalUrl };
@@ -72,9 +71,7 @@ function signalExporter<T>(signal: Signal, encode: (w: ProtoWriter, record: T) =
 }
 
 function grpcOptions(s: OtlpSettings) {
-  const metadata = new Metadata();
-  for (const [name, value] of Object.entries(s.headers)) metadata.set(name, value);
-  return { url: s.endpoint, metadata, timeoutMillis: s.batch.export_timeout_ms, credentials: grpcCredentials(s) };
+  return { url: s.endpoint, metadata: grpcMetadata(s.headers), timeoutMillis: s.batch.export_timeout_ms, credentials: grpcCredentials(s) };
 }
 
 function httpOptions(s: OtlpSettings) {

@@ -120,11 +120,17 @@ export function grpcCredentials(s: Pick<SendSettings, 'endpoint' | 'ca' | 'verif
     : credentials.createInsecure();
 }
 
+/** The configured headers as gRPC metadata (sent with every export). */
+export function grpcMetadata(headers: Record<string, string>): Metadata {
+  const metadata = new Metadata();
+  for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
+  return metadata;
+}
+
 function grpcAttempt(s: SendSettings, signal: Signal): Attempt {
   const url = new URL(s.endpoint);
   const client = new Client(url.host, grpcCredentials(s));
-  const metadata = new Metadata();
-  for (const [name, value] of Object.entries(s.headers)) metadata.set(name, value);
+  const metadata = grpcMetadata(s.headers);
   return {
     send: (body, deadline) => new Promise((resolve, reject) => {
       client.makeUnaryRequest(GRPC_METHOD[signal], identity, identity, body, metadata, { deadline }, (err: ServiceError | null) => {
