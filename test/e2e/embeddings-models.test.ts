@@ -69,3 +69,16 @@ test('a chat model cannot embed and an embedding model cannot chat (GW_MODEL_WRO
   const chat = await rejectsAs(stack.openai.chat.completions.create({ model: 'mock-embedding', messages: userMessage('x') }), OpenAI.BadRequestError);
   assert.equal(chat.code, 'GW_MODEL_WRONG_TYPE');
 });
+
+test('routes: a query string is ignored; a wrong method or path gets 404 GW_ROUTE_NOT_FOUND in the OpenAI shape', async () => {
+  const listed = await fetch(`${stack.gateway.url}/v1/models?limit=1`);
+  assert.equal(listed.status, 200);
+  assert.equal((await listed.json()).object, 'list');
+  for (const [method, path] of [['GET', '/v1/chat/completions'], ['POST', '/v1/models'], ['POST', '/v1/chat/completion']]) {
+    const res = await fetch(`${stack.gateway.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+    assert.equal(res.status, 404, `${method} ${path}`);
+    const body = await res.json();
+    assert.equal(body.error?.code, 'GW_ROUTE_NOT_FOUND');
+    assert.match(res.headers.get('x-request-id') ?? '', /./);
+  }
+});
