@@ -78,7 +78,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (!route.hasBody) {
       const ctx = contextFor(req, res, route.meta);
       if (deps.lifecycle.draining) failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
-      else void route.endpoint(ctx);
+      else run(route, ctx, res);
       return;
     }
     // The body is read before the request's clock starts, as before any other stage.
@@ -88,8 +88,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       if (deps.lifecycle.draining) return failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
       ctx.body = body!.object;
       ctx.rawBody = body!.bytes;
-      void route.endpoint(ctx);
+      run(route, ctx, res);
     });
+  };
+  // An endpoint reports its own failures (pipeline/endpoints.ts); should finish itself throw, the
+  // connection is dropped rather than the process.
+  const run = (route: ApiRoute, ctx: RequestContext, res: ServerResponse) => {
+    route.endpoint(ctx).catch(() => res.destroy());
   };
 
   const app = Fastify({
