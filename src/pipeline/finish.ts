@@ -1,5 +1,6 @@
 // Finish: runs once per request, also after errors and client aborts. Records metrics, writes the one
 // log line, ends the trace span and appends the usage record, all from the context.
+import { isoNow } from '../core/clock.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
@@ -49,7 +50,7 @@ export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps
 
     if (ctx.target && ctx.upstreamStartedAt >= 0) {
       ledger.append({
-        time: new Date().toISOString(),
+        time: isoNow(),
         requestId: ctx.requestId,
         identityId: ctx.identityId,
         route: ctx.route,

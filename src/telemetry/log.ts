@@ -2,6 +2,7 @@
 // from directives like `info,routing=debug`. Module loggers are made at start-up, never per request.
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { isoNow } from '../core/clock.ts';
 import { LineBatch } from './line-batch.ts';
 
 export type { Logger };
@@ -121,7 +122,7 @@ function infoLine(destination: NodeJS.WritableStream | LineBatch, fixed: object)
   return (fields, msg) => {
     const json = JSON.stringify(fields);
     const body = json.length > 2 ? `,${json.slice(1, -1)}` : '';
-    destination.write(`{"level":"info","time":"${new Date().toISOString()}"${head}${body},"msg":${JSON.stringify(msg)}}\n`);
+    destination.write(`{"level":"info","time":"${isoNow()}"${head}${body},"msg":${JSON.stringify(msg)}}\n`);
   };
 }
 
