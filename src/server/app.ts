@@ -67,7 +67,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // "METHOD path" → route; the query string, if any, is ignored as fastify's router ignores it.
   const apiRoutes = new Map<string, ApiRoute>();
   const api = (method: 'GET' | 'POST', meta: RouteMeta, endpoint: Endpoint) => {
-    apiRoutes.set(`${method} ${meta.route}`, { meta, endpoint, hasBody: method === 'POST' });
+    const route = { meta, endpoint, hasBody: method === 'POST' };
+    apiRoutes.set(`${method} ${meta.route}`, route);
+    if (method === 'GET') apiRoutes.set(`HEAD ${meta.route}`, route); // node:http sends no body for HEAD
   };
   api('POST', { route: '/v1/chat/completions', dialect: 'openai', operation: 'chat' }, deps.endpoints.chatCompletions);
   api('POST', { route: '/v1/messages', dialect: 'anthropic', operation: 'chat' }, deps.endpoints.messages);

@@ -74,6 +74,9 @@ test('routes: a query string is ignored; a wrong method or path gets 404 GW_ROUT
   const listed = await fetch(`${stack.gateway.url}/v1/models?limit=1`);
   assert.equal(listed.status, 200);
   assert.equal((await listed.json()).object, 'list');
+  const head = await fetch(`${stack.gateway.url}/v1/models`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '', 'HEAD: headers only');
   for (const [method, path] of [['GET', '/v1/chat/completions'], ['POST', '/v1/models'], ['POST', '/v1/chat/completion']]) {
     const res = await fetch(`${stack.gateway.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
     assert.equal(res.status, 404, `${method} ${path}`);
