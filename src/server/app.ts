@@ -16,7 +16,7 @@ import type { Endpoint, Endpoints } from '../pipeline/endpoints.ts';
 import type { Finish } from '../pipeline/finish.ts';
 import type { Health, Lifecycle } from '../telemetry/health.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
-import { readJsonBody } from './json-body.ts';
+import { readJsonBody, type JsonBody } from './json-body.ts';
 import { addMetricsRoute, type MetricsEndpoint } from './metrics-http.ts';
 import { NodeReply } from './reply.ts';
 
@@ -76,26 +76,21 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   api('POST', { route: '/v1/embeddings', dialect: 'openai', operation: 'embeddings' }, deps.endpoints.embeddings);
   api('GET', { route: '/v1/models', dialect: 'openai', operation: 'chat' }, deps.endpoints.models);
 
+  // The body is read before the request's clock starts, as before any other stage.
   const serveApi = (route: ApiRoute, req: IncomingMessage, res: ServerResponse) => {
-    if (!route.hasBody) {
-      const ctx = contextFor(req, res, route.meta);
-      if (deps.lifecycle.draining) failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
-      else run(route, ctx, res);
-      return;
-    }
-    // The body is read before the request's clock starts, as before any other stage.
-    readJsonBody(req, limit, (error, body) => {
-      const ctx = contextFor(req, res, route.meta);
-      if (error) return failBeforePipeline(ctx, error);
-      if (deps.lifecycle.draining) return failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
-      ctx.body = body!.object;
-      ctx.rawBody = body!.bytes;
-      run(route, ctx, res);
-    });
+    if (route.hasBody) readJsonBody(req, limit, (error, body) => begin(route, req, res, error, body));
+    else begin(route, req, res, undefined, undefined);
   };
-  // An endpoint reports its own failures (pipeline/endpoints.ts); should finish itself throw, the
-  // connection is dropped rather than the process.
-  const run = (route: ApiRoute, ctx: RequestContext, res: ServerResponse) => {
+  const begin = (route: ApiRoute, req: IncomingMessage, res: ServerResponse, error: GatewayError | undefined, body: JsonBody | undefined) => {
+    const ctx = contextFor(req, res, route.meta);
+    if (error) return failBeforePipeline(ctx, error);
+    if (deps.lifecycle.draining) return failBeforePipeline(ctx, new GatewayError('GW_UNAVAILABLE_DRAINING'));
+    if (body) {
+      ctx.body = body.object;
+      ctx.rawBody = body.bytes;
+    }
+    // An endpoint reports its own failures (pipeline/endpoints.ts); should finish itself throw, the
+    // connection is dropped rather than the process.
     route.endpoint(ctx).catch(() => res.destroy());
   };
 
