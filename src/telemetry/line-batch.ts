@@ -1,7 +1,7 @@
-// Log lines gathered into ~4 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
+// Log lines gathered into ~16 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
 // too (its minLength), but on every write it measures the UTF-8 length of its whole pending string, up to
 // 16 KiB: ~3.6 µs a line, against ~0.6 µs for an array of lines joined once per batch (measured in
-// bench/micro/finish.bench.ts; BENCHMARKS.md). sonic-boom still does the writing, asynchronously.
+// bench/micro/finish.bench.ts; BENCHMARKS.md). sonic-boom still does the writing (see log.ts).
 
 /** What the batch needs of sonic-boom (pino.destination). */
 interface Destination {
@@ -9,8 +9,11 @@ interface Destination {
   flushSync(): void;
 }
 
-/** Roughly one 4 KiB write: lines are counted in UTF-16 units, exact enough for a batching threshold. */
-const BATCH_CHARS = 4096;
+/**
+ * Roughly one 16 KiB write, sonic-boom's largest: lines are counted in UTF-16 units, exact enough for a
+ * batching threshold. Four times fewer system calls than 4 KiB batches (BENCHMARKS.md, eighth session).
+ */
+const BATCH_CHARS = 16 * 1024;
 
 export class LineBatch {
   readonly #dest: Destination;
@@ -29,7 +32,7 @@ export class LineBatch {
     return true;
   }
 
-  /** Hands what is gathered to sonic-boom, which writes it without waiting. */
+  /** Hands what is gathered to sonic-boom, which writes it at once. */
   flush(): void {
     if (this.#chars === 0) return;
     this.#dest.write(this.#lines.length === 1 ? this.#lines[0] : this.#lines.join(''));

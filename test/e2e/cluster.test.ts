@@ -37,6 +37,8 @@ test('two workers: exact aggregated metrics, crash restart, graceful drain, ever
     assert.equal(res.status, 200, res.body);
   }
   const workerPids = () => new Set(gateway.logRecords().filter((r) => r.msg === 'request').map((r) => r.pid));
+  // Request lines leave in batches, a partial one within 200 ms (telemetry/log.ts).
+  for (let waited = 0; workerPids().size < 2 && waited < 2000; waited += 50) await delay(50);
   assert.equal(workerPids().size, 2, 'both workers served requests');
 
   // Several scrapes on new connections land on both workers; each must show the whole cluster.

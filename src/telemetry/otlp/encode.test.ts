@@ -95,8 +95,10 @@ test('ProtoWriter: strings of any length and content round-trip through nested m
 
 test('attribute keys: any text, and past the cache of encoded keys (1,024) still encoded in full', () => {
   fc.assert(fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }), { maxLength: 20 }), (keys) => {
-    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: Object.fromEntries(keys.map((k) => [k, 1])), traceId: undefined, spanId: undefined });
-    assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.key), keys);
+    const attributes = Object.fromEntries(keys.map((k) => [k, 1]));
+    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes, traceId: undefined, spanId: undefined });
+    // In the object's own order: integer-like keys ("0") come first in any JS object, whatever the insertion order.
+    assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.key), Object.keys(attributes));
   }), { numRuns: 100 });
   const many = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`key.${i}`, i]));
   const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: many, traceId: undefined, spanId: undefined });
