@@ -64,12 +64,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     deps.finish(ctx);
   };
 
-  // "METHOD path" → route; the query string, if any, is ignored as fastify's router ignores it.
-  const apiRoutes = new Map<string, ApiRoute>();
+  // path → method → route; the query string, if any, is ignored as fastify's router ignores it.
+  const apiRoutes = new Map<string, Map<string, ApiRoute>>();
   const api = (method: 'GET' | 'POST', meta: RouteMeta, endpoint: Endpoint) => {
     const route = { meta, endpoint, hasBody: method === 'POST' };
-    apiRoutes.set(`${method} ${meta.route}`, route);
-    if (method === 'GET') apiRoutes.set(`HEAD ${meta.route}`, route); // node:http sends no body for HEAD
+    let methods = apiRoutes.get(meta.route);
+    if (!methods) apiRoutes.set(meta.route, (methods = new Map()));
+    methods.set(method, route);
+    if (method === 'GET') methods.set('HEAD', route); // node:http sends no body for HEAD
   };
   api('POST', { route: '/v1/chat/completions', dialect: 'openai', operation: 'chat' }, deps.endpoints.chatCompletions);
   api('POST', { route: '/v1/messages', dialect: 'anthropic', operation: 'chat' }, deps.endpoints.messages);
@@ -99,7 +101,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       const http = createServer((req, res) => {
         const url = req.url ?? '/';
         const query = url.indexOf('?');
-        const route = apiRoutes.get(`${req.method} ${query < 0 ? url : url.slice(0, query)}`);
+        const route = apiRoutes.get(query < 0 ? url : url.slice(0, query))?.get(req.method!);
         if (route) serveApi(route, req, res);
         else fastifyHandler(req, res);
       });

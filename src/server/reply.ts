@@ -5,8 +5,13 @@ import type { ReplyPort } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import { errorBody, errorEvent } from './reply-error.ts';
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+/** An SSE response's own headers, as [name, value, …]. */
+const SSE_HEADERS = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'x-accel-buffering', 'no'];
 
+/**
+ * Response headers are handed to writeHead as one flat [name, value, …] list: with no setHeader before it,
+ * node:http writes the list as it is instead of storing and re-validating each header one by one.
+ */
 export class NodeReply implements ReplyPort {
   readonly #res: ServerResponse;
   readonly #dialect: Dialect;
@@ -19,20 +24,18 @@ export class NodeReply implements ReplyPort {
     this.#res = res;
     this.#dialect = dialect;
     this.#requestId = requestId;
-    res.setHeader('x-request-id', requestId);
-    if (dialect === 'anthropic') res.setHeader('request-id', requestId);
   }
 
   json(status: number, body: string | Buffer, headers?: Record<string, string>): void {
     if (this.#res.destroyed) return;
     this.started = true;
-    this.#res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    this.#res.writeHead(status, this.#headers(headers, 'content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))));
     this.#res.end(body);
   }
 
   startStream(headers?: Record<string, string>): void {
     this.started = true;
-    this.#res.writeHead(200, { ...headers, ...SSE_HEADERS });
+    this.#res.writeHead(200, this.#headers(headers, ...SSE_HEADERS));
     this.#res.flushHeaders();
     this.onStreamStart?.();
   }
@@ -65,5 +68,15 @@ export class NodeReply implements ReplyPort {
     const headers: Record<string, string> = {};
     if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
     this.json(error.status, errorBody(error, this.#dialect, this.#requestId), headers);
+  }
+
+  /** The request id (twice for Anthropic clients, whose SDK reads `request-id`), the given headers, then `extra`. */
+  #headers(headers: Record<string, string> | undefined, ...extra: string[]): string[] {
+    const list = this.#dialect === 'anthropic'
+      ? ['x-request-id', this.#requestId, 'request-id', this.#requestId]
+      : ['x-request-id', this.#requestId];
+    for (const name in headers) list.push(name, headers[name]);
+    list.push(...extra);
+    return list;
   }
 }
