@@ -8,12 +8,12 @@ function destination() {
   return { writes, synced: () => synced, dest: { write: (chunk: string) => { writes.push(chunk); return true; }, flushSync: () => void synced++ } };
 }
 
-test('lines are handed on together once ~16 KiB have gathered, in order', () => {
+test('lines are handed on together once ~4 KiB have gathered, in order', () => {
   const { writes, dest } = destination();
   const batch = new LineBatch(dest);
-  const line = `${'x'.repeat(4095)}\n`;
+  const line = `${'x'.repeat(1023)}\n`;
   for (let i = 0; i < 3; i++) batch.write(line);
-  assert.deepEqual(writes, [], 'under 16 Ki characters: still gathering');
+  assert.deepEqual(writes, [], 'under 4096 characters: still gathering');
   batch.write(line);
   assert.deepEqual(writes, [line.repeat(4)]);
 });

@@ -1,4 +1,4 @@
-// Log lines gathered into ~16 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
+// Log lines gathered into ~4 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
 // too (its minLength), but on every write it measures the UTF-8 length of its whole pending string, up to
 // 16 KiB: ~3.6 µs a line, against ~0.6 µs for an array of lines joined once per batch (measured in
 // bench/micro/finish.bench.ts; BENCHMARKS.md). sonic-boom still does the writing (see log.ts).
@@ -10,10 +10,10 @@ interface Destination {
 }
 
 /**
- * Roughly one 16 KiB write, sonic-boom's largest: lines are counted in UTF-16 units, exact enough for a
- * batching threshold. Four times fewer system calls than 4 KiB batches (BENCHMARKS.md, eighth session).
+ * Roughly one 4 KiB write: lines are counted in UTF-16 units, exact enough for a batching threshold. 16 KiB
+ * batches measured 30k more instructions per request under callgrind (BENCHMARKS.md, eighth session).
  */
-const BATCH_CHARS = 16 * 1024;
+const BATCH_CHARS = 4096;
 
 export class LineBatch {
   readonly #dest: Destination;
