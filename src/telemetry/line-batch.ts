@@ -11,7 +11,7 @@ interface Destination {
 
 /**
  * Roughly one 4 KiB write: lines are counted in UTF-16 units, exact enough for a batching threshold. 16 KiB
- * batches measured 30k more instructions per request under callgrind (BENCHMARKS.md, eighth session).
+ * batches saved nothing measurable (BENCHMARKS.md, eighth session).
  */
 const BATCH_CHARS = 4096;
 

@@ -61,8 +61,7 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   // load on a 2-core VM), and a timer flushes a partial batch so a quiet gateway's lines still appear.
   // Synchronously, as Node writes stdout to files and pipes on Linux: an asynchronous write goes through
   // libuv's thread pool, whose wake-up and hand-back cost ~3 % of a request's CPU on the one core the
-  // gateway has (CPU profiles) and 18k instructions (callgrind; BENCHMARKS.md), and a crash cannot lose a
-  // batch that is already handed over.
+  // gateway has (CPU profiles, BENCHMARKS.md), and a crash cannot lose a batch that is already handed over.
   const batch = stream === undefined && options.format === 'json' ? new LineBatch(pino.destination({ dest: 1, sync: true })) : undefined;
   const destination = stream ?? batch
     ?? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
