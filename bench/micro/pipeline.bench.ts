@@ -35,7 +35,7 @@ const metrics = createMetrics();
 const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models: compiled.models.keys(), sli: new SliWindow({ windowSeconds: 300, latencyBudgetSeconds: 0.01 }) });
 const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json', version: 'bench' }, new Writable({ write(_c, _e, done) { done(); } }));
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
-const finish = createFinish({ recorder, ledger, log: logs.module('pipeline') });
+const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
 const endpoints = buildEndpoints(compiled, providers, finish);
 
 const body = JSON.parse(chatRequest('bench-model', false));

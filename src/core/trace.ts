@@ -6,8 +6,10 @@ import type { GatewayError } from './errors.ts';
 
 /** One upstream attempt (a CLIENT span, child of the request span). */
 export interface AttemptSpan {
-  /** W3C `traceparent` (and `tracestate` when the client sent one) naming this attempt as the parent. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** The W3C `traceparent` that goes upstream, naming this attempt as the parent. */
+  readonly traceparent: string;
+  /** The client's `tracestate`, passed upstream unchanged; undefined when it sent none. */
+  readonly tracestate: string | undefined;
   /** The attempt is over: the body was read, or it failed. Only the first call counts. */
   end(status: number, error?: GatewayError): void;
 }

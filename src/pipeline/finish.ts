@@ -25,27 +25,9 @@ export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps
     recorder.requestFinished(ctx, durationMs / 1000);
     genAiMetrics?.record(ctx, durationMs / 1000);
     const error = ctx.error;
-    const line = {
-      request_id: ctx.requestId,
-      trace_id: ctx.span?.traceId,
-      span_id: ctx.span?.spanId,
-      identity_id: ctx.identityId,
-      method: ctx.method,
-      route: ctx.route,
-      status: ctx.status,
-      duration_ms: round(durationMs),
-      model: ctx.requestedModel || undefined,
-      provider: ctx.target?.providerId,
-      stream: ctx.stream || undefined,
-      ttft_ms: ctx.firstTokenAt >= 0 ? round(ctx.firstTokenAt) : undefined,
-      input_tokens: ctx.usage.inputTokens || undefined,
-      output_tokens: ctx.usage.outputTokens || undefined,
-      cost_usd: ctx.costUsd || undefined,
-      error_code: error?.code,
-      error_class: error?.errorClass,
-    };
-    if (!error || error.status < 500) log.info(line, 'request');
-    else log.warn({ ...line, err: error.cause ?? error }, 'request failed');
+    const failed = error !== undefined && error.status >= 500;
+    if (failed) log.warn({ ...requestLine(ctx, durationMs), err: error.cause ?? error }, 'request failed');
+    else if (log.infoEnabled) log.info(requestLine(ctx, durationMs), 'request'); // not even built when off
     ctx.span?.end(ctx); // GenAI and HTTP attributes from the context, then the span ends
 
     if (ctx.target && ctx.upstreamStartedAt >= 0) {
@@ -67,6 +49,30 @@ export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps
         stream: ctx.stream,
       });
     }
+  };
+}
+
+/** The request's log line: an allowlist of the context's fields (the model is the one value a client wrote). */
+function requestLine(ctx: RequestContext, durationMs: number): Record<string, unknown> {
+  const error = ctx.error;
+  return {
+    request_id: ctx.requestId,
+    trace_id: ctx.span?.traceId,
+    span_id: ctx.span?.spanId,
+    identity_id: ctx.identityId,
+    method: ctx.method,
+    route: ctx.route,
+    status: ctx.status,
+    duration_ms: round(durationMs),
+    model: ctx.requestedModel || undefined,
+    provider: ctx.target?.providerId,
+    stream: ctx.stream || undefined,
+    ttft_ms: ctx.firstTokenAt >= 0 ? round(ctx.firstTokenAt) : undefined,
+    input_tokens: ctx.usage.inputTokens || undefined,
+    output_tokens: ctx.usage.outputTokens || undefined,
+    cost_usd: ctx.costUsd || undefined,
+    error_code: error?.code,
+    error_class: error?.errorClass,
   };
 }
 

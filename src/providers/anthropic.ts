@@ -22,6 +22,7 @@ export function createAnthropicProvider(init: {
 }): Provider {
   const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': API_VERSION, ...init.headers };
   if (init.apiKey) baseHeaders['x-api-key'] = init.apiKey;
+  const headers = Object.entries(baseHeaders).flat();
 
   return {
     id: init.id,
@@ -33,7 +34,7 @@ export function createAnthropicProvider(init: {
     async chat(ctx, target): Promise<ChatOutput> {
       const passthrough = ctx.dialect === 'anthropic';
       const body = passthrough ? passthroughBody(ctx, target) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
-      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders), body });
+      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders, headers), body });
       if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
       return passthrough ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
     },
@@ -45,9 +46,9 @@ export function createAnthropicProvider(init: {
 }
 
 /** Anthropic clients may opt into beta features per request; those headers are theirs to pass. */
-function headersFor(ctx: RequestContext, base: Record<string, string>): Record<string, string> {
+function headersFor(ctx: RequestContext, base: Record<string, string>, list: string[]): string[] {
   const beta = ctx.dialect === 'anthropic' ? ctx.headers['anthropic-beta'] : undefined;
-  return typeof beta === 'string' ? { ...base, 'anthropic-beta': beta } : base;
+  return typeof beta === 'string' ? Object.entries({ ...base, 'anthropic-beta': beta }).flat() : list;
 }
 
 

@@ -19,8 +19,9 @@ export function createOpenAIProvider(init: {
   headers: Record<string, string>;
   unavailableReason: string | undefined;
 }): Provider {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
-  if (init.apiKey) headers.authorization = `Bearer ${init.apiKey}`;
+  const named: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+  if (init.apiKey) named.authorization = `Bearer ${init.apiKey}`;
+  const headers = Object.entries(named).flat();
 
   return {
     id: init.id,

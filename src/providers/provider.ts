@@ -6,7 +6,8 @@ import type { ModelTarget, RequestContext } from '../core/context.ts';
 export interface HttpCall {
   /** Path below the provider's base URL, e.g. `/chat/completions`. */
   path: string;
-  headers: Record<string, string>;
+  /** As [name, value, …]: the list undici reads as it is, with no object to walk per call. */
+  headers: string[];
   body: string | Buffer;
 }
 

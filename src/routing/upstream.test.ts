@@ -142,7 +142,7 @@ test('Upstreams: a 200 JSON answer read via text(), path joined under the base p
   }, {}, async (upstreams, base) => {
     const ctx = context();
     const send = upstreams.bind(base, 2);
-    const res = await send(ctx, { path: '/chat/completions', headers: { 'content-type': 'application/json', authorization: 'Bearer up' }, body: '{"q":1}' });
+    const res = await send(ctx, { path: '/chat/completions', headers: ['content-type', 'application/json', 'authorization', 'Bearer up'], body: '{"q":1}' });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/json');
     assert.equal(await res.text(), '{"ok":true,"text":"héllo"}');
@@ -157,7 +157,7 @@ test('Upstreams: a 500 becomes GW_UPSTREAM_SERVER_ERROR and records the status',
     res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
   }, {}, async (upstreams, base) => {
     const ctx = context();
-    await assert.rejects(upstreams.bind(base, 2)(ctx, { path: '/x', headers: {}, body: '{}' }), (err: GatewayError) => {
+    await assert.rejects(upstreams.bind(base, 2)(ctx, { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
       assert.equal(err.code, 'GW_UPSTREAM_SERVER_ERROR');
       assert.equal(err.detail, 'status 500');
       return true;
@@ -169,7 +169,7 @@ test('Upstreams: a 500 becomes GW_UPSTREAM_SERVER_ERROR and records the status',
 test('Upstreams: the total timeout (no headers ever) becomes GW_UPSTREAM_TIMEOUT', async () => {
   await withServer(() => { /* never answers */ }, { total_timeout_ms: 80 }, async (upstreams, base) => {
     const started = performance.now();
-    await assert.rejects(upstreams.bind(base, 2)(context(), { path: '/x', headers: {}, body: '{}' }), (err: GatewayError) => {
+    await assert.rejects(upstreams.bind(base, 2)(context(), { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
       assert.equal(err.code, 'GW_UPSTREAM_TIMEOUT');
       assert.equal(err.detail, 'no complete response within 80 ms');
       return true;
@@ -183,7 +183,7 @@ test('Upstreams: the total timeout also covers a body that stalls after the head
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"partial":');
   }, { total_timeout_ms: 100 }, async (upstreams, base) => {
-    const res = await upstreams.bind(base, 2)(context(), { path: '/x', headers: {}, body: '{}' });
+    const res = await upstreams.bind(base, 2)(context(), { path: '/x', headers: [], body: '{}' });
     await assert.rejects(res.text(), (err: GatewayError) => err instanceof GatewayError && err.code === 'GW_UPSTREAM_TIMEOUT');
   });
 });
@@ -191,7 +191,7 @@ test('Upstreams: the total timeout also covers a body that stalls after the head
 test('Upstreams: a client abort while waiting becomes GW_CLIENT_CLOSED', async () => {
   await withServer(() => { /* never answers */ }, {}, async (upstreams, base) => {
     const client = new AbortController();
-    const pending = upstreams.bind(base, 2)(context(client.signal), { path: '/x', headers: {}, body: '{}' });
+    const pending = upstreams.bind(base, 2)(context(client.signal), { path: '/x', headers: [], body: '{}' });
     setTimeout(() => client.abort(), 20);
     await assert.rejects(pending, (err: GatewayError) => err.code === 'GW_CLIENT_CLOSED');
   });
@@ -204,7 +204,7 @@ test('Upstreams: a refused connection becomes GW_UPSTREAM_NETWORK', async () => 
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   try {
-    await assert.rejects(upstreams.bind(`http://127.0.0.1:${port}`, 1)(context(), { path: '/x', headers: {}, body: '{}' }),
+    await assert.rejects(upstreams.bind(`http://127.0.0.1:${port}`, 1)(context(), { path: '/x', headers: [], body: '{}' }),
       (err: GatewayError) => err.code === 'GW_UPSTREAM_NETWORK');
   } finally {
     await upstreams.close();
@@ -219,7 +219,7 @@ test('Upstreams: a large streamed body arrives whole and in order through a slow
     res.end();
   }, {}, async (upstreams, base) => {
     const ctx = context();
-    const res = await upstreams.bind(base, 2)(ctx, { path: '/x', headers: {}, body: '{}' });
+    const res = await upstreams.bind(base, 2)(ctx, { path: '/x', headers: [], body: '{}' });
     let text = '';
     for await (const chunk of res.chunks) {
       text += chunk.toString();
@@ -241,12 +241,12 @@ test('Upstreams: a consumer that stops reading mid-stream ends the call, and the
     if (calls > 1) res.end('data: [DONE]\n\n'); // the first answer never ends
   }, {}, async (upstreams, base) => {
     const send = upstreams.bind(base, 1);
-    const first = await send(context(), { path: '/x', headers: {}, body: '{}' });
+    const first = await send(context(), { path: '/x', headers: [], body: '{}' });
     for await (const chunk of first.chunks) {
       assert.match(chunk.toString(), /first/);
       break;
     }
-    const second = await send(context(), { path: '/x', headers: {}, body: '{}' });
+    const second = await send(context(), { path: '/x', headers: [], body: '{}' });
     assert.match(await second.text(), /\[DONE\]/);
   });
 });
@@ -255,10 +255,10 @@ test('Upstreams: an abort while queued for a connection fails at once, not when 
   await withServer(() => { /* never answers: holds the only connection */ }, {}, async (upstreams, base) => {
     const send = upstreams.bind(base, 1);
     const holder = new AbortController();
-    const held = send(context(holder.signal), { path: '/x', headers: {}, body: '{}' }).catch((err) => err);
+    const held = send(context(holder.signal), { path: '/x', headers: [], body: '{}' }).catch((err) => err);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const client = new AbortController();
-    const queued = send(context(client.signal), { path: '/x', headers: {}, body: '{}' });
+    const queued = send(context(client.signal), { path: '/x', headers: [], body: '{}' });
     setTimeout(() => client.abort(), 20);
     await assert.rejects(queued, (err: GatewayError) => err.code === 'GW_CLIENT_CLOSED');
     holder.abort();

@@ -51,7 +51,7 @@ export class Upstreams {
       bound.dispatch({
         method: 'POST',
         path: basePath + call.path,
-        headers: attempt ? { ...call.headers, ...attempt.headers } : call.headers,
+        headers: attempt ? withTraceContext(call.headers, attempt) : call.headers,
         body: call.body,
       }, handler);
     });
@@ -60,6 +60,13 @@ export class Upstreams {
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
   }
+}
+
+/** The provider's headers and the attempt's W3C trace context. */
+function withTraceContext(headers: string[], attempt: AttemptSpan): string[] {
+  return attempt.tracestate === undefined
+    ? [...headers, 'traceparent', attempt.traceparent]
+    : [...headers, 'traceparent', attempt.traceparent, 'tracestate', attempt.tracestate];
 }
 
 /**

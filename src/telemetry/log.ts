@@ -48,6 +48,8 @@ export interface LogTee {
 }
 
 export interface RequestLines {
+  /** Whether `info` writes anything: when not, the caller need not build the line. */
+  readonly infoEnabled: boolean;
   info(fields: Record<string, unknown>, msg: string): void;
   warn(fields: Record<string, unknown>, msg: string): void;
 }
@@ -94,17 +96,18 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
     requestLines() {
       const bindings = { module: 'pipeline' };
       const lines = pino(shape, destination).child(bindings, { level: directives.modules.pipeline ?? directives.level });
-      const ok = lines.isLevelEnabled('info') ? infoLine(destination, { ...shape.base, ...bindings }) : () => {};
+      const infoEnabled = lines.isLevelEnabled('info');
+      const ok = infoEnabled ? infoLine(destination, { ...shape.base, ...bindings }) : () => {};
       const failed: RequestLines['warn'] = (fields, msg) => lines.warn(fields, msg);
       const tee = options.tee;
-      if (!tee) return { info: ok, warn: failed };
+      if (!tee) return { infoEnabled, info: ok, warn: failed };
       const teeFloor = pino.levels.values[tee.level];
       const recordBindings = { ...pid, ...bindings }; // what base and the child add to the line
       const teed = (level: 'info' | 'warn', line: RequestLines['info']): RequestLines['info'] => (fields, msg) => {
         line(fields, msg);
         if (lines.isLevelEnabled(level) && pino.levels.values[level] >= teeFloor) tee.record(level, msg, fields, recordBindings);
       };
-      return { info: teed('info', ok), warn: teed('warn', failed) };
+      return { infoEnabled, info: teed('info', ok), warn: teed('warn', failed) };
     },
     flush() {
       clearInterval(batching);

@@ -37,8 +37,8 @@ test('ids-only spans: fresh ids are random hex, and every attempt gets its own p
     assert.match(span.traceId, /^[0-9a-f]{32}$/);
     assert.match(span.spanId, /^[0-9a-f]{16}$/);
     seen.add(span.traceId);
-    const first = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers.traceparent;
-    const second = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers.traceparent;
+    const first = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).traceparent;
+    const second = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).traceparent;
     assert.match(first, new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-00$`));
     assert.notEqual(first, second);
   }
@@ -50,7 +50,7 @@ test('ids-only spans: a client trace passes upstream with its sampled flag and t
   const span = createIdTracing().startRequest(ctx);
   assert.equal(span.traceId, TRACE);
   assert.notEqual(span.spanId, SPAN);
-  const headers = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).headers;
-  assert.match(headers.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
-  assert.equal(headers.tracestate, 'vendor=abc');
+  const attempt = span.startAttempt(ctx, new URL('http://127.0.0.1:1'));
+  assert.match(attempt.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+  assert.equal(attempt.tracestate, 'vendor=abc');
 });

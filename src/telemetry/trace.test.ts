@@ -45,10 +45,10 @@ test('request span continues the client traceparent; attempt span is its CLIENT 
   assert.match(ctx.span.spanId, /^[0-9a-f]{16}$/);
 
   const attempt = ctx.span.startAttempt(ctx, new URL('https://api.openai.com/v1'));
-  const [, traceId, parentId, flags] = attempt.headers.traceparent.split('-');
+  const [, traceId, parentId, flags] = attempt.traceparent.split('-');
   assert.equal(traceId, CLIENT_TRACE);
   assert.equal(flags, '01');
-  assert.equal(attempt.headers.tracestate, 'vendor=abc');
+  assert.equal(attempt.tracestate, 'vendor=abc');
   ctx.upstreamStartedAt = 1;
   ctx.upstreamStatus = 200;
   attempt.end(200);
@@ -133,7 +133,7 @@ test('sampling: ratio 0 records nothing but still propagates ids; a sampled clie
   const unsampled = context();
   unsampled.span = tracing.startRequest(unsampled);
   const attempt = unsampled.span.startAttempt(unsampled, new URL('http://127.0.0.1:1'));
-  assert.match(attempt.headers.traceparent, new RegExp(`^00-${unsampled.span.traceId}-[0-9a-f]{16}-00$`));
+  assert.match(attempt.traceparent, new RegExp(`^00-${unsampled.span.traceId}-[0-9a-f]{16}-00$`));
   attempt.end(200);
   unsampled.span.end(unsampled);
 
@@ -148,10 +148,10 @@ test('nothing exported: new traces are not recorded, yet ids exist and a client 
   const { tracing } = setup(1, false);
   const fresh = context();
   fresh.span = tracing.startRequest(fresh);
-  assert.match(fresh.span.startAttempt(fresh, new URL('http://127.0.0.1:1')).headers.traceparent, new RegExp(`^00-${fresh.span.traceId}-[0-9a-f]{16}-00$`));
+  assert.match(fresh.span.startAttempt(fresh, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${fresh.span.traceId}-[0-9a-f]{16}-00$`));
   const continued = context({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` });
   continued.span = tracing.startRequest(continued);
-  assert.match(continued.span.startAttempt(continued, new URL('http://127.0.0.1:1')).headers.traceparent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
+  assert.match(continued.span.startAttempt(continued, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
 });
 
 test('a malformed traceparent is ignored: a fresh trace, not an error', () => {

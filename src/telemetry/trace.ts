@@ -14,7 +14,7 @@ import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
 import type { Attributes, SpanRecord } from './otlp/encode.ts';
 import type { RecordSink } from './otlp/exporter.ts';
-import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceHeaders, type Parent } from './trace-ids.ts';
+import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceparent, type Parent } from './trace-ids.ts';
 
 export interface TracingOptions {
   samplingRatio: number;
@@ -86,8 +86,9 @@ class RecordedRequestSpan implements RequestSpan {
 
   startAttempt(ctx: RequestContext, origin: URL): AttemptSpan {
     const spanId = randomSpanId();
-    const headers = traceHeaders(this.traceId, spanId, this.#sampled ? '01' : '00', this.#tracestate);
-    if (!this.#sampled) return { headers, end() {} };
+    const parent = traceparent(this.traceId, spanId, this.#sampled ? '01' : '00');
+    const tracestate = this.#tracestate;
+    if (!this.#sampled) return { traceparent: parent, tracestate, end() {} };
     const startedAt = performance.now();
     const target = ctx.target;
     const model = target?.upstreamModel;
@@ -102,7 +103,8 @@ class RecordedRequestSpan implements RequestSpan {
     const name = model ? `${ctx.operation} ${model}` : ctx.operation;
     let ended = false;
     return {
-      headers,
+      traceparent: parent,
+      tracestate,
       end: (status, error) => {
         if (ended) return;
         ended = true;
