@@ -4,11 +4,13 @@
 // with Atomics.wait (sub-millisecond sleeps) and tells the main thread when each send is due.
 //
 //   node open-loop.ts --url http://127.0.0.1:18081/v1/chat/completions --rate 1000 --duration 10 \
-//     --warmup 3 --model bench-model [--header 'name: value']... [--connections 64]
-// Prints one JSON object on stdout.
+//     --warmup 3 --model bench-model [--header 'name: value']... [--connections 64] [--slow-out FILE]
+// Prints one JSON object on stdout; with --slow-out, also writes every measured request slower than 1.5 ms
+// as [scheduled send time in epoch ms, latency ms] (bench/e2e/stalls.ts lines them up with the gateway's).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { chatRequest } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
@@ -35,6 +37,7 @@ if (!isMainThread) {
       header: { type: 'string', multiple: true, default: [] },
       connections: { type: 'string', default: '64' },
       timeout: { type: 'string', default: '15' },
+      'slow-out': { type: 'string' },
     },
   });
   const target = { url: new URL(values.url!), headers: parseHeaders(values.header) };
@@ -52,6 +55,8 @@ if (!isMainThread) {
   const failures: Record<string, number> = {};
   const t0 = process.hrtime.bigint();
   const elapsed = () => Number(process.hrtime.bigint() - t0);
+  const t0Epoch = performance.timeOrigin + performance.now(); // t0 as epoch ms, to compare across processes
+  const slow: [number, number][] = [];
   const fail = (why: string) => { errors++; failures[why] = (failures[why] ?? 0) + 1; };
 
   const send = async (i: number) => {
@@ -62,7 +67,9 @@ if (!isMainThread) {
       const reply = await post(agent, target, body, timeoutMs);
       if (!measured) { /* warm-up */ } else if (reply.status === 200 && reply.bytes > 0) {
         ok++;
-        latency.record(Math.max(1, Math.round(elapsed() - scheduled)));
+        const ns = elapsed() - scheduled;
+        latency.record(Math.max(1, Math.round(ns)));
+        if (ns > 1.5e6) slow.push([t0Epoch + scheduled / 1e6, ns / 1e6]);
       } else fail(`status ${reply.status}`);
     } catch (err) {
       if (measured) fail((err as Error).message);
@@ -80,6 +87,7 @@ if (!isMainThread) {
   const deadline = Date.now() + timeoutMs + 1000;
   while (done < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   agent.destroy();
+  if (values['slow-out']) writeFileSync(values['slow-out'], JSON.stringify(slow));
 
   const ms = (h: RecordableHistogram, p: number) => (h.count > 0 ? h.percentile(p) / 1e6 : null);
   process.stdout.write(JSON.stringify({
