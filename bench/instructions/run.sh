@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per request under valgrind (see run.ts). Usage: npm run bench:instructions
-# Knobs: BENCH_TARGETS=vigil,vigil-telemetry-off,vigil-telemetry-full BENCH_REQUESTS=2000 BENCH_WARMUP_REQUESTS=3000
+# Knobs: BENCH_TARGETS=vigil,vigil-telemetry-off,vigil-telemetry-full BENCH_REQUESTS=2000 BENCH_WARMUP_REQUESTS=15000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash bench/setup.sh valgrind nginx taskset:util-linux
