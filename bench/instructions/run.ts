@@ -8,8 +8,8 @@
 //
 // For each Vigil variant: start it under callgrind (on both CPUs, see below), send warm-up requests so
 // the JIT settles (telemetry off: 455k instructions a request after 3,000, 287k after 15,000 and after
-// 30,000; the hot path reaches TurboFan only after ~10,000 requests), zero the counters, send a fixed number of requests (closed loop, 8 connections),
-// dump, and divide. The fake upstream is the same nginx as bench/e2e's.
+// 30,000; the hot path reaches TurboFan only after ~10,000 requests), zero the counters, send a fixed
+// number of requests (closed loop, 8 connections), dump, and divide. The fake upstream is the same nginx as bench/e2e's.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
