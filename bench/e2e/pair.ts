@@ -9,16 +9,15 @@
 // A side is CHECKOUT:VARIANT[:NAME=VALUE,…[:NODE_FLAG,…]], e.g. `/tmp/before:vigil` against
 // `.:vigil::--max-semi-space-size=16`; VARIANT is one of bench/e2e/targets.ts (vigil, vigil-telemetry-off,
 // vigil-telemetry-full), CHECKOUT any working tree (a `git worktree add` of the commit to compare).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { treeCpuSeconds } from './cpu.ts';
 import { chatRequest } from './fixtures.ts';
 import { startUpstream, wrk } from './load.ts';
-import { killAll, startPinned, stop, waitReady } from './procs.ts';
-import { vigilConfig, vigilPort, vigilVariants } from './targets.ts';
-import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
+import { killAll, stop } from './procs.ts';
+import { startVigil, vigilPort, vigilVariants } from './targets.ts';
 
 const env = (name: string, fallback: string) => Number(process.env[name] || fallback);
 const settings = { rounds: env('BENCH_ROUNDS', '4'), seconds: env('BENCH_SECONDS', '8'), connections: env('BENCH_CONNECTIONS', '32'), proxyCpu: 0, loadCpu: 1 };
@@ -46,16 +45,8 @@ function parse(spec: string): Side {
 }
 const [a, b] = sides.map(parse);
 
-async function start(side: Side, port: number, name: string): Promise<ChildProcess> {
-  const home = join(dir, name);
-  mkdirSync(join(home, 'data'), { recursive: true });
-  const config = join(home, 'vigil.yaml');
-  writeFileSync(config, vigilConfig(join(home, 'data'), variants[side.variant]).replace(`port: ${vigilPort}`, `port: ${port}`));
-  const log = join(home, 'vigil.log');
-  const child = startPinned(settings.proxyCpu, process.execPath, [...RUNTIME_FLAGS, ...side.flags, join(side.root, 'src/main.ts'), 'serve', '--config', config], log, side.env);
-  await waitReady(child, log, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok);
-  return child;
-}
+const start = (side: Side, port: number, name: string): Promise<ChildProcess> =>
+  startVigil({ root: side.root, home: join(dir, name), sections: variants[side.variant], cpu: settings.proxyCpu, port, flags: side.flags, env: side.env });
 
 const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
 const bodyFile = join(dir, 'request.json');

@@ -5,15 +5,14 @@
 // the gateway's GC pauses and event-loop gaps at the time it was scheduled. A slow request that overlaps
 // neither was delayed on the load core (generator or fake upstream).
 // Run: npm run bench:stalls [-- VARIANT]   (knobs: BENCH_RATE=1000 BENCH_SECONDS=12 BENCH_WARMUP_SECONDS=15)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startUpstream } from './load.ts';
 import { ports } from './nginx.ts';
-import { killAll, runPinned, startPinned, stop, waitReady } from './procs.ts';
-import { vigilConfig, vigilPort, vigilVariants } from './targets.ts';
-import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
+import { killAll, runPinned, stop } from './procs.ts';
+import { startVigil, vigilPort, vigilVariants } from './targets.ts';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const settings = { rate: env('BENCH_RATE', '1000'), seconds: Number(env('BENCH_SECONDS', '12')), warmup: Number(env('BENCH_WARMUP_SECONDS', '15')), proxyCpu: 0, loadCpu: 1 };
@@ -48,12 +47,9 @@ const direct = await openLoop(`http://127.0.0.1:${ports.upstream}/v1/chat/comple
 console.log(`direct at ${settings.rate} req/s, ${settings.seconds} s: p50 ${ms(direct.p50)} p90 ${ms(direct.p90)} p99 ${ms(direct.p99)} ms, generator send lag p99 ${ms(direct.sendLagP99)} ms`);
 
 // 3. The gateway under the same load, after a warm-up long enough for the JIT to settle.
-const config = join(dir, 'vigil.yaml');
-writeFileSync(config, vigilConfig(join(dir, 'data'), variants[variant]));
 const vigilOut = join(dir, 'vigil-stalls.json');
-const log = join(dir, 'vigil.log');
-const child = startPinned(settings.proxyCpu, process.execPath, [...RUNTIME_FLAGS, `--import=${probe}`, join(root, 'src/main.ts'), 'serve', '--config', config], log, { ...process.env, VIGIL_BENCH_STALLS_OUT: vigilOut });
-await waitReady(child, log, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok);
+const child = await startVigil({ root, home: join(dir, 'vigil'), sections: variants[variant], cpu: settings.proxyCpu,
+  flags: [`--import=${probe}`], env: { ...process.env, VIGIL_BENCH_STALLS_OUT: vigilOut } });
 const slowOut = join(dir, 'slow.json');
 const measuredFrom = Date.now() + settings.warmup * 1000;
 const result = await openLoop(`http://127.0.0.1:${vigilPort}/v1/chat/completions`, settings.warmup, ['--slow-out', slowOut]);
