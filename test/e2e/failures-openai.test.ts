@@ -116,6 +116,25 @@ test('client abort mid-stream → the request still gets its one log line', asyn
   assert.equal(typeof line.status, 'number');
 });
 
+test('client abort before the upstream answers → the upstream call is cancelled, the request logged as 499', async () => {
+  const marker = 'abort-openai-waiting';
+  const controller = new AbortController();
+  const call = stack.openai.chat.completions.create(
+    { model: oai('slow-headers'), messages: userMessage(marker) },
+    { signal: controller.signal, headers: { 'x-request-id': marker } },
+  );
+  await stack.fake.waitFor((r) => r.body?.messages?.[0]?.content === marker, 3000);
+  const abortedAt = Date.now();
+  controller.abort();
+  await rejectsAs(call, OpenAI.APIUserAbortError);
+  // Well before the 500 ms headers timeout that would also end the call.
+  const sent = await stack.fake.waitFor((r) => r.body?.messages?.[0]?.content === marker && r.closedByPeerAt !== undefined, 3000);
+  assert.ok(sent.closedByPeerAt! - abortedAt < 300, `upstream closed ${sent.closedByPeerAt! - abortedAt} ms after the client aborted`);
+  const line = await stack.gateway.waitForLog((r) => r.request_id === marker, 3000);
+  assert.equal(line.status, 499);
+  assert.equal(line.error_class, 'client_abort');
+});
+
 test('upstream secrets never appear in any gateway log line or error body', async () => {
   const bodies: string[] = [];
   for (const model of [oai('fail-401'), oai('fail-400'), oai('fail-500'), 'no-such-model']) {
