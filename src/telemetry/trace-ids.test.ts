@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { createIdTracing, parseParent } from './trace-ids.ts';
+import { createIdTracing, isValidIdPair, parseParent } from './trace-ids.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
@@ -53,4 +53,17 @@ test('ids-only spans: a client trace passes upstream with its sampled flag and t
   const attempt = span.startAttempt(ctx, new URL('http://127.0.0.1:1'));
   assert.match(attempt.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
   assert.equal(attempt.tracestate, 'vendor=abc');
+});
+
+test('isValidIdPair: lowercase hex of the right lengths, not all zeros; anything else is not an id', () => {
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736', span = '00f067aa0ba902b7';
+  assert.equal(isValidIdPair(trace, span), true);
+  assert.equal(isValidIdPair(trace.toUpperCase(), span), false, 'uppercase');
+  assert.equal(isValidIdPair(trace, span.slice(1)), false, 'short span id');
+  assert.equal(isValidIdPair(`${trace}0`, span), false, 'long trace id');
+  assert.equal(isValidIdPair('0'.repeat(32), span), false, 'all-zero trace id');
+  assert.equal(isValidIdPair(trace, '0'.repeat(16)), false, 'all-zero span id');
+  assert.equal(isValidIdPair(trace.replace('f', 'g'), span), false, 'not hex');
+  assert.equal(isValidIdPair(trace, span.replace('0', '\u0130')), false, 'a non-ASCII character');
+  assert.equal(isValidIdPair(trace, 42), false, 'not a string');
 });

