@@ -61,6 +61,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     flushIntervalMs: config.store.flush_interval_ms,
     maxBatch: config.store.max_batch,
     onError: (err) => storeLog.error({ err }, 'usage records not written; will retry'),
+    onCheckpointError: (err) => storeLog.error({ err }, 'WAL checkpoint thread failed; commits checkpoint again'),
     onQuery: (operation, seconds) => recorder.storeOperation('sqlite', operation, seconds),
   });
   const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });

@@ -1,9 +1,11 @@
 // The embedded usage ledger: node:sqlite (no native addon) in WAL mode. Records queue in memory and are
-// written in one transaction per batch, on a timer or when the batch is full, never inside a request.
+// written in one transaction per batch, on a timer or when the batch is full, never inside a request; the
+// log is copied into the database file by a thread of its own (wal-checkpointer.ts).
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { LedgerStats, QueryObserver, UsageLedger, UsageRecord } from '../ports.ts';
+import { startCheckpointer, type Checkpointer } from './wal-checkpointer.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage_records (
@@ -33,12 +35,18 @@ export interface SqliteLedgerOptions {
   maxBatch: number;
   /** Told about write failures (the records stay queued and are retried). */
   onError?: (err: unknown) => void;
+  /** Told when the checkpoint thread fails (commits then checkpoint as SQLite does by default). */
+  onCheckpointError?: (err: unknown) => void;
+  /** How often the log is checkpointed into the database file, off the request thread. */
+  checkpointIntervalMs?: number;
   onQuery?: QueryObserver;
   /** While the store is failing, at most this many records wait; older ones are dropped and counted. */
   maxQueue?: number;
 }
 
 const DEFAULT_MAX_QUEUE = 100_000;
+/** Every second cost ~4 % more CPU per request in one pair of runs (pages rewritten five times as often). */
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
 /** Rows per transaction: about half a millisecond of synchronous SQLite work. */
 const WRITE_CHUNK = 200;
 
@@ -48,6 +56,7 @@ export class SqliteUsageLedger implements UsageLedger {
   readonly #options: SqliteLedgerOptions;
   readonly #timer: NodeJS.Timeout;
   readonly #walPath: string;
+  readonly #checkpointer: Checkpointer;
   #queue: UsageRecord[] = [];
   #dropped = 0;
   #failing = false;
@@ -75,6 +84,8 @@ export class SqliteUsageLedger implements UsageLedger {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#timer = setInterval(() => this.#drain(), options.flushIntervalMs);
     this.#timer.unref();
+    this.#checkpointer = startCheckpointer(this.#db, { file, intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS },
+      { onQuery: options.onQuery, onError: options.onCheckpointError });
   }
 
   append(record: UsageRecord): void {
@@ -111,6 +122,7 @@ export class SqliteUsageLedger implements UsageLedger {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#writeAll();
+    await this.#checkpointer.close();
     this.#db.close();
   }
 

@@ -133,7 +133,7 @@ export const CATALOG = {
   // Store
   storeQueryDuration: {
     name: 'vigil_store_query_duration_seconds', type: 'histogram', labels: ['store', 'operation'], buckets: STORE_BUCKETS,
-    help: 'Time of store operations, by store and operation.',
+    help: 'Time of store operations, by store and operation: insert_batch (a chunk of usage records, on the request thread), checkpoint (the SQLite log copied into the database file, on its own thread), ping.',
   },
   storeConnections: {
     name: 'vigil_store_connections', type: 'gauge', labels: ['store', 'state'], aggregate: 'sum',
