@@ -40,7 +40,7 @@ export function startCheckpointer(db: DatabaseSync, data: CheckpointWorkerData, 
     async close() {
       if (stopped) return;
       stopped = true;
-      const exited = once(worker, 'exit');
+      const exited = once(worker, 'exit').catch(() => undefined); // a thread that fails as it closes has ended too
       worker.ref(); // an unref'd thread would let the process end here, before the rest of shutdown
       worker.postMessage('close');
       await exited;
