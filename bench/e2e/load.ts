@@ -1,5 +1,6 @@
-// What every end-to-end benchmark starts from: the fake upstream (nginx, pinned) and closed-loop load
-// with wrk, whose one-line JSON result (wrk-post.lua) is parsed here.
+// What every end-to-end benchmark starts from: the fake upstream (nginx, pinned), closed-loop load with
+// wrk, whose one-line JSON result (wrk-post.lua) is parsed here, and open-loop load at a fixed rate
+// (open-loop.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -40,4 +41,19 @@ export async function wrk(opts: { cpu: number; url: string; headers: string[]; b
   const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);
   return JSON.parse(line.slice('WRK_RESULT '.length));
+}
+
+/**
+ * Open-loop load at `rate` req/s from open-loop.ts pinned to `cpu`: `warmup` s unmeasured, then `seconds`
+ * measured; its JSON result (percentiles in ms, counts). `slowOut` also gets every request over 1.5 ms.
+ */
+export async function openLoop(opts: {
+  cpu: number; url: string; model: string; headers: string[]; rate: number; seconds: number; warmup: number;
+  slowOut?: string; graceSeconds?: number;
+}): Promise<any> {
+  const args = [join(here, 'open-loop.ts'), '--url', opts.url, '--model', opts.model, '--rate', String(opts.rate),
+    '--duration', String(opts.seconds), '--warmup', String(opts.warmup), ...opts.headers.flatMap((h) => ['--header', h]),
+    ...(opts.slowOut ? ['--slow-out', opts.slowOut] : [])];
+  const out = await runPinned(opts.cpu, process.execPath, args, (opts.seconds + opts.warmup + (opts.graceSeconds ?? 40)) * 1000);
+  return JSON.parse(out.trim().split('\n').pop()!);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ports } from './nginx.ts';
-import { startUpstream, wrk as closedLoop } from './load.ts';
+import { openLoop as openLoopLoad, startUpstream, wrk as closedLoop } from './load.ts';
 import { chatRequest } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
 import { killAll, portOpen, runPinned, stop } from './procs.ts';
@@ -51,13 +51,8 @@ const wrk = (target: Target, seconds: number) =>
 
 const headerArgs = (headers: string[]) => headers.flatMap((h) => ['--header', h]);
 
-async function openLoop(target: Target, rate: number, seconds = settings.rateSeconds, warmupSeconds = settings.rateWarmupSeconds) {
-  const args = [join(here, 'open-loop.ts'), '--url', target.json.url, '--model', target.json.model,
-    '--rate', String(rate), '--duration', String(seconds), '--warmup', String(warmupSeconds),
-    ...headerArgs(target.json.headers)];
-  const bound = (seconds + warmupSeconds + 40) * 1000;
-  return JSON.parse(await runPinned(settings.loadCpu, process.execPath, args, bound));
-}
+const openLoop = (target: Target, rate: number, seconds = settings.rateSeconds, warmup = settings.rateWarmupSeconds) =>
+  openLoopLoad({ cpu: settings.loadCpu, url: target.json.url, model: target.json.model, headers: target.json.headers, rate, seconds, warmup });
 
 async function ttfb(target: Target) {
   const args = [join(here, 'ttfb.ts'), '--url', target.stream.url, '--model', target.stream.model,

@@ -9,13 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startUpstream } from './load.ts';
+import { openLoop as openLoopLoad, startUpstream } from './load.ts';
 import { ports } from './nginx.ts';
 import { killAll, runPinned, stop } from './procs.ts';
 import { startVigil, vigilPort, vigilVariants } from './targets.ts';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
-const settings = { rate: env('BENCH_RATE', '1000'), seconds: Number(env('BENCH_SECONDS', '12')), warmup: Number(env('BENCH_WARMUP_SECONDS', '15')), proxyCpu: 0, loadCpu: 1 };
+const settings = { rate: Number(env('BENCH_RATE', '1000')), seconds: Number(env('BENCH_SECONDS', '12')), warmup: Number(env('BENCH_WARMUP_SECONDS', '15')), proxyCpu: 0, loadCpu: 1 };
 const variant = process.argv[2] ?? 'vigil';
 const variants = vigilVariants();
 if (!(variant in variants)) throw new Error(`the variant must be one of ${Object.keys(variants).join(', ')}`);
@@ -40,8 +40,8 @@ console.log(`idle process on core ${settings.proxyCpu}, ${settings.seconds} s: e
 
 // 2. The same load straight to the fake upstream, for the added latency.
 const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
-const openLoop = (url: string, warmup: number, extra: string[] = []) => runPinned(settings.loadCpu, process.execPath, [join(here, 'open-loop.ts'), '--url', url,
-  '--rate', settings.rate, '--duration', String(settings.seconds), '--warmup', String(warmup), ...extra], (settings.seconds + warmup + 60) * 1000).then((out) => JSON.parse(out.trim().split('\n').pop()!));
+const openLoop = (url: string, warmup: number, slowOut?: string) =>
+  openLoopLoad({ cpu: settings.loadCpu, url, model: 'bench-model', headers: [], rate: settings.rate, seconds: settings.seconds, warmup, slowOut, graceSeconds: 60 });
 const ms = (x: number | null) => x === null ? '–' : x.toFixed(3);
 const direct = await openLoop(`http://127.0.0.1:${ports.upstream}/v1/chat/completions`, 3);
 console.log(`direct at ${settings.rate} req/s, ${settings.seconds} s: p50 ${ms(direct.p50)} p90 ${ms(direct.p90)} p99 ${ms(direct.p99)} ms, generator send lag p99 ${ms(direct.sendLagP99)} ms`);
@@ -52,7 +52,7 @@ const child = await startVigil({ root, home: join(dir, 'vigil'), sections: varia
   flags: [`--import=${probe}`], env: { ...process.env, VIGIL_BENCH_STALLS_OUT: vigilOut } });
 const slowOut = join(dir, 'slow.json');
 const measuredFrom = Date.now() + settings.warmup * 1000;
-const result = await openLoop(`http://127.0.0.1:${vigilPort}/v1/chat/completions`, settings.warmup, ['--slow-out', slowOut]);
+const result = await openLoop(`http://127.0.0.1:${vigilPort}/v1/chat/completions`, settings.warmup, slowOut);
 await stop(child);
 await stop(upstream);
 const slow: [number, number][] = JSON.parse(readFileSync(slowOut, 'utf8'));
