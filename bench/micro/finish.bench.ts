@@ -69,10 +69,23 @@ const sonic = await devNull(4096);
 time('a line to sonic-boom (minLength 4096)', N, () => void sonic.write(line));
 const batched = new LineBatch(await devNull(0));
 time('a line through LineBatch to sonic-boom', N, () => void batched.write(line));
-time('ledger.append (+ batched SQLite write)', N, () => ledger.append({
-  time: new Date().toISOString(), requestId: 'x', identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
+// The batched write itself, per record: 1,000 queued records written in transactions of 200, as at load.
+const usage = (i: number) => ({
+  time: new Date().toISOString(), requestId: `req-${i}`, identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
   upstreamModel: 'bench-model', inputTokens: 212, outputTokens: 48, cachedInputTokens: 0, costUsd: 0.0003, durationMs: 0.4, status: 200, errorClass: '', stream: false,
-}));
+});
+time('ledger.append (queued; written in batches)', N, () => ledger.append(usage(0)));
+{
+  const rounds = 200;
+  let ns = 0n;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < 1000; i++) ledger.append(usage(i));
+    const started = process.hrtime.bigint();
+    await ledger.flush();
+    if (round >= rounds / 10) ns += process.hrtime.bigint() - started;
+  }
+  console.log(`${'ledger: writing a queued record'.padEnd(44)} ${(Number(ns) / (rounds * 0.9 * 1000)).toFixed(0).padStart(7)} ns/record`);
+}
 const finish = createFinish({ recorder, ledger, log: requestLines });
 time('finish (all of the above, from a context)', N, () => {
   const ctx = context();

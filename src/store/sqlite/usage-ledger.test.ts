@@ -79,6 +79,26 @@ test('recent() returns newest first with every field', async () => {
   }
 });
 
+test('a batch written fifty rows to a statement, the rest one by one, keeps every record in order', async () => {
+  const dataDir = freshDir();
+  const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 60_000, maxBatch: 10_000 });
+  try {
+    for (let i = 0; i < 123; i++) ledger.append(record(i));
+    await ledger.flush();
+    const rows = ledger.recent(200).reverse();
+    assert.equal(rows.length, 123);
+    rows.forEach((row, i) => {
+      const r = record(i);
+      assert.deepEqual(
+        [row.id, row.time, row.request_id, row.identity_id, row.input_tokens, row.cached_input_tokens, row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream],
+        [i + 1, r.time, r.requestId, r.identityId, r.inputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0],
+      );
+    });
+  } finally {
+    await ledger.close();
+  }
+});
+
 test('the interval timer writes queued records', async () => {
   const dataDir = freshDir();
   const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 20, maxBatch: 10_000 });
