@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ports } from './nginx.ts';
 import { openLoop as openLoopLoad, startUpstream, wrk as closedLoop } from './load.ts';
+import { maxThroughputRounds, median, type MaxSample } from './rounds.ts';
 import { chatRequest } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
 import { killAll, portOpen, runPinned, stop } from './procs.ts';
@@ -24,6 +25,7 @@ const settings = {
   rateWarmupSeconds: Number(env('BENCH_RATE_WARMUP_SECONDS', '3')),
   settleRequests: Number(env('BENCH_SETTLE_REQUESTS', '12000')),
   maxSeconds: Number(env('BENCH_MAX_SECONDS', '10')),
+  maxRounds: Number(env('BENCH_MAX_ROUNDS', '3')),
   maxConnections: Number(env('BENCH_MAX_CONNECTIONS', '64')),
   ttfbCount: Number(env('BENCH_TTFB_COUNT', '300')),
   quietWaitSeconds: Number(env('BENCH_QUIET_WAIT_SECONDS', '60')),
@@ -38,7 +40,7 @@ const ctx: Ctx = { dir, root, proxyCpu: settings.proxyCpu, node: process.execPat
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 // Hard stop for the whole run, whatever hangs.
-const watchdog = setTimeout(() => { log('watchdog: run exceeded 15 minutes, stopping'); cleanup(); process.exit(2); }, 15 * 60_000);
+const watchdog = setTimeout(() => { log('watchdog: run exceeded 20 minutes, stopping'); cleanup(); process.exit(2); }, 20 * 60_000);
 function cleanup() { killAll(); rmSync(dir, { recursive: true, force: true }); }
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { cleanup(); process.exit(130); });
@@ -72,8 +74,11 @@ async function smokeCheck(target: Target) {
   await check(target.stream, true);
 }
 
-/** One target, all phases. CPU is counted for the proxy's whole process tree (nginx workers included). */
-async function measure(target: Target): Promise<TargetResult> {
+/**
+ * One target, every phase but maximum throughput (measured before, in interleaved rounds: `maxima`). CPU is
+ * counted for the proxy's whole process tree (nginx workers included).
+ */
+async function measure(target: Target, maxima: MaxSample[]): Promise<TargetResult> {
   const otherBefore = await waitQuiet(process.pid, settings.quietWaitSeconds * 1000);
   if (otherBefore >= 0.15) log(`${target.name}: machine still busy (${Math.round(otherBefore * 100)}% of a core used by other processes); measuring anyway`);
   const busy0 = systemBusySeconds(), own0 = treeCpuSeconds(process.pid), t0 = Date.now();
@@ -83,22 +88,19 @@ async function measure(target: Target): Promise<TargetResult> {
     await smokeCheck(target);
     log(`${target.name}: warm-up`);
     await wrk(target, 3);
-    log(`${target.name}: max throughput (${settings.maxSeconds} s, ${settings.maxConnections} connections)`);
-    let c0 = cpu();
-    const max = await wrk(target, settings.maxSeconds);
-    const maxCpuUs = ((cpu() - c0) * 1e6) / max.requests;
+    const maxRps = median(maxima.map((m) => m.rps));
     // The open-loop client's requests differ from wrk's (headers, connection use): in a JIT-compiled gateway
     // they deoptimise the hot path, which then needs ~10,000 requests to settle again (BENCHMARKS.md, tenth
     // session). Send those first, at 70 % of the target's maximum (at most 2,000 req/s), and discard them.
     if (settings.settleRequests > 0) {
-      const settleRate = Math.min(2000, Math.floor(0.7 * max.requests / (max.duration_us / 1e6)));
+      const settleRate = Math.min(2000, Math.floor(0.7 * maxRps));
       log(`${target.name}: settling (${settings.settleRequests} requests at ${settleRate} req/s, not measured)`);
       await openLoop(target, settleRate, Math.ceil(settings.settleRequests / settleRate), 0);
     }
     const rates = [];
     for (const rate of settings.rates) {
       log(`${target.name}: ${rate} req/s open loop`);
-      c0 = cpu();
+      const c0 = cpu();
       const r = await openLoop(target, rate);
       const sent = Math.round(rate * (settings.rateSeconds + settings.rateWarmupSeconds));
       rates.push({ ...r, cpuUsPerRequest: child ? ((cpu() - c0) * 1e6) / sent : null });
@@ -108,7 +110,11 @@ async function measure(target: Target): Promise<TargetResult> {
     const busy = systemBusySeconds() - busy0, own = treeCpuSeconds(process.pid) - own0;
     return {
       name: target.name, status: 'ok', otherCpuShareBefore: otherBefore, wallSeconds: (Date.now() - t0) / 1000, foreignCpuSeconds: Math.max(0, busy - own),
-      max: { ...max, rps: max.requests / (max.duration_us / 1e6), cpuUsPerRequest: child ? maxCpuUs : null }, rates, stream,
+      max: {
+        rps: maxRps, cpuUsPerRequest: child ? median(maxima.map((m) => m.cpuUs!)) : null,
+        rounds: maxima.map((m) => ({ rps: m.rps, cpuUsPerRequest: m.cpuUs })),
+      },
+      rates, stream,
     };
   } finally {
     if (child) await stop(child);
@@ -119,16 +125,27 @@ async function main() {
   for (const port of [...Object.values(ports), 18787, 18090]) {
     if (await portOpen(port)) throw new Error(`port ${port} is already in use on 127.0.0.1; stop whatever holds it first`);
   }
-  mkdirSync(join(dir, 'nginx-proxy'));
   const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
 
   const startedAt = new Date().toISOString();
   const results: TargetResult[] = [];
+  const runnable: Target[] = [];
   for (const target of targets.filter((t) => settings.only.includes(t.name))) {
     const why = target.skip?.(ctx);
-    if (why) { log(`${target.name}: skipped: ${why}`); results.push({ name: target.name, status: 'skipped', reason: why }); continue; }
+    if (why) { log(`${target.name}: skipped: ${why}`); results.push({ name: target.name, status: 'skipped', reason: why }); }
+    else runnable.push(target);
+  }
+  await waitQuiet(process.pid, settings.quietWaitSeconds * 1000);
+  log(`maximum throughput: ${settings.maxRounds} interleaved rounds of ${settings.maxSeconds} s, ${settings.maxConnections} connections`);
+  const maxima = await maxThroughputRounds(runnable, {
+    ctx, rounds: settings.maxRounds, seconds: settings.maxSeconds, warmupSeconds: 3, connections: settings.maxConnections,
+    loadCpu: settings.loadCpu, bodyFile, log,
+  });
+  for (const target of runnable) {
+    const failed = maxima.failed.get(target.name);
+    if (failed) { results.push({ name: target.name, status: 'failed', reason: failed }); continue; }
     try {
-      results.push(await measure(target));
+      results.push(await measure(target, maxima.samples.get(target.name)!));
     } catch (err) {
       log(`${target.name}: failed: ${(err as Error).message}`);
       results.push({ name: target.name, status: 'failed', reason: (err as Error).message.slice(0, 2000) });

@@ -36,6 +36,7 @@ export const targets: Target[] = [
     stream: { url: chat(ports.proxySse), headers: [], model: 'bench-stream' },
     async start(ctx) {
       const dir = join(ctx.dir, 'nginx-proxy');
+      mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'nginx.conf'), proxyConf(dir, ctx.proxyCpu === 0 ? '01' : '10'));
       const log = join(dir, 'stdout.log');
       const child = startPinned(ctx.proxyCpu, 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], log);

@@ -1,17 +1,18 @@
 // What Vigil's telemetry costs in throughput (#3: full telemetry must cost ≤ 10 % of it): the three Vigil
-// variants of targets.ts at maximum closed-loop throughput, interleaved round by round. This VM's speed
-// drifts by 20–50 % over minutes, so one run per variant (as bench/e2e/run.ts does) can put them in
-// different phases; interleaving puts every variant in every phase, and the cost is read from each
-// round's own pair (variant ÷ off, seconds apart), then the median over the rounds.
+// variants of targets.ts at maximum closed-loop throughput, interleaved round by round (rounds.ts), the
+// cost read from each round's own pair (variant ÷ off, seconds apart), then the median over the rounds.
+// nginx as a plain proxy runs in every round too, as the machine's yardstick: its CPU per request tells
+// which phase a round fell in (#2's limits were set when nginx spent ~18 µs a request here), and each Vigil
+// variant is also read as a multiple of it, paired by round.
 // Run: npm run bench:telemetry (knobs: BENCH_ROUNDS=5 BENCH_SECONDS=8 BENCH_CONNECTIONS=64).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { treeCpuSeconds } from './cpu.ts';
 import { chatRequest } from './fixtures.ts';
-import { startUpstream, wrk } from './load.ts';
+import { startUpstream } from './load.ts';
 import { killAll, stop } from './procs.ts';
+import { maxThroughputRounds, median, type MaxSample } from './rounds.ts';
 import { targets, type Ctx } from './targets.ts';
 
 const env = (name: string, fallback: string) => Number(process.env[name] || fallback);
@@ -22,50 +23,38 @@ const ctx: Ctx = { dir, root, proxyCpu: settings.proxyCpu, node: process.execPat
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 process.on('exit', () => { killAll(); rmSync(dir, { recursive: true, force: true }); });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-const bound = settings.rounds * 3 * (settings.seconds + 15) + 60;
+const variants = targets.filter((t) => t.name === 'nginx' || t.name.startsWith('vigil'));
+const OFF = 'vigil-telemetry-off';
+const NGINX = 'nginx';
+const bound = settings.rounds * variants.length * (settings.seconds + 15) + 60;
 setTimeout(() => { log(`watchdog: run exceeded ${bound} s, stopping`); process.exit(2); }, bound * 1000).unref();
 
-const variants = targets.filter((t) => t.name.startsWith('vigil'));
-const OFF = 'vigil-telemetry-off';
 const bodyFile = join(dir, 'request.json');
 writeFileSync(bodyFile, chatRequest('bench-model', false));
 const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
 
-type Sample = { rps: number; cpuUs: number };
-const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
-for (let round = 0; round < settings.rounds; round++) {
-  // Rotated each round, so no variant always runs first (or right after another).
-  const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-  for (const target of order) {
-    const child = await target.start!(ctx);
-    try {
-      const load = (seconds: number) => wrk({ cpu: settings.loadCpu, url: target.json.url, headers: target.json.headers, bodyFile, seconds, connections: settings.connections });
-      await load(3); // JIT warm-up
-      const cpu0 = treeCpuSeconds(child.pid!);
-      const r = await load(settings.seconds);
-      const errors = r.connect_errors + r.read_errors + r.write_errors + r.status_errors + r.timeouts;
-      if (errors > 0) throw new Error(`${target.name}: ${errors} failed requests`);
-      const sample = { rps: r.requests / (r.duration_us / 1e6), cpuUs: ((treeCpuSeconds(child.pid!) - cpu0) * 1e6) / r.requests };
-      samples.get(target.name)!.push(sample);
-      log(`round ${round + 1}/${settings.rounds} ${target.name}: ${Math.round(sample.rps)} req/s, ${sample.cpuUs.toFixed(1)} µs CPU per request`);
-    } finally {
-      await stop(child);
-    }
-  }
-}
+const { samples, failed } = await maxThroughputRounds(variants, {
+  ctx, rounds: settings.rounds, seconds: settings.seconds, warmupSeconds: 3, connections: settings.connections,
+  loadCpu: settings.loadCpu, bodyFile, log,
+});
 await stop(upstream);
+if (failed.size > 0) throw new Error(`failed: ${[...failed].map(([name, why]) => `${name}: ${why}`).join('; ')}`);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const off = samples.get(OFF)!;
+const nginx = samples.get(NGINX)!;
+const paired = (s: MaxSample[], f: (x: MaxSample, i: number) => number) => median(s.map(f));
+const cpu = (x: MaxSample) => x.cpuUs!;
 const lines = [
-  `Telemetry cost (${settings.rounds} interleaved rounds of ${settings.seconds} s at maximum throughput, ${settings.connections} connections, Vigil on one core; medians):`,
+  `Telemetry cost (${settings.rounds} interleaved rounds of ${settings.seconds} s at maximum throughput, ${settings.connections} connections, the proxy on one core; medians):`,
   '',
-  '| variant | req/s | CPU µs per request | throughput cost vs off (paired by round) | every round (req/s) |',
-  '|---|--:|--:|--:|---|',
+  '| target | req/s | CPU µs per request | throughput cost vs off (paired by round) | CPU ÷ nginx\'s (paired by round) | every round (req/s) | every round (CPU µs per request) |',
+  '|---|--:|--:|--:|--:|---|---|',
   ...variants.map((v) => {
     const s = samples.get(v.name)!;
-    const cost = v.name === OFF ? '–' : `${(median(s.map((x, i) => 1 - x.rps / off[i].rps)) * 100).toFixed(1)} %`;
-    return `| ${v.name} | ${Math.round(median(s.map((x) => x.rps))).toLocaleString('en')} | ${median(s.map((x) => x.cpuUs)).toFixed(1)} | ${cost} | ${s.map((x) => Math.round(x.rps)).join(', ')} |`;
+    const vigil = v.name !== NGINX;
+    const cost = vigil && v.name !== OFF ? `${(paired(s, (x, i) => 1 - x.rps / off[i].rps) * 100).toFixed(1)} %` : '–';
+    const ratio = vigil ? `×${paired(s, (x, i) => cpu(x) / cpu(nginx[i])).toFixed(2)}` : '–';
+    return `| ${v.name} | ${Math.round(median(s.map((x) => x.rps))).toLocaleString('en')} | ${median(s.map(cpu)).toFixed(1)} | ${cost} | ${ratio} | ${s.map((x) => Math.round(x.rps)).join(', ')} | ${s.map((x) => cpu(x).toFixed(1)).join(', ')} |`;
   }),
   '',
 ];
