@@ -3,12 +3,11 @@
 // rounds, every target meets every phase, and its median over the rounds is what is reported. Each round
 // starts the target afresh, warms it up, measures it with wrk and stops it; the order rotates every round.
 import { treeCpuSeconds } from './cpu.ts';
-import { wrk, type WrkResult } from './load.ts';
+import { wrk } from './load.ts';
 import { stop } from './procs.ts';
 import type { Ctx, Target } from './targets.ts';
 
 export interface MaxSample {
-  result: WrkResult;
   rps: number;
   /** CPU of the proxy's process tree per request; null for direct (no proxy). */
   cpuUs: number | null;
@@ -64,7 +63,7 @@ async function measureOnce(target: Target, opts: RoundsOptions): Promise<MaxSamp
     const errors = result.connect_errors + result.read_errors + result.write_errors + result.status_errors + result.timeouts;
     if (errors > 0) throw new Error(`${target.name}: ${errors} failed requests at maximum throughput`);
     const cpuUs = child ? ((treeCpuSeconds(child.pid!) - cpu0) * 1e6) / result.requests : null;
-    return { result, rps: result.requests / (result.duration_us / 1e6), cpuUs };
+    return { rps: result.requests / (result.duration_us / 1e6), cpuUs };
   } finally {
     if (child) await stop(child);
   }
