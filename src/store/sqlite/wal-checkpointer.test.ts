@@ -49,7 +49,8 @@ test('the checkpoint thread copies the log into the database file and reports ea
     for (let i = 0; i < 2_000; i++) ledger.append(record(i));
     await ledger.flush();
     const seen = rounds.length;
-    for (let waited = 0; size(file) === empty && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // The file grows during a round, and the round's report arrives after it: wait for both.
+    for (let waited = 0; (size(file) === empty || rounds.length === seen) && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     assert.ok(size(file) > empty, 'the rows reached the database file without a commit checkpointing');
     assert.ok(rounds.length > seen && rounds.every((s) => s >= 0 && s < 5), `rounds reported: ${rounds.length}`);
   } finally {
