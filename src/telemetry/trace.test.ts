@@ -144,6 +144,18 @@ test('sampling: ratio 0 records nothing but still propagates ids; a sampled clie
   assert.deepEqual((await finished()).map((s) => s.traceId), [CLIENT_TRACE]);
 });
 
+test('sampling: a ratio between 0 and 1 samples about that share of new traces, by trace id', async () => {
+  const { finished, tracing } = setup(0.25);
+  const total = 2000;
+  for (let i = 0; i < total; i++) {
+    const ctx = context();
+    ctx.span = tracing.startRequest(ctx);
+    ctx.span.end(ctx);
+  }
+  const recorded = (await finished()).length;
+  assert.ok(recorded > total * 0.2 && recorded < total * 0.3, `${recorded} of ${total} sampled`);
+});
+
 test('nothing exported: new traces are not recorded, yet ids exist and a client sampled flag passes upstream', () => {
   const { tracing } = setup(1, false);
   const fresh = context();

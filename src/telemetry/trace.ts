@@ -39,15 +39,14 @@ export function genAiProviderName(id: string, kind: string): string {
 export function createTracing(options: TracingOptions): OtelTracing {
   const sink = options.sink;
   if (!sink) return { ...createIdTracing(), async shutdown() {} };
-  const ratio = new TraceIdRatioBasedSampler(options.samplingRatio);
+  const sampleNew = newTraceSampler(options.samplingRatio);
   const shared: Shared = { providerNames: options.providerNames, sink };
   return {
     startRequest(ctx) {
       const parent = parseParent(ctx.headers.traceparent, ctx.headers.tracestate);
       // Parent-based: a client's sampled flag decides (and is passed upstream); a new trace is sampled by ratio.
       const traceId = parent?.traceId ?? randomTraceId();
-      const sampled = parent ? parent.sampled
-        : ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      const sampled = parent ? parent.sampled : sampleNew(traceId);
       return new RecordedRequestSpan(shared, ctx.startedAt, traceId, sampled, parent);
     },
     async shutdown() {
@@ -55,6 +54,18 @@ export function createTracing(options: TracingOptions): OtelTracing {
       await withDeadline(sink.shutdown(), (options.shutdownTimeoutMs ?? 1000) + 500, 'OpenTelemetry shutdown').catch(() => undefined);
     },
   };
+}
+
+/**
+ * Whether a new trace is sampled. The SDK's ratio sampler decides between the two ends; at them (1, the
+ * default, and 0) the answer is fixed, and asking the sampler anyway (it checks the id with a regular
+ * expression and builds a result object) took 1.3 µs a request in a perf profile of the gateway under load.
+ */
+function newTraceSampler(ratio: number): (traceId: string) => boolean {
+  if (ratio >= 1) return () => true;
+  if (ratio <= 0) return () => false;
+  const sampler = new TraceIdRatioBasedSampler(ratio);
+  return (traceId) => sampler.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
 }
 
 interface Shared {
