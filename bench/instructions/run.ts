@@ -22,6 +22,7 @@ import { startUpstream } from '../e2e/load.ts';
 import { killAll, startPinned, stop, waitReady } from '../e2e/procs.ts';
 import { vigilConfig, vigilPort, vigilVariants } from '../e2e/targets.ts';
 import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
+import { instructionsByFunction } from './by-function.ts';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
 const settings = {
@@ -29,6 +30,8 @@ const settings = {
   requests: Number(env('BENCH_REQUESTS', '2000')),
   concurrency: 8,
   only: env('BENCH_TARGETS', Object.keys(vigilVariants()).join(',')).split(','),
+  /** When set, the N functions (JavaScript included, see by-function.ts) with the most instructions per request. */
+  byFunction: Number(env('BENCH_BY_FUNCTION', '0')),
 };
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'vigil-instr-'));
@@ -67,7 +70,7 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   // anyway, and on one CPU Vigil lowers V8's background threads to nice 10 (server/v8-threads.ts), a
   // scheduling choice that valgrind's serialised threads distort; bench/e2e prices it in wall-clock time.
   const child = startPinned('0,1', 'valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file',
-    process.execPath, ...RUNTIME_FLAGS, join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
+    process.execPath, ...RUNTIME_FLAGS, ...(settings.byFunction ? ['--perf-basic-prof'] : []), join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
   await waitReady(child, logFile, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok, 300_000);
   log(`${name}: ${settings.warmup} warm-up requests`);
   await load(settings.warmup);
@@ -81,6 +84,11 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   if (!totals) throw new Error(`no totals in the callgrind dump for ${name}`);
   results.push({ name, perRequest: Number(totals[1]) / settings.requests });
   log(`${name}: ${Math.round(Number(totals[1]) / settings.requests)} instructions per request`);
+  if (settings.byFunction) {
+    const rows = instructionsByFunction(dump, `/tmp/perf-${child.pid}.map`, settings.requests, root).slice(0, settings.byFunction);
+    console.log(`\n${name}, instructions per request by function (self):\n${rows.map((r) => `${Math.round(r.perRequest).toLocaleString('en').padStart(9)}  ${r.name.slice(0, 140)}`).join('\n')}\n`);
+    rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+  }
   await stop(child, 2000);
 }
 await stop(upstream);
