@@ -104,7 +104,7 @@ export class ProtoWriter {
 
   /**
    * Four bytes, little-endian, stored in place: Buffer#writeUInt32LE checks its arguments first, and a span's
-   * two times and flags took 104 against 50 ns that way (bench/micro-style loop).
+   * two times and flags took 104 against 50 ns that way in a micro loop.
    */
   #uint32(value: number): void {
     const buf = this.#buf;
