@@ -45,7 +45,9 @@ export function runPinned(cpu: number, cmd: string, args: string[], timeoutMs: n
     child.stdout!.on('data', (d) => { out += d; });
     child.stderr!.on('data', (d) => { err += d; });
     const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can come before the last of stdout has been read, and wrk's one result
+    // line came up empty that way (a bench:pair round, thirteenth session).
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
       if (code === 0) resolve(out);
