@@ -70,7 +70,7 @@ for (const [name, sections] of Object.entries(vigilVariants())) {
   // anyway, and on one CPU Vigil lowers V8's background threads to nice 10 (server/v8-threads.ts), a
   // scheduling choice that valgrind's serialised threads distort; bench/e2e prices it in wall-clock time.
   const child = startPinned('0,1', 'valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file',
-    process.execPath, ...RUNTIME_FLAGS, ...(settings.byFunction ? ['--perf-basic-prof'] : []), join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
+    process.execPath, ...RUNTIME_FLAGS, ...(settings.byFunction ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, `${name}-v8.log`)}`] : []), join(root, 'src/main.ts'), 'serve', '--config', config], logFile);
   await waitReady(child, logFile, async () => (await fetch(`http://127.0.0.1:${vigilPort}/readyz`)).ok, 300_000);
   log(`${name}: ${settings.warmup} warm-up requests`);
   await load(settings.warmup);
