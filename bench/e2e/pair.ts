@@ -17,6 +17,7 @@ import { treeCpuSeconds } from './cpu.ts';
 import { chatRequest } from './fixtures.ts';
 import { startUpstream, wrk } from './load.ts';
 import { killAll, stop } from './procs.ts';
+import { median } from './rounds.ts';
 import { startVigil, vigilPort, vigilVariants } from './targets.ts';
 
 const env = (name: string, fallback: string) => Number(process.env[name] || fallback);
@@ -67,8 +68,5 @@ for (let round = 1; round <= settings.rounds; round++) {
   ratios.push(us[1] / us[0]);
   console.log(`round ${round}/${settings.rounds}: A ${us[0].toFixed(1)} µs per request (${Math.round(ra.requests / settings.seconds)} req/s), B ${us[1].toFixed(1)} µs (${Math.round(rb.requests / settings.seconds)} req/s), B/A ${(us[1] / us[0]).toFixed(3)}`);
 }
-const sorted = [...ratios].sort((x, y) => x - y);
-const middle = sorted.length / 2;
-const median = sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
-console.log(`B/A CPU per request: median ${median.toFixed(3)} over ${ratios.length} rounds [${ratios.map((r) => r.toFixed(3)).join(' ')}]`);
+console.log(`B/A CPU per request: median ${median(ratios).toFixed(3)} over ${ratios.length} rounds [${ratios.map((r) => r.toFixed(3)).join(' ')}]`);
 await stop(upstream);
