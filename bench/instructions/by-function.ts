@@ -3,9 +3,10 @@
 // it. With --perf-basic-prof, V8 writes /tmp/perf-<pid>.map (start, size, name of every code object it
 // makes); mapping each address callgrind reports through that file names the JavaScript function and its
 // tier (`*` TurboFan, `+` Maglev, `^` Sparkplug, `~` interpreted). The tiers of one function are summed.
-// Two cautions. The perf map has a cost of its own (V8 then reports the objects it moves, Heap::OnMoveEvent),
-// so compare totals only between runs made the same way. And an instruction is an instruction here, where a tight JIT loop
-// runs several to a cycle and C++ behind a call far fewer: `perf record` says what the same code costs in time.
+// Two cautions. The perf map has a cost of its own (V8 then reports the objects it moves,
+// Heap::OnMoveEvent), so compare totals only between runs made the same way. And an instruction is an
+// instruction here, where a tight JIT loop runs several to a cycle and C++ behind a call far fewer:
+// `perf record` says what the same code costs in time.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
