@@ -119,3 +119,20 @@ test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16
   const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: {}, traceId: undefined, spanId: undefined });
   assert.equal(decoded.body.string_value, long);
 });
+
+test('ProtoWriter: a record keeps two bytes for its length, and is moved when it needs one or three', () => {
+  const w = new ProtoWriter(8);
+  for (const size of [0, 1, 127, 128, 300, 16_383, 16_384, 70_000]) {
+    const content = Buffer.alloc(size, 7);
+    w.reset().uint(1, 1);
+    const start = w.beginRecord(2);
+    w.raw(content).endRecord(start);
+    w.uint(3, 3);
+    const bytes = w.finish();
+    let at = 3, length = 0, scale = 1; // after field 1 (two bytes) and the record's tag
+    for (;;) { const byte = bytes[at++]; length += (byte & 0x7f) * scale; scale *= 128; if (byte < 0x80) break; }
+    assert.equal(length, size);
+    assert.ok(bytes.subarray(at, at + size).equals(content));
+    assert.deepEqual([...bytes.subarray(at + size)], [0x18, 3], 'what follows the record is in place');
+  }
+});

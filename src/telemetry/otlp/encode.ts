@@ -151,7 +151,7 @@ const attributes = new AttributeWriter();
 
 /** Appends a span to a batch: one `ScopeSpans.spans` entry (field 2) holding the `Span` message. */
 export function encodeSpan(w: ProtoWriter, span: FinishedSpan): void {
-  const entry = w.begin(RECORD_FIELD);
+  const entry = w.beginRecord(RECORD_FIELD);
   w.hex(1, span.traceId).hex(2, span.spanId);
   const traceState = span.traceState;
   if (traceState) w.string(3, traceState);
@@ -166,12 +166,12 @@ export function encodeSpan(w: ProtoWriter, span: FinishedSpan): void {
     w.end(status);
   }
   w.fixed32(16, FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (parentSpanId && span.parentIsRemote ? FLAG_IS_REMOTE : 0));
-  w.end(entry);
+  w.endRecord(entry);
 }
 
 /** Appends a log record to a batch: one `ScopeLogs.log_records` entry (field 2) holding the `LogRecord`. */
 export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedMs: number): void {
-  const entry = w.begin(RECORD_FIELD);
+  const entry = w.beginRecord(RECORD_FIELD);
   if (Number.isFinite(record.timeMs)) w.timeNanos(1, record.timeMs);
   w.uint(2, SEVERITY_NUMBER[record.level] ?? 0);
   if (record.level) w.string(3, record.level);
@@ -183,7 +183,7 @@ export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedM
   attributes.into(w, LOG_ATTRIBUTES).all(record.attributes);
   if (record.traceId && record.spanId) w.hex(9, record.traceId).hex(10, record.spanId);
   w.timeNanos(11, observedMs);
-  w.end(entry);
+  w.endRecord(entry);
 }
 
 /**

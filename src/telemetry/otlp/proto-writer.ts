@@ -166,7 +166,7 @@ export class ProtoWriter {
 
   /**
    * Opens a nested message (or string): one byte is kept for its length, which `end` fills in. Most nested
-   * parts are under 128 bytes and need no more; a longer one is shifted right to make room.
+   * parts are under 128 bytes and need no more; a longer one is moved right to make room.
    */
   begin(field: number): number {
     this.#tag(field, WIRE_LEN);
@@ -191,10 +191,34 @@ export class ProtoWriter {
       this.#buf[start] = length;
       return this;
     }
-    const extra = varintSize(length) - 1;
-    this.#ensure(extra);
-    this.#buf.copyWithin(start + 1 + extra, start + 1, this.#pos);
-    this.#pos += extra;
+    return this.#close(start, 1);
+  }
+
+  /**
+   * `begin` for a whole record (a span or log record, 128 bytes to 16 KiB): two bytes are kept for its
+   * length, so `endRecord` need not move it; moving every span one byte right was a tenth of encoding it.
+   */
+  beginRecord(field: number): number {
+    this.#tag(field, WIRE_LEN);
+    this.#ensure(2);
+    const start = this.#pos;
+    this.#pos += 2;
+    return start;
+  }
+
+  endRecord(start: number): this {
+    return this.#close(start, 2);
+  }
+
+  /** Writes the length of what follows the `reserved` bytes at `start`, moving it when it takes more or fewer. */
+  #close(start: number, reserved: number): this {
+    const length = this.#pos - start - reserved;
+    const size = varintSize(length);
+    if (size !== reserved) {
+      this.#ensure(size - reserved);
+      this.#buf.copyWithin(start + size, start + reserved, this.#pos);
+      this.#pos += size - reserved;
+    }
     let at = start, n = length;
     while (n >= 0x80) {
       this.#buf[at++] = (n % 0x80) | 0x80;
