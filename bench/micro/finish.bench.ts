@@ -8,7 +8,7 @@ import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
 import pino from 'pino';
-import { LineBatch } from '../../src/telemetry/line-batch.ts';
+import { LineBatch, type Destination } from '../../src/telemetry/line-batch.ts';
 import { createLogs } from '../../src/telemetry/log.ts';
 import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
@@ -59,15 +59,15 @@ time('log line through pino (info, to a null stream)', N, () => logs.module('pip
 const requestLines = logs.requestLines();
 time('the request line (requestLines().info)', N, () => requestLines.info(lineFields(), 'request'));
 // The stdout path: sonic-boom batching on its own (as before LineBatch) against LineBatch in front of it.
-const devNull = async (minLength: number) => {
-  const dest = pino.destination({ dest: '/dev/null', sync: false, minLength });
+const devNull = async (minLength: number, contentMode: 'utf8' | 'buffer' = 'utf8') => {
+  const dest = pino.destination({ dest: '/dev/null', sync: false, minLength, contentMode });
   await new Promise((resolve) => dest.on('ready', resolve));
   return dest;
 };
 const line = JSON.stringify({ level: 'info', time: new Date().toISOString(), service: 'vigil', request_id: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }) + '\n';
 const sonic = await devNull(4096);
 time('a line to sonic-boom (minLength 4096)', N, () => void sonic.write(line));
-const batched = new LineBatch(await devNull(0));
+const batched = new LineBatch(await devNull(0, 'buffer') as unknown as Destination);
 time('a line through LineBatch to sonic-boom', N, () => void batched.write(line));
 // The batched write itself, per record: 1,000 queued records written in transactions of 200, as at load.
 const usage = (i: number) => ({

@@ -5,7 +5,8 @@ import { LineBatch } from './line-batch.ts';
 function destination() {
   const writes: string[] = [];
   let synced = 0;
-  return { writes, synced: () => synced, dest: { write: (chunk: string) => { writes.push(chunk); return true; }, flushSync: () => void synced++ } };
+  const dest = { write: (chunk: Uint8Array) => { writes.push(Buffer.from(chunk).toString('utf8')); return true; }, flushSync: () => void synced++ };
+  return { writes, synced: () => synced, dest };
 }
 
 test('lines are handed on together once ~4 KiB have gathered, in order', () => {
@@ -31,4 +32,13 @@ test('flush hands on a partial batch (the timer and shutdown); flushSync also sy
   batch.flushSync();
   assert.deepEqual(writes, ['a\nb\n', 'c\n']);
   assert.equal(synced(), 1);
+});
+
+test('lines leave as UTF-8 bytes, whatever characters they hold', () => {
+  const { writes, dest } = destination();
+  const batch = new LineBatch(dest);
+  batch.write('{"msg":"héllo ✓ 🚀"}\n');
+  batch.write('plain\n');
+  batch.flush();
+  assert.deepEqual(writes, ['{"msg":"héllo ✓ 🚀"}\nplain\n']);
 });

@@ -64,7 +64,7 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   // Synchronously, as Node writes stdout to files and pipes on Linux: an asynchronous write goes through
   // libuv's thread pool, whose wake-up and hand-back cost ~3 % of a request's CPU on the one core the
   // gateway has (CPU profiles, BENCHMARKS.md), and a crash cannot lose a batch that is already handed over.
-  const batch = stream === undefined && options.format === 'json' ? new LineBatch(pino.destination({ dest: 1, sync: true })) : undefined;
+  const batch = stream === undefined && options.format === 'json' ? LineBatch.stdout() : undefined;
   const destination = stream ?? batch
     ?? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
   const batching = batch ? setInterval(() => batch.flush(), FLUSH_INTERVAL_MS).unref() : undefined;
