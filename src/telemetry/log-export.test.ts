@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createOtlpLogs, recordOf, toLogRecord } from './log-export.ts';
+import { createOtlpLogs, toLogRecord } from './log-export.ts';
 import { createLogs } from './log.ts';
-import { encodeLogRecord, envelope, type LogRecordData } from './otlp/encode.ts';
-import { ProtoWriter } from './otlp/proto-writer.ts';
+import type { LogRecordData } from './otlp/encode.ts';
 import { GatewayError } from '../core/errors.ts';
-import { decodeLogs, type Attrs } from '../../test/helpers/otlp-receiver.ts';
-
-const wrap = envelope({}, { name: 'test', version: '0' });
-/** A record's attributes as a collector decodes them (they exist only as encoded bytes). */
-function attributesOf(record: LogRecordData): Attrs {
-  const w = new ProtoWriter();
-  encodeLogRecord(w, record, 0);
-  return decodeLogs(wrap(w.view()))[0].attributes;
-}
 
 /** A sink that keeps what it is given, in place of the OTLP exporter. */
 function memorySink() {
@@ -37,7 +27,7 @@ test('toLogRecord: level → severity, msg → body, trace ids → context, the 
   assert.equal(record.timeMs, Date.parse('2026-01-15T10:23:45.123Z'));
   assert.equal(record.traceId, TRACE_ID);
   assert.equal(record.spanId, SPAN_ID);
-  assert.deepEqual(attributesOf(record), {
+  assert.deepEqual(record.attributes, {
     module: 'pipeline', request_id: 'r1', status: 502, stream: true, tools: ['a', 'b'], extra: '{"nested":1}',
     'exception.type': 'GatewayError', 'exception.message': 'Upstream provider failed', 'exception.stacktrace': 'GatewayError: …',
   });
@@ -73,7 +63,7 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
   assert.deepEqual(records.map((r) => r.body), ['request failed', 'broken']);
   assert.deepEqual(records.map((r) => r.level), ['warn', 'error']);
   assert.equal(records[0].traceId, TRACE_ID);
-  assert.equal(attributesOf(records[0]).request_id, 'r2');
+  assert.equal(records[0].attributes.request_id, 'r2');
 });
 
 test('request lines with the OTLP tee: the record made from the fields equals the one the stdout line would give', async () => {
@@ -95,20 +85,13 @@ test('request lines with the OTLP tee: the record made from the fields equals th
   assert.equal(records.length, 2);
   for (const [i, line] of stdout.entries()) {
     const parsed = toLogRecord(line)!;
-    assert.deepEqual(attributesOf(records[i]), attributesOf(parsed));
+    assert.deepEqual(records[i].attributes, parsed.attributes);
     assert.equal(records[i].body, parsed.body);
     assert.equal(records[i].level, parsed.level);
     assert.ok(Math.abs(records[i].timeMs - parsed.timeMs) < 1000);
   }
   assert.equal(records[0].spanId, SPAN_ID);
-  assert.equal(attributesOf(records[0]).module, 'pipeline');
-  assert.equal(attributesOf(records[1])['exception.type'], 'GatewayError');
-  assert.match(String(attributesOf(records[1])['exception.message']), /no answer in 30 s/);
-});
-
-test('recordOf: a field in both the bindings and the call is one attribute, with the call\'s value unless that is null', () => {
-  const w = new ProtoWriter();
-  encodeLogRecord(w, recordOf('info', 'm', 0, { pid: 1, module: 'pipeline' }, { module: 'override', request_id: 'r1', pid: null, gone: undefined }), 0);
-  const [decoded] = decodeLogs(wrap(w.view()));
-  assert.deepEqual(decoded.attributes, { pid: 1, module: 'override', request_id: 'r1' });
+  assert.equal(records[0].attributes.module, 'pipeline');
+  assert.equal(records[1].attributes['exception.type'], 'GatewayError');
+  assert.match(String(records[1].attributes['exception.message']), /no answer in 30 s/);
 });

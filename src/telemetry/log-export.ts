@@ -7,7 +7,7 @@
 // counts) what it cannot hold.
 import type { LogTee } from './log.ts';
 import { withDeadline } from './deadline.ts';
-import { AttributeKey, attributeKey, type AttributeValue, type AttributeWriter, type LogRecordData } from './otlp/encode.ts';
+import type { Attributes, LogRecordData } from './otlp/encode.ts';
 import type { RecordSink } from './otlp/exporter.ts';
 import { isValidIdPair } from './trace-ids.ts';
 
@@ -62,71 +62,38 @@ export function toLogRecord(line: string): LogRecordData | undefined {
   return recordOf(String(fields.level ?? ''), typeof fields.msg === 'string' ? fields.msg : undefined, time, fields);
 }
 
-/**
- * A record from a line's fields (bindings, then the call's own), whether or not the line was ever
- * serialised. The fields become attributes only when the record is encoded, straight from these objects:
- * no attribute map is built in between (the exporter encodes a record the moment it is added).
- */
+/** A record from a line's fields (bindings, then the call's own), whether or not the line was ever serialised. */
 export function recordOf(level: string, msg: string | undefined, time: number, ...sources: Record<string, unknown>[]): LogRecordData {
-  return new LineRecord(level, msg, time, sources);
-}
-
-class LineRecord implements LogRecordData {
-  readonly timeMs: number;
-  readonly level: string;
-  readonly body: string | undefined;
-  readonly traceId: string | undefined;
-  readonly spanId: string | undefined;
-  readonly #sources: Record<string, unknown>[];
-
-  constructor(level: string, body: string | undefined, timeMs: number, sources: Record<string, unknown>[]) {
-    this.level = level;
-    this.body = body;
-    this.timeMs = timeMs;
-    this.#sources = sources;
-    let traceId: unknown, spanId: unknown;
-    for (const fields of sources) {
-      if (fields.trace_id !== undefined) traceId = fields.trace_id;
-      if (fields.span_id !== undefined) spanId = fields.span_id;
-    }
-    const traced = isValidIdPair(traceId, spanId);
-    this.traceId = traced ? traceId as string : undefined;
-    this.spanId = traced ? spanId as string : undefined;
-  }
-
-  /** Every field but the record's own parts, as pino's line has it: a later source's key wins over an earlier one's. */
-  writeAttributes(a: AttributeWriter): void {
-    const sources = this.#sources;
-    for (let i = 0; i < sources.length; i++) {
-      const fields = sources[i];
-      for (const name in fields) {
-        const value = fields[name];
-        if (value === null || value === undefined) continue;
-        if (name === 'err') writeException(a, value);
-        if (RESERVED.has(name) || shadowed(sources, i, name)) continue;
-        if (typeof value === 'object') a.value(attributeKey(name), isPrimitiveArray(value) ? value as AttributeValue : JSON.stringify(value));
-        else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') a.value(attributeKey(name), value);
-        else a.string(attributeKey(name), String(value));
-      }
+  const attributes: Attributes = {};
+  let traceId: unknown, spanId: unknown;
+  for (const fields of sources) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (key === 'trace_id') traceId = value;
+      else if (key === 'span_id') spanId = value;
+      else if (key === 'err') addException(attributes, value);
+      if (RESERVED.has(key) || value === null || value === undefined) continue;
+      attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
     }
   }
+  const traced = isValidIdPair(traceId, spanId);
+  return {
+    timeMs: time,
+    level,
+    body: msg,
+    attributes,
+    traceId: traced ? traceId as string : undefined,
+    spanId: traced ? spanId as string : undefined,
+  };
 }
-
-/** Whether a later source has the field too (and so gives its value). */
-function shadowed(sources: Record<string, unknown>[], index: number, name: string): boolean {
-  for (let j = index + 1; j < sources.length; j++) if (sources[j][name] != null) return true;
-  return false;
-}
-
-const EXCEPTION = { type: new AttributeKey('exception.type'), message: new AttributeKey('exception.message'), stacktrace: new AttributeKey('exception.stacktrace') };
 
 /** An error (or pino's serialised { type, message, stack }) onto the exception semantic conventions. */
-function writeException(a: AttributeWriter, err: unknown): void {
+function addException(attributes: Attributes, err: unknown): void {
   if (typeof err !== 'object' || err === null) return;
   const e = err instanceof Error ? { type: err.constructor.name, message: err.message, stack: err.stack } : err as { type?: unknown; message?: unknown; stack?: unknown };
-  if (typeof e.type === 'string') a.string(EXCEPTION.type, e.type);
-  if (typeof e.message === 'string') a.string(EXCEPTION.message, e.message);
-  if (typeof e.stack === 'string') a.string(EXCEPTION.stacktrace, e.stack);
+  if (typeof e.type === 'string') attributes['exception.type'] = e.type;
+  if (typeof e.message === 'string') attributes['exception.message'] = e.message;
+  if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
 }
 
 function isPrimitiveArray(value: object): boolean {

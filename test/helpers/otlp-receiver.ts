@@ -138,13 +138,6 @@ export function decodeSpans(body: Buffer): ReceivedSpan[] {
   return spans;
 }
 
-/** The log records of one logs export request's bytes, as a receiver lists them. */
-export function decodeLogs(body: Buffer): ReceivedLog[] {
-  const logs: ReceivedLog[] = [];
-  collectLogs(decodeExportRequest('logs', body), logs);
-  return logs;
-}
-
 /** Decodes one export request of `signal` into the receiver's lists. */
 function collect(receiver: OtlpReceiver, signal: Signal, request: any): void {
   if (signal === 'traces') collectSpans(request, receiver.spans);

@@ -11,7 +11,7 @@ export type Attributes = Record<string, AttributeValue | undefined>;
 /**
  * A finished span as the encoder reads it. trace.ts's span objects are this themselves, so ending a span
  * builds no record: the fixed fields are read off the span and its attributes are written straight from
- * the request (writeAttributes), each key's bytes encoded once at start-up (AttributeKey).
+ * the request (writeAttributes), each key's bytes encoded once at start-up (attributeKey).
  */
 export interface FinishedSpan {
   readonly traceId: string;
@@ -30,15 +30,15 @@ export interface FinishedSpan {
   writeAttributes(a: AttributeWriter): void;
 }
 
-/** One log line as an OTLP log record (log-export.ts makes them). */
+/** One log line as an OTLP log record. */
 export interface LogRecordData {
   /** Milliseconds since the epoch; NaN when the line had no usable time. */
-  readonly timeMs: number;
-  readonly level: string;
-  readonly body: string | undefined;
-  readonly traceId: string | undefined;
-  readonly spanId: string | undefined;
-  writeAttributes(a: AttributeWriter): void;
+  timeMs: number;
+  level: string;
+  body: string | undefined;
+  attributes: Attributes;
+  traceId: string | undefined;
+  spanId: string | undefined;
 }
 
 export type Signal = 'traces' | 'logs';
@@ -57,8 +57,8 @@ const SEVERITY_NUMBER: Record<string, number> = { trace: 1, debug: 5, info: 9, w
 
 /**
  * Repeated `KeyValue`s under one field of the message being written. Each attribute is the key's bytes
- * (made once: AttributeKey) and the value written in place, so spans and log lines write their attributes
- * straight from where they are kept, with no attribute map built per record.
+ * (made once, see attributeKey) and the value written in place: no attribute map is built, iterated or
+ * looked up per record.
  */
 export class AttributeWriter {
   #w!: ProtoWriter;
@@ -123,7 +123,7 @@ export class AttributeWriter {
   all(values: Attributes): this {
     for (const name in values) {
       const value = values[name];
-      if (value !== undefined) this.value(attributeKey(name), value);
+      if (value !== undefined) this.value(cachedKey(name), value);
     }
     return this;
   }
@@ -138,8 +138,10 @@ export class AttributeWriter {
 
 /** An attribute key encoded once: `KeyValue.key` and the tag of `KeyValue.value`, copied as they are. */
 export class AttributeKey {
+  readonly name: string;
   readonly bytes: Buffer;
   constructor(name: string) {
+    this.name = name;
     this.bytes = new ProtoWriter(name.length * 3 + 8).string(1, name).lengthTag(2).finish();
   }
 }
@@ -178,7 +180,7 @@ export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedM
     w.string(1, record.body);
     w.end(body);
   }
-  record.writeAttributes(attributes.into(w, LOG_ATTRIBUTES));
+  attributes.into(w, LOG_ATTRIBUTES).all(record.attributes);
   if (record.traceId && record.spanId) w.hex(9, record.traceId).hex(10, record.spanId);
   w.timeNanos(11, observedMs);
   w.endRecord(entry);
@@ -209,14 +211,13 @@ export function envelope(resource: Attributes, scope: { name: string; version: s
 }
 
 /**
- * The key of a name known only at run time (log fields, the resource), encoded once per name: log field
- * names are a small fixed set, and copying the bytes costs a third of encoding the string again. Bounded,
- * in case some log line carries keys made from data.
+ * Keys of attribute maps, encoded once per key: log field names are a small fixed set, and copying the
+ * bytes costs a third of encoding the string again. Bounded, in case some log line carries keys made from data.
  */
 const cachedKeys = new Map<string, AttributeKey>();
 const CACHED_KEYS_MAX = 1024;
 
-export function attributeKey(name: string): AttributeKey {
+function cachedKey(name: string): AttributeKey {
   let key = cachedKeys.get(name);
   if (key === undefined) {
     key = new AttributeKey(name);
