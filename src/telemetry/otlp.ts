@@ -7,7 +7,7 @@ import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
 import { resolveHeaders } from '../config/secrets.ts';
 import type { DropReason } from './otlp/batch.ts';
-import { encodeLogRecord, encodeSpan, type Attributes, type LogRecordData, type Signal, type FinishedSpan } from './otlp/encode.ts';
+import { encodeLogRecord, encodeSpan, type Attributes, type LogRecordData, type Signal, type SpanRecord } from './otlp/encode.ts';
 import { createExporter, type RecordSink } from './otlp/exporter.ts';
 import type { ProtoWriter } from './otlp/proto-writer.ts';
 import { grpcCredentials, grpcMetadata, signalUrl } from './otlp/send.ts';
@@ -53,7 +53,7 @@ export function otlpResource(config: TelemetryConfig, version: string): Attribut
 }
 
 /** The span exporter: spans encoded as they end, batched, sent; drops counted. */
-export function spanExporter(s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<FinishedSpan> {
+export function spanExporter(s: OtlpSettings, resource: Attributes, version: string, onDropped: OnDropped): RecordSink<SpanRecord> {
   return signalExporter('traces', encodeSpan, s, resource, version, onDropped);
 }
 

@@ -2,33 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
-import { decodeSpans, type Attrs } from '../../test/helpers/otlp-receiver.ts';
-import { encodeSpan, envelope, type FinishedSpan } from './otlp/encode.ts';
-import { ProtoWriter } from './otlp/proto-writer.ts';
+import type { SpanRecord } from './otlp/encode.ts';
 import { createTracing, genAiProviderName } from './trace.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
 
-/** A span as the sink got it, its attributes as a collector decodes them. */
-type Recorded = Omit<FinishedSpan, 'writeAttributes'> & { attributes: Attrs };
-const wrap = envelope({}, { name: 'test', version: '0' });
-
-/** What a span says, read the moment it ends (the exporter encodes it then, and the span keeps no request). */
-function recorded(span: FinishedSpan): Recorded {
-  const w = new ProtoWriter();
-  encodeSpan(w, span);
-  const [decoded] = decodeSpans(wrap(w.view()));
-  const { traceId, spanId, parentSpanId, parentIsRemote, traceState, name, kind, startMs, endMs, error } = span;
-  return { traceId, spanId, parentSpanId, parentIsRemote, traceState, name, kind, startMs, endMs, error, attributes: decoded.attributes };
-}
-
 function setup(samplingRatio = 1, exported = true) {
-  const spans: Recorded[] = [];
+  const spans: SpanRecord[] = [];
   const tracing = createTracing({
     samplingRatio,
     providerNames: new Map([['oa', 'openai'], ['local', 'local']]),
-    sink: exported ? { add: (span) => void spans.push(recorded(span)), shutdown: async () => {} } : undefined,
+    sink: exported ? { add: (span) => void spans.push(span), shutdown: async () => {} } : undefined,
   });
   /** Spans ended so far. */
   const finished = async () => spans;
@@ -167,8 +152,8 @@ test('sampling: a ratio between 0 and 1 samples about that share of new traces, 
     ctx.span = tracing.startRequest(ctx);
     ctx.span.end(ctx);
   }
-  const sampled = (await finished()).length;
-  assert.ok(sampled > total * 0.2 && sampled < total * 0.3, `${sampled} of ${total} sampled`);
+  const recorded = (await finished()).length;
+  assert.ok(recorded > total * 0.2 && recorded < total * 0.3, `${recorded} of ${total} sampled`);
 });
 
 test('nothing exported: new traces are not recorded, yet ids exist and a client sampled flag passes upstream', () => {

@@ -3,17 +3,16 @@
 // upstream, GenAI semantic-convention attributes (gen_ai.provider.name generation, semconv ≥ 1.37).
 //
 // Spans are not live SDK objects. A request already holds everything a span says (ids from trace-ids.ts,
-// times and outcome in the context), so a span object is its own record: when it ends, the OTLP exporter
-// encodes it at once (otlp/), its attributes written straight from the request. Live SDK spans, and then the SDK's export pipeline, cost more
+// times and outcome in the context), so each span is written once, when it ends, as a plain record that
+// the OTLP exporter encodes at once (otlp/). Live SDK spans, and then the SDK's export pipeline, cost more
 // than the gateway's whole proxying work per request (BENCHMARKS.md); what they add (mutable spans,
 // events, a context manager) the gateway does not use. The SDK's ratio sampler still decides sampling.
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import type { RequestContext } from '../core/context.ts';
-import type { GatewayError } from '../core/errors.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
-import { AttributeKey, type AttributeWriter, type FinishedSpan } from './otlp/encode.ts';
+import type { Attributes, SpanRecord } from './otlp/encode.ts';
 import type { RecordSink } from './otlp/exporter.ts';
 import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceparent, type Parent } from './trace-ids.ts';
 
@@ -22,7 +21,7 @@ export interface TracingOptions {
   /** Configured provider id → gen_ai.provider.name (the semconv well-known value where one exists). */
   providerNames: ReadonlyMap<string, string>;
   /** Where finished spans go (the OTLP exporter); none: spans carry ids only and record nothing. */
-  sink: RecordSink<FinishedSpan> | undefined;
+  sink: RecordSink<SpanRecord> | undefined;
   /** Upper bound on the final flush at shutdown. */
   shutdownTimeoutMs?: number;
 }
@@ -48,7 +47,7 @@ export function createTracing(options: TracingOptions): OtelTracing {
       // Parent-based: a client's sampled flag decides (and is passed upstream); a new trace is sampled by ratio.
       const traceId = parent?.traceId ?? randomTraceId();
       const sampled = parent ? parent.sampled : sampleNew(traceId);
-      return new RecordedRequestSpan(shared, traceId, sampled, parent);
+      return new RecordedRequestSpan(shared, ctx.startedAt, traceId, sampled, parent);
     },
     async shutdown() {
       // Bounded: a hung collector must not hold the process past the export timeout.
@@ -71,162 +70,111 @@ function newTraceSampler(ratio: number): (traceId: string) => boolean {
 
 interface Shared {
   providerNames: ReadonlyMap<string, string>;
-  sink: RecordSink<FinishedSpan>;
+  sink: RecordSink<SpanRecord>;
 }
 
 /** performance.now() → milliseconds since the epoch. */
 const epochMs = (now: number) => performance.timeOrigin + now;
 
-/** The attribute keys spans carry, encoded once. */
-const key = (name: string) => new AttributeKey(name);
-const K = {
-  method: key('http.request.method'),
-  route: key('http.route'),
-  status: key('http.response.status_code'),
-  requestId: key('vigil.request_id'),
-  serverAddress: key('server.address'),
-  serverPort: key('server.port'),
-  operation: key('gen_ai.operation.name'),
-  provider: key('gen_ai.provider.name'),
-  requestModel: key('gen_ai.request.model'),
-  responseModel: key('gen_ai.response.model'),
-  inputTokens: key('gen_ai.usage.input_tokens'),
-  outputTokens: key('gen_ai.usage.output_tokens'),
-  cacheReadTokens: key('gen_ai.usage.cache_read.input_tokens'),
-  finishReasons: key('gen_ai.response.finish_reasons'),
-  stream: key('gen_ai.request.stream'),
-  timeToFirstChunk: key('gen_ai.response.time_to_first_chunk'),
-  errorType: key('error.type'),
-  errorCode: key('vigil.error_code'),
-};
-
-/**
- * The SERVER span of a request, and its own OTLP record: what it says is read from the context when it
- * ends (end → the sink encodes it at once, through writeAttributes), so nothing is copied per request.
- */
-class RecordedRequestSpan implements RequestSpan, FinishedSpan {
-  readonly kind = 'server';
+class RecordedRequestSpan implements RequestSpan {
   readonly traceId: string;
   readonly spanId = randomSpanId();
-  readonly parentSpanId: string | undefined;
-  readonly parentIsRemote = true;
-  readonly traceState: string | undefined;
-  readonly shared: Shared;
-  readonly sampled: boolean;
-  name = '';
-  startMs = 0;
-  endMs = 0;
-  error: string | undefined = undefined;
-  /** The request, while it is encoded; unset again after, so an ended span holds no request. */
-  #ctx: RequestContext | undefined = undefined;
+  readonly #shared: Shared;
+  readonly #startedAt: number;
+  readonly #sampled: boolean;
+  readonly #parentSpanId: string | undefined;
+  readonly #tracestate: string | undefined;
   #ended = false;
 
-  constructor(shared: Shared, traceId: string, sampled: boolean, parent: Parent | undefined) {
-    this.shared = shared;
+  constructor(shared: Shared, startedAt: number, traceId: string, sampled: boolean, parent: Parent | undefined) {
+    this.#shared = shared;
+    this.#startedAt = startedAt;
     this.traceId = traceId;
-    this.sampled = sampled;
-    this.traceState = parent?.tracestate;
-    this.parentSpanId = parent?.spanId;
+    this.#sampled = sampled;
+    this.#tracestate = parent?.tracestate;
+    this.#parentSpanId = parent?.spanId;
   }
 
   startAttempt(ctx: RequestContext, origin: URL): AttemptSpan {
     const spanId = randomSpanId();
-    const parent = traceparent(this.traceId, spanId, this.sampled ? '01' : '00');
-    if (!this.sampled) return { traceparent: parent, tracestate: this.traceState, end() {} };
-    return new RecordedAttemptSpan(this, ctx, origin, spanId, parent);
+    const parent = traceparent(this.traceId, spanId, this.#sampled ? '01' : '00');
+    const tracestate = this.#tracestate;
+    if (!this.#sampled) return { traceparent: parent, tracestate, end() {} };
+    const startedAt = performance.now();
+    const target = ctx.target;
+    const model = target?.upstreamModel;
+    const attributes: Attributes = {
+      'gen_ai.operation.name': ctx.operation,
+      'server.address': origin.hostname,
+      'server.port': Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80),
+      'http.request.method': 'POST',
+    };
+    if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
+    if (model) attributes['gen_ai.request.model'] = model;
+    const name = model ? `${ctx.operation} ${model}` : ctx.operation;
+    let ended = false;
+    return {
+      traceparent: parent,
+      tracestate,
+      end: (status, error) => {
+        if (ended) return;
+        ended = true;
+        if (status > 0) attributes['http.response.status_code'] = status;
+        if (error) {
+          attributes['error.type'] = error.errorClass;
+          attributes['vigil.error_code'] = error.code;
+        }
+        this.#export(name, 'client', spanId, this.spanId, false, startedAt, attributes, error?.code);
+      },
+    };
   }
 
   end(ctx: RequestContext): void {
-    if (this.#ended || !this.sampled) return;
+    if (this.#ended || !this.#sampled) return;
     this.#ended = true;
-    this.name = `${ctx.method} ${ctx.route}`;
-    this.startMs = epochMs(ctx.startedAt);
-    this.endMs = epochMs(performance.now());
     // HTTP server semantics: only 5xx make a server span an error; caller faults (4xx, 499) do not.
-    this.error = ctx.status >= 500 && ctx.error ? ctx.error.code : undefined;
-    this.#ctx = ctx;
-    this.shared.sink.add(this); // encodes it there and then
-    this.#ctx = undefined;
+    const error = ctx.status >= 500 && ctx.error ? ctx.error.code : undefined;
+    this.#export(`${ctx.method} ${ctx.route}`, 'server', this.spanId, this.#parentSpanId, true, this.#startedAt, this.#attributes(ctx), error);
   }
 
-  writeAttributes(a: AttributeWriter): void {
-    const ctx = this.#ctx!;
-    a.string(K.method, ctx.method).string(K.route, ctx.route).string(K.requestId, ctx.requestId).int(K.status, ctx.status);
+  #export(name: string, kind: SpanRecord['kind'], spanId: string, parentSpanId: string | undefined, parentIsRemote: boolean, startedAt: number, attributes: Attributes, error: string | undefined): void {
+    this.#shared.sink.add({
+      traceId: this.traceId, spanId, parentSpanId, parentIsRemote, traceState: this.#tracestate, name, kind,
+      startMs: epochMs(startedAt), endMs: epochMs(performance.now()), attributes, error,
+    });
+  }
+
+  #attributes(ctx: RequestContext): Attributes {
+    const attributes: Attributes = {
+      'http.request.method': ctx.method,
+      'http.route': ctx.route,
+      'vigil.request_id': ctx.requestId,
+      'http.response.status_code': ctx.status,
+    };
     // GenAI attributes only when the client asked a model for something (not /v1/models, not a 404).
-    if (ctx.requestedModel) a.string(K.operation, ctx.operation).string(K.requestModel, ctx.requestedModel);
+    if (ctx.requestedModel) {
+      attributes['gen_ai.operation.name'] = ctx.operation;
+      attributes['gen_ai.request.model'] = ctx.requestedModel;
+    }
     const target = ctx.target;
-    if (target) a.string(K.provider, this.shared.providerNames.get(target.providerId) ?? target.providerId);
+    if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     const answered = target !== undefined && ctx.upstreamStartedAt >= 0 && ctx.upstreamStatus > 0 && ctx.upstreamStatus < 400;
     // The provider's own model string is not kept; the configured upstream model is what answered.
-    if (answered) a.string(K.responseModel, target.upstreamModel);
+    if (answered) attributes['gen_ai.response.model'] = target.upstreamModel;
     const usage = ctx.usage;
-    if (answered || usage.inputTokens || usage.outputTokens) a.int(K.inputTokens, usage.inputTokens).int(K.outputTokens, usage.outputTokens);
-    if (usage.cachedInputTokens) a.int(K.cacheReadTokens, usage.cachedInputTokens);
-    if (ctx.finishReason) a.strings(K.finishReasons, [ctx.finishReason]);
-    if (ctx.stream) a.bool(K.stream, true);
-    if (ctx.firstTokenAt >= 0) a.double(K.timeToFirstChunk, ctx.firstTokenAt / 1000);
-    if (ctx.error) a.string(K.errorType, ctx.error.errorClass).string(K.errorCode, ctx.error.code);
+    if (answered || usage.inputTokens || usage.outputTokens) {
+      attributes['gen_ai.usage.input_tokens'] = usage.inputTokens;
+      attributes['gen_ai.usage.output_tokens'] = usage.outputTokens;
+    }
+    if (usage.cachedInputTokens) attributes['gen_ai.usage.cache_read.input_tokens'] = usage.cachedInputTokens;
+    if (ctx.finishReason) attributes['gen_ai.response.finish_reasons'] = [ctx.finishReason];
+    if (ctx.stream) attributes['gen_ai.request.stream'] = true;
+    if (ctx.firstTokenAt >= 0) attributes['gen_ai.response.time_to_first_chunk'] = ctx.firstTokenAt / 1000;
+    if (ctx.error) {
+      attributes['error.type'] = ctx.error.errorClass;
+      attributes['vigil.error_code'] = ctx.error.code;
+    }
+    return attributes;
   }
 }
 
-/** The CLIENT span of one upstream attempt (child of the request span), its own OTLP record like it. */
-class RecordedAttemptSpan implements AttemptSpan, FinishedSpan {
-  readonly kind = 'client';
-  readonly parentIsRemote = false;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly traceState: string | undefined;
-  readonly traceparent: string;
-  readonly name: string;
-  readonly startMs = epochMs(performance.now());
-  endMs = 0;
-  error: string | undefined = undefined;
-  readonly #shared: Shared;
-  readonly #operation: string;
-  readonly #target: RequestContext['target'];
-  readonly #host: string;
-  readonly #port: number;
-  #status = 0;
-  #errorClass: string | undefined = undefined;
-  #ended = false;
-
-  constructor(request: RecordedRequestSpan, ctx: RequestContext, origin: URL, spanId: string, traceparent: string) {
-    this.#shared = request.shared;
-    this.traceId = request.traceId;
-    this.spanId = spanId;
-    this.parentSpanId = request.spanId;
-    this.traceState = request.traceState;
-    this.traceparent = traceparent;
-    this.#operation = ctx.operation;
-    this.#target = ctx.target;
-    const model = ctx.target?.upstreamModel;
-    this.name = model ? `${ctx.operation} ${model}` : ctx.operation;
-    this.#host = origin.hostname;
-    this.#port = Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80);
-  }
-
-  /** The W3C tracestate that goes upstream with traceparent: the client's, unchanged. */
-  get tracestate(): string | undefined {
-    return this.traceState;
-  }
-
-  end(status: number, error?: GatewayError): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.endMs = epochMs(performance.now());
-    this.#status = status;
-    this.#errorClass = error?.errorClass;
-    this.error = error?.code;
-    this.#shared.sink.add(this);
-  }
-
-  writeAttributes(a: AttributeWriter): void {
-    const target = this.#target;
-    a.string(K.operation, this.#operation).string(K.serverAddress, this.#host).int(K.serverPort, this.#port).string(K.method, 'POST');
-    if (target) a.string(K.provider, this.#shared.providerNames.get(target.providerId) ?? target.providerId);
-    if (target?.upstreamModel) a.string(K.requestModel, target.upstreamModel);
-    if (this.#status > 0) a.int(K.status, this.#status);
-    if (this.error !== undefined) a.string(K.errorType, this.#errorClass!).string(K.errorCode, this.error);
-  }
-}

@@ -131,13 +131,6 @@ export function decodeExportRequest(signal: Signal, body: Buffer): any {
   return SERVICES[signal].Export.requestDeserialize(body);
 }
 
-/** The spans of one trace export request's bytes, as a receiver lists them. */
-export function decodeSpans(body: Buffer): ReceivedSpan[] {
-  const spans: ReceivedSpan[] = [];
-  collectSpans(decodeExportRequest('traces', body), spans);
-  return spans;
-}
-
 /** Decodes one export request of `signal` into the receiver's lists. */
 function collect(receiver: OtlpReceiver, signal: Signal, request: any): void {
   if (signal === 'traces') collectSpans(request, receiver.spans);

@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeExportRequest } from '../../../test/helpers/otlp-receiver.ts';
-import { encodeLogRecord, encodeSpan, envelope, type Attributes, type FinishedSpan, type LogRecordData } from './encode.ts';
+import { encodeLogRecord, encodeSpan, envelope, type LogRecordData, type SpanRecord } from './encode.ts';
 import { ProtoWriter } from './proto-writer.ts';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
 const wrap = envelope({ 'service.name': 'vigil-test', 'service.version': '1.2.3' }, { name: 'vigil', version: '1.2.3' });
 /** A batch of spans as the exporter sends it, decoded with the official protos. */
-function spansRequest(...spans: FinishedSpan[]): any {
+function spansRequest(...spans: SpanRecord[]): any {
   const w = new ProtoWriter(16); // small, so the tests also cover the writer growing
   for (const s of spans) encodeSpan(w, s);
   return decodeExportRequest('traces', wrap(w.view()));
@@ -21,14 +21,12 @@ function decodedLogs(...records: LogRecordData[]): any[] {
   return decodeExportRequest('logs', wrap(w.view())).resource_logs[0].scope_logs[0].log_records;
 }
 
-/** A span whose attributes are a map, written through AttributeWriter#all (trace.ts writes them one by one). */
-const span = (over: Partial<FinishedSpan> = {}, attributes: Attributes = {
-  'http.route': '/v1/chat/completions', 'http.response.status_code': 200, 'gen_ai.request.stream': true,
-  'gen_ai.response.time_to_first_chunk': 0.25, 'gen_ai.response.finish_reasons': ['stop'], negative: -3, skipped: undefined,
-}): FinishedSpan => ({
+const span = (over: Partial<SpanRecord> = {}): SpanRecord => ({
   traceId: TRACE_ID, spanId: SPAN_ID, parentSpanId: 'a1a2a3a4a5a6a7a8', parentIsRemote: true, traceState: 'vendor=abc',
   name: 'POST /v1/chat/completions', kind: 'server', startMs: 1_767_225_600_123.25, endMs: 1_767_225_600_125.5, // exact in a double
-  error: undefined, writeAttributes: (a) => void a.all(attributes), ...over,
+  attributes: { 'http.route': '/v1/chat/completions', 'http.response.status_code': 200, 'gen_ai.request.stream': true,
+    'gen_ai.response.time_to_first_chunk': 0.25, 'gen_ai.response.finish_reasons': ['stop'], negative: -3, skipped: undefined },
+  error: undefined, ...over,
 });
 
 test('spans decode with the official protos: ids, times in nanoseconds, kind, flags, attributes, resource and scope', () => {
@@ -60,7 +58,7 @@ test('spans decode with the official protos: ids, times in nanoseconds, kind, fl
 
 test('span flags (field 16, newer than the test protos): sampled, and whether the parent is remote', () => {
   // fixed32 field 16: tag 0x85 0x01, then the flags little-endian.
-  const tail = (record: FinishedSpan) => {
+  const tail = (record: SpanRecord) => {
     const w = new ProtoWriter();
     encodeSpan(w, record);
     return [...w.view().subarray(-6)];

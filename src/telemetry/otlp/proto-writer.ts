@@ -170,17 +170,6 @@ export class ProtoWriter {
    */
   begin(field: number): number {
     this.#tag(field, WIRE_LEN);
-    return this.open();
-  }
-
-  /** The tag of a length-delimited field alone, for bytes made once and copied in later (attribute keys). */
-  lengthTag(field: number): this {
-    this.#tag(field, WIRE_LEN);
-    return this;
-  }
-
-  /** `begin` after a tag that was copied in (lengthTag): keeps the byte for the length. */
-  open(): number {
     this.#ensure(1);
     return this.#pos++;
   }
