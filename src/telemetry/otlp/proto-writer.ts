@@ -185,7 +185,8 @@ export class ProtoWriter {
 
   /**
    * `begin` for a whole record (a span or log record, 128 bytes to 16 KiB): two bytes are kept for its
-   * length, so `endRecord` need not move it; moving every span one byte right was a tenth of encoding it.
+   * length, so `endRecord` need not move it (with one kept, every record was moved one byte right: ~3 % of
+   * encoding a span in a perf profile of the micro bench).
    */
   beginRecord(field: number): number {
     this.#tag(field, WIRE_LEN);
