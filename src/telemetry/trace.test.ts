@@ -173,3 +173,22 @@ test('a malformed traceparent is ignored: a fresh trace, not an error', () => {
   assert.match(span.traceId, /^[0-9a-f]{32}$/);
   assert.notEqual(span.traceId, '0'.repeat(32));
 });
+
+test('an attempt that ends before its request is handed on with the request span, just before it; one that ends after, at once', async () => {
+  const { finished, tracing } = setup();
+  const ctx = context();
+  ctx.span = tracing.startRequest(ctx);
+  const first = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  first.end(429);
+  const late = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  assert.equal((await finished()).length, 0, 'nothing handed on while the request runs');
+  ctx.status = 499;
+  ctx.span.end(ctx);
+  assert.deepEqual((await finished()).map((s) => s.kind), ['client', 'server']);
+  late.end(0, new GatewayError('GW_CLIENT_CLOSED'));
+  const spans = await finished();
+  assert.deepEqual(spans.map((s) => s.kind), ['client', 'server', 'client']);
+  assert.equal(spans[0].attributes['http.response.status_code'], 429);
+  assert.ok(spans[0].endMs <= spans[1].endMs, 'the held attempt keeps its own end time');
+  assert.equal(spans[2].attributes['error.type'], 'client_abort');
+});
