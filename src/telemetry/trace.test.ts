@@ -182,6 +182,7 @@ test('an attempt that ends before its request is handed on with the request span
   first.end(429);
   const late = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
   assert.equal((await finished()).length, 0, 'nothing handed on while the request runs');
+  await new Promise((resolve) => setTimeout(resolve, 20));
   ctx.status = 499;
   ctx.span.end(ctx);
   assert.deepEqual((await finished()).map((s) => s.kind), ['client', 'server']);
@@ -189,6 +190,6 @@ test('an attempt that ends before its request is handed on with the request span
   const spans = await finished();
   assert.deepEqual(spans.map((s) => s.kind), ['client', 'server', 'client']);
   assert.equal(spans[0].attributes['http.response.status_code'], 429);
-  assert.ok(spans[0].endMs <= spans[1].endMs, 'the held attempt keeps its own end time');
+  assert.ok(spans[1].endMs - spans[0].endMs >= 15, 'the held attempt keeps its own end time');
   assert.equal(spans[2].attributes['error.type'], 'client_abort');
 });
