@@ -13,9 +13,13 @@ const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fa
 const origin = new URL('http://127.0.0.1:18081/v1');
 const N = 200_000;
 
+/** A new request id each time, as in the gateway: attribute values that never repeat are never cached. */
+let requests = 0;
+const requestId = () => `3f1c2d9e-5b7a-4c1e-9f0a-${String(++requests).padStart(12, '0')}`;
+
 function context(): RequestContext {
   const ctx = new RequestContext({
-    requestId: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', startedAt: performance.now() - 0.4, route: '/v1/chat/completions',
+    requestId: requestId(), startedAt: performance.now() - 0.4, route: '/v1/chat/completions',
     method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {},
   });
   ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat' };
@@ -67,7 +71,8 @@ const fields = {
   provider: 'bench', input_tokens: 212, output_tokens: 48,
 };
 let lastLog!: LogRecordData;
-await time('log record from the request line fields', () => { lastLog = recordOf('info', 'request', Date.now(), bindings, fields); });
+const line = () => ({ ...fields, request_id: requestId() });
+await time('log record from the request line fields', () => { lastLog = recordOf('info', 'request', Date.now(), bindings, line()); });
 await time('encodeLogRecord', () => encodeLogRecord(w.reset(), lastLog, Date.now()));
 const logs = queue((w: ProtoWriter, r: LogRecordData) => encodeLogRecord(w, r, Date.now()));
-await time('log record built, encoded and queued', () => logs.add(recordOf('info', 'request', Date.now(), bindings, fields)), () => logs.flush());
+await time('log record built, encoded and queued', () => logs.add(recordOf('info', 'request', Date.now(), bindings, line())), () => logs.flush());

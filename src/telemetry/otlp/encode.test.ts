@@ -105,6 +105,19 @@ test('attribute keys: any text, and past the cache of encoded keys (1,024) still
   assert.deepEqual(decoded.attributes.map((kv: any) => kv.key), Object.keys(many));
 });
 
+test('attribute values: repeated ones (cached) and ever-new ones (past the cache) decode as they were given', () => {
+  const values = (decoded: any) => Object.fromEntries(decoded.attributes.map((kv: any) => {
+    const v = kv.value;
+    return [kv.key, v.string_value ?? v.bool_value ?? (v.int_value !== undefined ? Number(v.int_value) : v.double_value)];
+  }));
+  // request_id and tokens take more values than a key's cache holds; route, status and stream repeat.
+  for (let i = 0; i < 300; i++) {
+    const attributes = { request_id: `r-${i}`, route: '/v1/chat/completions', status: i % 3 === 0 ? 502 : 200, stream: i % 2 === 0, tokens: i - 5, latency: i + 0.5 };
+    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes, traceId: undefined, spanId: undefined });
+    assert.deepEqual(values(decoded), attributes);
+  }
+});
+
 test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16 KiB', () => {
   const w = new ProtoWriter(8);
   for (const n of [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {

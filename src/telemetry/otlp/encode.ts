@@ -118,11 +118,57 @@ function attributes(w: ProtoWriter, field: number, values: Attributes): void {
   for (const key in values) {
     const value = values[key];
     if (value === undefined) continue;
+    const cached = typeof value === 'object' ? undefined : keyValue(key, value);
+    if (cached !== undefined) {
+      w.bytes(field, cached);
+      continue;
+    }
     const kv = w.begin(field);
     w.raw(keyField(key));
     anyValue(w, 2, value);
     w.end(kv);
   }
+}
+
+/**
+ * Whole `KeyValue` messages, key and value encoded, made once per key and value. Most attribute values come
+ * from small sets (methods, routes, models, providers, status codes, levels, modules), and copying the
+ * message costs a fraction of encoding it again: per request, the spans' and log record's string
+ * attributes took 24 calls of ~700 instructions each to encode (BENCHMARKS.md). A key whose values keep
+ * changing (request ids, token counts) stops being cached when it reaches VALUES_PER_KEY: its values are
+ * encoded each time, as before. Doubles are never cached.
+ */
+interface KeyCache {
+  key: Buffer;
+  /** undefined once the key had too many values to be worth caching. */
+  values: Map<string | number | boolean, Buffer> | undefined;
+}
+const keyCaches = new Map<string, KeyCache>();
+const VALUES_PER_KEY = 64;
+const valueWriter = new ProtoWriter(256);
+
+function keyValue(key: string, value: string | number | boolean): Buffer | undefined {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) return undefined;
+  let cache = keyCaches.get(key);
+  if (cache === undefined) {
+    if (keyCaches.size >= KEY_FIELDS_MAX) return undefined;
+    cache = { key: keyField(key), values: new Map() };
+    keyCaches.set(key, cache);
+  }
+  const values = cache.values;
+  if (values === undefined) return undefined;
+  let bytes = values.get(value);
+  if (bytes === undefined) {
+    if (values.size >= VALUES_PER_KEY) {
+      cache.values = undefined;
+      return undefined;
+    }
+    valueWriter.reset().raw(cache.key);
+    anyValue(valueWriter, 2, value);
+    bytes = valueWriter.finish();
+    values.set(value, bytes);
+  }
+  return bytes;
 }
 
 /**
