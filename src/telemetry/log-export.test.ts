@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createOtlpLogs, toLogRecord } from './log-export.ts';
 import { createLogs } from './log.ts';
-import type { LogRecordData } from './otlp/encode.ts';
+import { logAttributes, type LogRecordData } from './otlp/encode.ts';
 import { GatewayError } from '../core/errors.ts';
 
 /** A sink that keeps what it is given, in place of the OTLP exporter. */
@@ -27,7 +27,7 @@ test('toLogRecord: level → severity, msg → body, trace ids → context, the 
   assert.equal(record.timeMs, Date.parse('2026-01-15T10:23:45.123Z'));
   assert.equal(record.traceId, TRACE_ID);
   assert.equal(record.spanId, SPAN_ID);
-  assert.deepEqual(record.attributes, {
+  assert.deepEqual(logAttributes(record), {
     module: 'pipeline', request_id: 'r1', status: 502, stream: true, tools: ['a', 'b'], extra: '{"nested":1}',
     'exception.type': 'GatewayError', 'exception.message': 'Upstream provider failed', 'exception.stacktrace': 'GatewayError: …',
   });
@@ -63,7 +63,7 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
   assert.deepEqual(records.map((r) => r.body), ['request failed', 'broken']);
   assert.deepEqual(records.map((r) => r.level), ['warn', 'error']);
   assert.equal(records[0].traceId, TRACE_ID);
-  assert.equal(records[0].attributes.request_id, 'r2');
+  assert.equal(logAttributes(records[0]).request_id, 'r2');
 });
 
 test('request lines with the OTLP tee: the record made from the fields equals the one the stdout line would give', async () => {
@@ -85,13 +85,13 @@ test('request lines with the OTLP tee: the record made from the fields equals th
   assert.equal(records.length, 2);
   for (const [i, line] of stdout.entries()) {
     const parsed = toLogRecord(line)!;
-    assert.deepEqual(records[i].attributes, parsed.attributes);
+    assert.deepEqual(logAttributes(records[i]), logAttributes(parsed));
     assert.equal(records[i].body, parsed.body);
     assert.equal(records[i].level, parsed.level);
     assert.ok(Math.abs(records[i].timeMs - parsed.timeMs) < 1000);
   }
   assert.equal(records[0].spanId, SPAN_ID);
-  assert.equal(records[0].attributes.module, 'pipeline');
-  assert.equal(records[1].attributes['exception.type'], 'GatewayError');
-  assert.match(String(records[1].attributes['exception.message']), /no answer in 30 s/);
+  assert.equal(logAttributes(records[0]).module, 'pipeline');
+  assert.equal(logAttributes(records[1])['exception.type'], 'GatewayError');
+  assert.match(String(logAttributes(records[1])['exception.message']), /no answer in 30 s/);
 });

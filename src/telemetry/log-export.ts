@@ -64,38 +64,32 @@ export function toLogRecord(line: string): LogRecordData | undefined {
 
 /** A record from a line's fields (bindings, then the call's own), whether or not the line was ever serialised. */
 export function recordOf(level: string, msg: string | undefined, time: number, ...sources: Record<string, unknown>[]): LogRecordData {
-  const attributes: Attributes = {};
-  let traceId: unknown, spanId: unknown;
+  let traceId: unknown, spanId: unknown, err: unknown;
   for (const fields of sources) {
-    for (const key in fields) {
-      const value = fields[key];
-      if (key === 'trace_id') traceId = value;
-      else if (key === 'span_id') spanId = value;
-      else if (key === 'err') addException(attributes, value);
-      if (RESERVED.has(key) || value === null || value === undefined) continue;
-      attributes[key] = typeof value === 'object' && !isPrimitiveArray(value) ? JSON.stringify(value) : (value as string | number | boolean);
-    }
+    if (fields.trace_id !== undefined) traceId = fields.trace_id;
+    if (fields.span_id !== undefined) spanId = fields.span_id;
+    if (fields.err !== undefined) err = fields.err;
   }
   const traced = isValidIdPair(traceId, spanId);
+  const exception = err === undefined ? undefined : exceptionOf(err);
   return {
     timeMs: time,
     level,
     body: msg,
-    attributes,
+    attributes: exception ? [...sources, exception] : sources,
+    omit: RESERVED,
     traceId: traced ? traceId as string : undefined,
     spanId: traced ? spanId as string : undefined,
   };
 }
 
 /** An error (or pino's serialised { type, message, stack }) onto the exception semantic conventions. */
-function addException(attributes: Attributes, err: unknown): void {
-  if (typeof err !== 'object' || err === null) return;
+function exceptionOf(err: unknown): Attributes | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
   const e = err instanceof Error ? { type: err.constructor.name, message: err.message, stack: err.stack } : err as { type?: unknown; message?: unknown; stack?: unknown };
+  const attributes: Attributes = {};
   if (typeof e.type === 'string') attributes['exception.type'] = e.type;
   if (typeof e.message === 'string') attributes['exception.message'] = e.message;
   if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
-}
-
-function isPrimitiveArray(value: object): boolean {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+  return attributes;
 }

@@ -48,7 +48,7 @@ test('otlpResource: service.name, service.version, deployment.environment only w
 });
 
 const wrap = envelope({ 'service.name': 'tls-test' }, { name: 'vigil', version: '1.2.3' });
-const logRecord = { timeMs: 1_700_000_000_000, level: 'info', body: 'over tls', attributes: {}, traceId: undefined, spanId: undefined };
+const logRecord = { timeMs: 1_700_000_000_000, level: 'info', body: 'over tls', attributes: [], omit: new Set<string>(), traceId: undefined, spanId: undefined };
 
 test('TLS with a test CA: gRPC and HTTP/protobuf senders reach receivers that present a CA-signed cert', async (t) => {
   const ca = makeTestCa();

@@ -68,7 +68,7 @@ test('span flags (field 16, newer than the test protos): sampled, and whether th
 });
 
 test('log records decode: time, severity, body, trace context, attributes, observed time', () => {
-  const record: LogRecordData = { timeMs: 1_767_225_600_123, level: 'warn', body: 'request failed', attributes: { request_id: 'r1', status: 502, 'exception.stacktrace': 'x'.repeat(300) }, traceId: TRACE_ID, spanId: SPAN_ID };
+  const record: LogRecordData = { timeMs: 1_767_225_600_123, level: 'warn', body: 'request failed', attributes: [{ request_id: 'r1', status: 502, 'exception.stacktrace': 'x'.repeat(300) }], omit: new Set(), traceId: TRACE_ID, spanId: SPAN_ID };
   const [first, bare] = decodedLogs(record, { ...record, timeMs: NaN, traceId: undefined, spanId: undefined, body: undefined });
   assert.equal(first.time_unix_nano, '1767225600123000000');
   assert.equal(first.observed_time_unix_nano, '1767225600124000000');
@@ -86,7 +86,7 @@ test('log records decode: time, severity, body, trace context, attributes, obser
 
 test('ProtoWriter: strings of any length and content round-trip through nested messages', () => {
   fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 400 }), { maxLength: 20 }), (values) => {
-    const record: LogRecordData = { timeMs: 1, level: 'info', body: values.join('|'), attributes: Object.fromEntries(values.map((v, i) => [`k${i}`, v])), traceId: undefined, spanId: undefined };
+    const record: LogRecordData = { timeMs: 1, level: 'info', body: values.join('|'), attributes: [Object.fromEntries(values.map((v, i) => [`k${i}`, v]))], omit: new Set(), traceId: undefined, spanId: undefined };
     const [decoded] = decodedLogs(record);
     assert.equal(decoded.body.string_value, record.body);
     assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.value.string_value), values);
@@ -96,12 +96,12 @@ test('ProtoWriter: strings of any length and content round-trip through nested m
 test('attribute keys: any text, and past the cache of encoded keys (1,024) still encoded in full', () => {
   fc.assert(fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }), { maxLength: 20 }), (keys) => {
     const attributes = Object.fromEntries(keys.map((k) => [k, 1]));
-    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes, traceId: undefined, spanId: undefined });
+    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: [attributes], omit: new Set(), traceId: undefined, spanId: undefined });
     // In the object's own order: integer-like keys ("0") come first in any JS object, whatever the insertion order.
     assert.deepEqual((decoded.attributes ?? []).map((kv: any) => kv.key), Object.keys(attributes));
   }), { numRuns: 100 });
   const many = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`key.${i}`, i]));
-  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: many, traceId: undefined, spanId: undefined });
+  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: [many], omit: new Set(), traceId: undefined, spanId: undefined });
   assert.deepEqual(decoded.attributes.map((kv: any) => kv.key), Object.keys(many));
 });
 
@@ -113,7 +113,7 @@ test('attribute values: repeated ones (cached) and ever-new ones (past the cache
   // request_id and tokens take more values than a key's cache holds; route, status and stream repeat.
   for (let i = 0; i < 300; i++) {
     const attributes = { request_id: `r-${i}`, route: '/v1/chat/completions', status: i % 3 === 0 ? 502 : 200, stream: i % 2 === 0, tokens: i - 5, latency: i + 0.5 };
-    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes, traceId: undefined, spanId: undefined });
+    const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: [attributes], omit: new Set(), traceId: undefined, spanId: undefined });
     assert.deepEqual(values(decoded), attributes);
   }
 });
@@ -127,7 +127,7 @@ test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16
     assert.equal(value, n);
   }
   const long = 'y'.repeat(20_000);
-  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: {}, traceId: undefined, spanId: undefined });
+  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: [], omit: new Set(), traceId: undefined, spanId: undefined });
   assert.equal(decoded.body.string_value, long);
 });
 

@@ -32,7 +32,14 @@ export interface LogRecordData {
   timeMs: number;
   level: string;
   body: string | undefined;
-  attributes: Attributes;
+  /**
+   * Where the attributes come from, written in turn (a line's bindings, its own fields, exception.* from its
+   * err): the line's objects themselves, not a merged copy, which cost a keyed store per field. Nulls are
+   * left out, and objects other than arrays of primitives are written as JSON.
+   */
+  attributes: readonly Record<string, unknown>[];
+  /** Keys of `attributes` that are not attributes (the record's own parts, the resource's). */
+  omit: ReadonlySet<string>;
   traceId: string | undefined;
   spanId: string | undefined;
 }
@@ -77,7 +84,13 @@ export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedM
     w.string(1, record.body);
     w.end(body);
   }
-  attributes(w, 6, record.attributes);
+  for (const source of record.attributes) {
+    for (const key in source) {
+      if (record.omit.has(key)) continue;
+      const value = attributeValue(source[key]);
+      if (value !== undefined) attribute(w, 6, key, value);
+    }
+  }
   if (record.traceId && record.spanId) w.hex(9, record.traceId).hex(10, record.spanId);
   w.timeNanos(11, observedMs);
   w.endRecord(entry);
@@ -117,17 +130,40 @@ function attributesMessage(w: ProtoWriter, values: Attributes): Buffer {
 function attributes(w: ProtoWriter, field: number, values: Attributes): void {
   for (const key in values) {
     const value = values[key];
-    if (value === undefined) continue;
-    const cached = typeof value === 'object' ? undefined : keyValue(key, value);
-    if (cached !== undefined) {
-      w.bytes(field, cached);
-      continue;
-    }
-    const kv = w.begin(field);
-    w.raw(keyField(key));
-    anyValue(w, 2, value);
-    w.end(kv);
+    if (value !== undefined) attribute(w, field, key, value);
   }
+}
+
+function attribute(w: ProtoWriter, field: number, key: string, value: AttributeValue): void {
+  const cached = typeof value === 'object' ? undefined : keyValue(key, value);
+  if (cached !== undefined) {
+    w.bytes(field, cached);
+    return;
+  }
+  const kv = w.begin(field);
+  w.raw(keyField(key));
+  anyValue(w, 2, value);
+  w.end(kv);
+}
+
+/** A log line's field as an attribute value: none for null, JSON for objects but arrays of primitives. */
+function attributeValue(value: unknown): AttributeValue | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'object') return value as string | number | boolean;
+  return isPrimitiveArray(value) ? value as AttributeValue : JSON.stringify(value);
+}
+
+function isPrimitiveArray(value: object): boolean {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+}
+
+/** A log record's attributes as one object, as encodeLogRecord writes them (for tests and inspection). */
+export function logAttributes(record: LogRecordData): Attributes {
+  const out: Attributes = {};
+  for (const source of record.attributes) {
+    for (const key in source) if (!record.omit.has(key)) out[key] = attributeValue(source[key]);
+  }
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 /**
