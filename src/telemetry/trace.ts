@@ -73,6 +73,21 @@ interface Shared {
   sink: RecordSink<SpanRecord>;
 }
 
+/**
+ * "<method> <route>" and "<operation> <model>", made once per pair: both parts come from fixed sets (routes,
+ * methods, operations, configured models), and a string made per span is one more to flatten and hash
+ * when its encoding is looked up (otlp/encode.ts).
+ */
+const spanNames = new Map<string, Map<string, string>>();
+
+function spanName(first: string, second: string): string {
+  let seconds = spanNames.get(first);
+  if (seconds === undefined) spanNames.set(first, seconds = new Map());
+  let name = seconds.get(second);
+  if (name === undefined) seconds.set(second, name = `${first} ${second}`);
+  return name;
+}
+
 /** performance.now() → milliseconds since the epoch. */
 const epochMs = (now: number) => performance.timeOrigin + now;
 
@@ -113,7 +128,7 @@ class RecordedRequestSpan implements RequestSpan {
     };
     if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     if (model) attributes['gen_ai.request.model'] = model;
-    const name = model ? `${ctx.operation} ${model}` : ctx.operation;
+    const name = model ? spanName(ctx.operation, model) : ctx.operation;
     let ended = false;
     return {
       traceparent: parent,
@@ -143,7 +158,7 @@ class RecordedRequestSpan implements RequestSpan {
     const sink = this.#shared.sink;
     if (this.#attempts) for (const attempt of this.#attempts) sink.add(attempt);
     this.#attempts = undefined;
-    sink.add(this.#record(`${ctx.method} ${ctx.route}`, 'server', this.spanId, this.#parentSpanId, true, this.#startedAt, this.#attributes(ctx), error));
+    sink.add(this.#record(spanName(ctx.method, ctx.route), 'server', this.spanId, this.#parentSpanId, true, this.#startedAt, this.#attributes(ctx), error));
   }
 
   #record(name: string, kind: SpanRecord['kind'], spanId: string, parentSpanId: string | undefined, parentIsRemote: boolean, startedAt: number, attributes: Attributes, error: string | undefined): SpanRecord {

@@ -118,6 +118,19 @@ test('attribute values: repeated ones (cached) and ever-new ones (past the cache
   }
 });
 
+test('span names, log levels and bodies (encoded once per value): the same text in each place, repeated, and long', () => {
+  const long = 'z'.repeat(500);
+  for (let i = 0; i < 3; i++) {
+    for (const text of ['request', long]) {
+      const [decoded] = spansRequest(span({ name: text })).resource_spans[0].scope_spans[0].spans;
+      assert.equal(decoded.name, text);
+      const [log] = decodedLogs({ timeMs: 1, level: text, body: text, attributes: [], omit: new Set(), traceId: undefined, spanId: undefined });
+      assert.equal(log.body.string_value, text);
+      assert.equal(log.severity_text, text);
+    }
+  }
+});
+
 test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16 KiB', () => {
   const w = new ProtoWriter(8);
   for (const n of [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {

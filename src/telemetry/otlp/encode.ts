@@ -62,7 +62,7 @@ export function encodeSpan(w: ProtoWriter, span: SpanRecord): void {
   w.hex(1, span.traceId).hex(2, span.spanId);
   if (span.traceState) w.string(3, span.traceState);
   if (span.parentSpanId) w.hex(4, span.parentSpanId);
-  w.string(5, span.name).uint(6, SPAN_KIND[span.kind]).timeNanos(7, span.startMs).timeNanos(8, span.endMs);
+  w.raw(spanNames.bytes(span.name)).uint(6, SPAN_KIND[span.kind]).timeNanos(7, span.startMs).timeNanos(8, span.endMs);
   attributes(w, 9, span.attributes);
   if (span.error !== undefined) {
     const status = w.begin(15);
@@ -78,12 +78,8 @@ export function encodeLogRecord(w: ProtoWriter, record: LogRecordData, observedM
   const entry = w.beginRecord(RECORD_FIELD);
   if (Number.isFinite(record.timeMs)) w.timeNanos(1, record.timeMs);
   w.uint(2, SEVERITY_NUMBER[record.level] ?? 0);
-  if (record.level) w.string(3, record.level);
-  if (record.body !== undefined) {
-    const body = w.begin(5);
-    w.string(1, record.body);
-    w.end(body);
-  }
+  if (record.level) w.raw(logLevels.bytes(record.level));
+  if (record.body !== undefined) w.raw(logBodies.bytes(record.body));
   for (const source of record.attributes) {
     for (const key in source) {
       if (record.omit.has(key)) continue;
@@ -206,6 +202,43 @@ function keyValue(key: string, value: string | number | boolean): Buffer | undef
   }
   return bytes;
 }
+
+/**
+ * A string field whose values come from a small set (span names, log levels and messages), encoded once per
+ * value; with `inner`, the string is the only field of a message (a log body's AnyValue). It keeps its
+ * first STRING_VALUES_MAX values of up to STRING_LENGTH_MAX characters; others are encoded each time.
+ */
+class KnownStrings {
+  readonly #field: number;
+  readonly #inner: number | undefined;
+  readonly #values = new Map<string, Buffer>();
+
+  constructor(field: number, inner?: number) {
+    this.#field = field;
+    this.#inner = inner;
+  }
+
+  bytes(value: string): Buffer {
+    const cacheable = value.length <= STRING_LENGTH_MAX;
+    let bytes = cacheable ? this.#values.get(value) : undefined;
+    if (bytes === undefined) {
+      valueWriter.reset();
+      if (this.#inner === undefined) valueWriter.string(this.#field, value);
+      else {
+        const message = valueWriter.begin(this.#field);
+        valueWriter.string(this.#inner, value).end(message);
+      }
+      bytes = valueWriter.finish();
+      if (cacheable && this.#values.size < STRING_VALUES_MAX) this.#values.set(value, bytes);
+    }
+    return bytes;
+  }
+}
+const STRING_VALUES_MAX = 256;
+const STRING_LENGTH_MAX = 200;
+const spanNames = new KnownStrings(5);
+const logLevels = new KnownStrings(3);
+const logBodies = new KnownStrings(5, 1);
 
 /**
  * `KeyValue.key` as encoded bytes, made once per key: attribute keys are a small fixed set (semantic
