@@ -112,7 +112,7 @@ test('attribute values: repeated ones (cached) and ever-new ones (past the cache
   }));
   // request_id and tokens take more values than a key's cache holds; route, status and stream repeat.
   for (let i = 0; i < 300; i++) {
-    const attributes = { request_id: `r-${i}`, route: '/v1/chat/completions', status: i % 3 === 0 ? 502 : 200, stream: i % 2 === 0, tokens: i - 5, latency: i + 0.5 };
+    const attributes = { request_id: `r-${i}`, prompt_like: 'p'.repeat(150 + i), route: '/v1/chat/completions', status: i % 3 === 0 ? 502 : 200, stream: i % 2 === 0, tokens: i - 5, latency: i + 0.5 };
     const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: [attributes], omit: new Set(), traceId: undefined, spanId: undefined });
     assert.deepEqual(values(decoded), attributes);
   }

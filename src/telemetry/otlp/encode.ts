@@ -168,7 +168,8 @@ export function logAttributes(record: LogRecordData): Attributes {
  * message costs a fraction of encoding it again: per request, the spans' and log record's string
  * attributes took 24 calls of ~700 instructions each to encode (BENCHMARKS.md). A key whose values keep
  * changing (request ids, token counts) stops being cached when it reaches VALUES_PER_KEY: its values are
- * encoded each time, as before. Doubles are never cached.
+ * encoded each time, as before. Doubles and strings over STRING_LENGTH_MAX are never cached, and at most
+ * KEY_CACHES_MAX keys are (some log lines carry data of their own), so the caches stay a few MiB at most.
  */
 interface KeyCache {
   key: Buffer;
@@ -177,13 +178,14 @@ interface KeyCache {
 }
 const keyCaches = new Map<string, KeyCache>();
 const VALUES_PER_KEY = 64;
+const KEY_CACHES_MAX = 256;
 const valueWriter = new ProtoWriter(256);
 
 function keyValue(key: string, value: string | number | boolean): Buffer | undefined {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) return undefined;
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) : typeof value === 'string' && value.length > STRING_LENGTH_MAX) return undefined;
   let cache = keyCaches.get(key);
   if (cache === undefined) {
-    if (keyCaches.size >= KEY_FIELDS_MAX) return undefined;
+    if (keyCaches.size >= KEY_CACHES_MAX) return undefined;
     cache = { key: keyField(key), values: new Map() };
     keyCaches.set(key, cache);
   }
