@@ -34,8 +34,9 @@ export interface LogRecordData {
   body: string | undefined;
   /**
    * Where the attributes come from, written in turn (a line's bindings, its own fields, exception.* from its
-   * err): the line's objects themselves, not a merged copy, which cost a keyed store per field. Nulls are
-   * left out, and objects other than arrays of primitives are written as JSON.
+   * err): the line's objects themselves, not a merged copy, which cost a keyed store per field. A key in two
+   * sources is written twice (pino's bindings and a call's fields do not share keys). Nulls are left out, and
+   * objects other than arrays of primitives are written as JSON.
    */
   attributes: readonly Record<string, unknown>[];
   /** Keys of `attributes` that are not attributes (the record's own parts, the resource's). */
