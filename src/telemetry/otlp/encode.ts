@@ -158,9 +158,12 @@ function isPrimitiveArray(value: object): boolean {
 export function logAttributes(record: LogRecordData): Attributes {
   const out: Attributes = {};
   for (const source of record.attributes) {
-    for (const key in source) if (!record.omit.has(key)) out[key] = attributeValue(source[key]);
+    for (const key in source) {
+      const value = record.omit.has(key) ? undefined : attributeValue(source[key]);
+      if (value !== undefined) out[key] = value;
+    }
   }
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+  return out;
 }
 
 /**
