@@ -9,14 +9,14 @@ function destination() {
   return { writes, synced: () => synced, dest };
 }
 
-test('lines are handed on together once ~4 KiB have gathered, in order', () => {
+test('lines are handed on together once ~64 KiB have gathered, in order', () => {
   const { writes, dest } = destination();
   const batch = new LineBatch(dest);
-  const line = `${'x'.repeat(1023)}\n`;
-  for (let i = 0; i < 3; i++) batch.write(line);
-  assert.deepEqual(writes, [], 'under 4096 characters: still gathering');
-  batch.write(line);
-  assert.deepEqual(writes, [line.repeat(4)]);
+  const line = (i: number) => `${String(i).padStart(1023, 'x')}\n`;
+  for (let i = 0; i < 63; i++) batch.write(line(i));
+  assert.deepEqual(writes, [], 'under 65,536 characters: still gathering');
+  batch.write(line(63));
+  assert.deepEqual(writes, [Array.from({ length: 64 }, (_, i) => line(i)).join('')]);
 });
 
 test('flush hands on a partial batch (the timer and shutdown); flushSync also syncs the destination', () => {

@@ -1,4 +1,4 @@
-// Log lines gathered into ~4 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
+// Log lines gathered into ~64 KiB writes, in front of sonic-boom (pino's destination). sonic-boom batches
 // too (its minLength), but on every write it measures the UTF-8 length of its whole pending string, up to
 // 16 KiB: ~3.6 µs a line, against ~0.6 µs for an array of lines joined once per batch (measured in
 // bench/micro/finish.bench.ts; BENCHMARKS.md). sonic-boom still does the writing (see log.ts).
@@ -11,10 +11,13 @@ export interface Destination {
 }
 
 /**
- * Roughly one 4 KiB write: lines are counted in UTF-16 units, exact enough for a batching threshold. 16 KiB
- * batches saved nothing measurable (BENCHMARKS.md, eighth session).
+ * Roughly one 64 KiB write (the size of nginx's usual `access_log … buffer=64k`): lines are counted in UTF-16
+ * units, exact enough for a batching threshold. A write to a file costs this VM's kernel more per call than
+ * per byte: against 4 KiB batches, 64 KiB ones took 5 % less CPU per request as shipped (system time 30 → 27
+ * µs), and 256 KiB ones 5 % more again (bench:pair, BENCHMARKS.md, sixteenth session). The flush timer
+ * (log.ts) still bounds how long a line waits when traffic is light.
  */
-const BATCH_CHARS = 4096;
+const BATCH_CHARS = 64 * 1024;
 
 /**
  * A batch becomes bytes here, not in sonic-boom: TextEncoder converts a one-byte string with simdutf, where
