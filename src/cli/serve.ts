@@ -3,6 +3,7 @@ import { compileConfig } from '../config/compile.ts';
 import { loadConfig } from '../config/load.ts';
 import { buildEndpoints } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
+import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
@@ -65,11 +66,12 @@ export async function serve(options: { config?: string; port?: number }): Promis
     onQuery: (operation, seconds) => recorder.storeOperation('sqlite', operation, seconds),
   });
   const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });
-  const lifecycle = { draining: false };
+  const lifecycle = { draining: false, cutting: false };
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
+  const pipelines = new InFlight();
   const app = buildServer({
     config,
-    endpoints: buildEndpoints(compiled, providers, finish),
+    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, pipelines.finish(finish))),
     finish,
     health: createHealth({ ledger, providers, lifecycle }),
     recorder,
@@ -97,6 +99,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     log.info({ signal, drain_timeout_ms: config.server.drain_timeout_ms }, 'draining');
     const deadline = setTimeout(() => {
       log.warn('drain timeout reached; closing remaining connections');
+      lifecycle.cutting = true; // their requests end as GW_UNAVAILABLE_DRAINING, not as clients leaving
       app.server.closeAllConnections();
     }, config.server.drain_timeout_ms);
     deadline.unref();
@@ -105,6 +108,9 @@ export async function serve(options: { config?: string; port?: number }): Promis
     await app.close(); // stops accepting, waits for in-flight requests and streams
     clearTimeout(deadline);
     clearInterval(sweep);
+    // Connections cut at the drain timeout (or closed by their clients) can close the server before their
+    // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.
+    await pipelines.settled(1000);
     await ledger.close(); // writes every queued usage record
     stopCollectors();
     await upstreams.close();

@@ -20,7 +20,9 @@ export type Finish = (ctx: RequestContext) => void;
 export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finish {
   return (ctx) => {
     const durationMs = performance.now() - ctx.startedAt;
-    if (ctx.error?.errorClass === 'client_abort') ctx.status = ctx.error.status; // 499 even after a stream opened
+    // Cut mid-answer, by the client (499) or by the drain timeout (503): the status says so even after a
+    // stream's 200 went out, so availability counts the gateway's cuts and not the client's.
+    if (ctx.error && (ctx.error.errorClass === 'client_abort' || ctx.error.code === 'GW_UNAVAILABLE_DRAINING')) ctx.status = ctx.error.status;
     ctx.costUsd = costOf(ctx);
     recorder.requestFinished(ctx, durationMs / 1000);
     genAiMetrics?.record(ctx, durationMs / 1000);

@@ -48,7 +48,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       requestId, startedAt: performance.now(), route: meta.route, method: req.method ?? 'GET',
       dialect: meta.dialect, operation: meta.operation, reply: port, headers: req.headers,
     });
-    res.once('close', () => { if (!res.writableFinished) ctx.abort(new GatewayError('GW_CLIENT_CLOSED')); });
+    // A connection that closes mid-answer: the client left, or the drain timeout cut it (then it is ours).
+    res.once('close', () => { if (!res.writableFinished) ctx.abort(new GatewayError(deps.lifecycle.cutting ? 'GW_UNAVAILABLE_DRAINING' : 'GW_CLIENT_CLOSED')); });
     if (deps.tracing) ctx.span = deps.tracing.startRequest(ctx);
     port.onStreamStart = () => {
       ctx.streamStartedAt = performance.now() - ctx.startedAt;

@@ -16,6 +16,8 @@ export interface HealthReport {
 
 export interface Lifecycle {
   draining: boolean;
+  /** The drain timeout passed and the remaining connections are being closed: their requests are cut by us. */
+  cutting: boolean;
 }
 
 const STORE_PING_TIMEOUT_MS = 1000;

@@ -2,7 +2,8 @@
 // and the CLI's config check.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -17,37 +18,142 @@ const slowMock = {
   models: [{ name: 'mock-chat', provider: 'mock' }],
 };
 
-test('SIGTERM: readiness falls, the in-flight stream finishes whole, usage is written, exit 0', async () => {
+/** Writes one raw HTTP/1.1 request on a socket of its own and collects everything the gateway sends back until it closes. */
+function rawConnection(url: string, request: string): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => { text += chunk; });
+  const closed = new Promise<void>((ok) => socket.once('close', () => ok()));
+  socket.on('error', () => {});
+  socket.write(request);
+  return { socket, received: () => text, closed };
+}
+
+const chatRequest = (body: object) => {
+  const json = JSON.stringify(body);
+  return `POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+};
+
+const usageRows = (dataDir: string) => {
+  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
+  const rows = db.prepare('SELECT * FROM usage_records ORDER BY id').all() as Record<string, any>[];
+  db.close();
+  return rows;
+};
+
+test('SIGTERM: readiness falls, new connections are refused, in-flight streams finish whole, usage is written, exit 0', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-drain-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const gateway = await startGateway(slowMock, { VIGIL_DATA_DIR: dataDir });
+  t.after(() => gateway.stop());
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const stream = await client.chat.completions.create({ model: 'mock-chat', messages: userMessage('drain me'), stream: true });
+  // A second stream on a raw connection: once the listener has closed, a request written on this busy
+  // connection is the only way left to ask the draining process for /readyz.
+  const raw = rawConnection(gateway.url, chatRequest({ model: 'mock-chat', messages: userMessage('drain me too'), stream: true }));
 
   const parts: string[] = [];
-  let signalled = false;
+  let stopped: Promise<void> | undefined;
   for await (const chunk of stream) {
     parts.push(chunk.choices[0]?.delta?.content ?? '');
-    if (!signalled && parts.join('').length > 0) {
-      signalled = true;
-      const stopped = gateway.stop(); // SIGTERM while ~0.8 s of stream remains
-      void stopped;
+    if (!stopped && parts.join('').length > 0) {
+      stopped = gateway.stop(); // SIGTERM while ~0.8 s of stream remains
       await new Promise((r) => setTimeout(r, 100));
       await assert.rejects(fetch(`${gateway.url}/readyz`), 'new connections are refused while draining');
+      assert.match(raw.received(), /^HTTP\/1\.1 200 /, 'the raw stream is in flight');
+      raw.socket.write('GET /readyz HTTP/1.1\r\nHost: gateway\r\n\r\n');
     }
   }
   const text = parts.join('');
   assert.equal(text.split(' ').length, 16, `the whole reply arrived: "${text}"`);
 
-  await gateway.waitForLog((r) => r.msg === 'stopped', 10_000);
-  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
-  const rows = db.prepare('SELECT * FROM usage_records').all() as Record<string, any>[];
-  db.close();
-  assert.equal(rows.length, 1);
+  assert.ok(stopped);
+  await stopped;
+  assert.equal(gateway.exitCode(), 0, `exit code 0\n${gateway.stderr()}`);
+  const stoppedLine = gateway.logRecords().find((r) => r.msg === 'stopped');
+  assert.ok(stoppedLine, 'the gateway logged "stopped"');
+  assert.equal(gateway.logRecords().find((r) => r.msg === 'draining')?.signal, 'SIGTERM');
+  assert.ok(!gateway.logRecords().some((r) => r.msg === 'drain timeout reached; closing remaining connections'));
+
+  // The raw connection got its whole stream, then the /readyz answer it asked for while draining.
+  await raw.closed;
+  const [streamed, ready] = raw.received().split(/(?=HTTP\/1\.1 )/);
+  assert.match(streamed, /data: \[DONE\]/, 'the raw stream ran to its end');
+  assert.ok(ready, `a /readyz response followed the stream:\n${raw.received()}`);
+  assert.match(ready, /^HTTP\/1\.1 503 /);
+  const readyBody = JSON.parse(ready.slice(ready.indexOf('\r\n\r\n') + 4));
+  assert.equal(readyBody.status, 'fail');
+  assert.deepEqual(readyBody.components.lifecycle, { status: 'fail', detail: 'draining' });
+  assert.equal(readyBody.components.store.status, 'ok');
+
+  const rows = usageRows(dataDir);
+  assert.equal(rows.length, 2, 'both streams are recorded');
+  for (const row of rows) {
+    assert.equal(row.model, 'mock-chat');
+    assert.equal(row.provider, 'mock');
+    assert.equal(row.output_tokens, 16);
+    assert.equal(row.stream, 1);
+    assert.equal(row.status, 200);
+  }
+});
+
+test('SIGTERM with a stream longer than server.drain_timeout_ms: the stream is cut at the timeout, usage is still written, exit 0', async (t) => {
+  const DRAIN_TIMEOUT_MS = 400;
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-drain-timeout-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const gateway = await startGateway({
+    server: { drain_timeout_ms: DRAIN_TIMEOUT_MS },
+    // 100 tokens at 20/s: a 5 s stream, far past the drain timeout.
+    providers: { mock: { kind: 'mock', stream_tokens_per_second: 20, completion_tokens: 100 } },
+    models: [{ name: 'mock-chat', provider: 'mock' }],
+  }, { VIGIL_DATA_DIR: dataDir });
+  t.after(() => gateway.stop());
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'x', maxRetries: 0 });
+  const stream = await client.chat.completions.create({ model: 'mock-chat', messages: userMessage('cut me'), stream: true });
+
+  const parts: string[] = [];
+  let signalledAt = 0;
+  let stopped: Promise<void> | undefined;
+  let streamError: unknown;
+  try {
+    for await (const chunk of stream) {
+      parts.push(chunk.choices[0]?.delta?.content ?? '');
+      if (!stopped && parts.join('').length > 0) {
+        signalledAt = Date.now();
+        stopped = gateway.stop();
+      }
+    }
+  } catch (err) {
+    streamError = err;
+  }
+  const cutAfterMs = Date.now() - signalledAt;
+  assert.ok(stopped);
+  await stopped;
+  const exitedAfterMs = Date.now() - signalledAt;
+
+  const words = parts.join('').split(' ').filter(Boolean).length;
+  assert.ok(words > 1 && words < 100, `the stream was cut part way (${words} of 100 words)`);
+  assert.ok(streamError instanceof Error, `the client saw the stream break off (${String(streamError)})`);
+  assert.ok(cutAfterMs >= DRAIN_TIMEOUT_MS - 50, `the stream kept flowing until the drain timeout (cut after ${cutAfterMs} ms)`);
+  assert.ok(cutAfterMs < DRAIN_TIMEOUT_MS + 1500, `the stream was cut soon after the drain timeout (${cutAfterMs} ms)`);
+  assert.ok(exitedAfterMs < DRAIN_TIMEOUT_MS + 3000, `the process exited within a bound of the timeout (${exitedAfterMs} ms)`);
+  assert.equal(gateway.exitCode(), 0, `exit code 0\n${gateway.stderr()}`);
+  const records = gateway.logRecords();
+  assert.ok(records.some((r) => r.msg === 'drain timeout reached; closing remaining connections' && r.level === 'warn'));
+  assert.ok(records.some((r) => r.msg === 'stopped'));
+
+  const rows = usageRows(dataDir);
+  assert.equal(rows.length, 1, 'the cut stream is recorded');
   assert.equal(rows[0].model, 'mock-chat');
   assert.equal(rows[0].provider, 'mock');
-  assert.equal(rows[0].output_tokens, 16);
   assert.equal(rows[0].stream, 1);
-  assert.equal(rows[0].status, 200);
+  // The gateway cut it, not the client: a 503 of its own (counted against availability), not a 499.
+  assert.equal(rows[0].status, 503);
+  assert.equal(rows[0].error_class, 'unavailable');
+  const line = records.find((r) => r.msg === 'request failed');
+  assert.equal(line?.error_code, 'GW_UNAVAILABLE_DRAINING', 'the request line names the drain');
+  assert.ok(rows[0].duration_ms >= DRAIN_TIMEOUT_MS, `duration ${rows[0].duration_ms} ms covers the drain`);
 });
 
 test('gateway keys: SDKs get AuthenticationError without or with a wrong key; the right key works and names the identity', async (t) => {
@@ -107,8 +213,9 @@ test('injected mock failures surface as the matching SDK error and error_class m
   assert.match(metrics, /vigil_llm_call_errors_total\{provider="flaky",model="flaky-chat",error_class="rate_limit"\} 1/);
 });
 
-test('vigil config check: prints the effective config with literal secrets masked; names the bad key on error', () => {
+test('vigil config check: prints the effective config with literal secrets masked; names the bad key on error', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const good = join(dir, 'good.yaml');
   writeFileSync(good, 'providers:\n  vllm: { kind: openai-compatible, base_url: "http://127.0.0.1:8000/v1", api_key: sk-literal-secret }\nmodels:\n  - { name: llama, provider: vllm }\n');
   const ok = spawnSync(NODE_BIN, ['--disable-warning=ExperimentalWarning', 'src/main.ts', 'config', 'check', '--config', good], { cwd: REPO_ROOT, encoding: 'utf8' });
