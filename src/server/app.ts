@@ -5,6 +5,7 @@
 // of CPU per request, ~17 % of a bare fastify + undici proxy (BENCHMARKS.md), past the design's ~10 % rule.
 // Pipeline responses are written on the raw response, so streams are forwarded chunk by chunk.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Dialect, Operation } from '../core/canonical.ts';
 import { RequestContext } from '../core/context.ts';
@@ -97,9 +98,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     route.endpoint(ctx).catch(() => res.destroy());
   };
 
+  // Connections that have not carried a request yet (load balancers and HTTP clients open them ahead).
+  // Node's closeIdleConnections counts them as busy until their first request, so a drain would wait its
+  // whole timeout for them: closing the server closes them at once (preClose below).
+  const unused = new Set<Socket>();
+
   const app = Fastify({
     serverFactory: (fastifyHandler) => {
       const http = createServer((req, res) => {
+        unused.delete(req.socket);
         const url = req.url ?? '/';
         const query = url.indexOf('?');
         const route = apiRoutes.get(query < 0 ? url : url.slice(0, query))?.get(req.method!);
@@ -144,9 +151,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     addMetricsRoute(app, { ...metrics, onServed: (status, seconds) => deps.recorder.requestServed(metrics.path, 'GET', status, seconds) });
   }
 
-  app.server.on('connection', (socket) => {
+  app.server.on('connection', (socket: Socket) => {
     deps.recorder.connectionOpened();
-    socket.once('close', () => deps.recorder.connectionClosed());
+    unused.add(socket);
+    socket.once('close', () => {
+      unused.delete(socket);
+      deps.recorder.connectionClosed();
+    });
+  });
+  app.addHook('preClose', (done) => {
+    for (const socket of unused) socket.destroy();
+    done();
   });
 
   return app;

@@ -156,6 +156,24 @@ test('SIGTERM with a stream longer than server.drain_timeout_ms: the stream is c
   assert.ok(rows[0].duration_ms >= DRAIN_TIMEOUT_MS, `duration ${rows[0].duration_ms} ms covers the drain`);
 });
 
+test('SIGTERM with a connection open that never sent a request: the drain does not wait for it, exit 0', async (t) => {
+  // server.drain_timeout_ms at its 30 s default: waiting for the idle connection would show.
+  const gateway = await startGateway({ providers: { mock: { kind: 'mock' } }, models: [{ name: 'mock-chat', provider: 'mock' }] });
+  t.after(() => gateway.stop());
+  const { hostname, port } = new URL(gateway.url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => {});
+  await new Promise<void>((ok) => socket.once('connect', () => ok()));
+  const closed = new Promise<void>((ok) => socket.once('close', () => ok()));
+  const started = Date.now();
+  await gateway.stop();
+  const tookMs = Date.now() - started;
+  await closed;
+  assert.equal(gateway.exitCode(), 0, `exit code 0\n${gateway.stderr()}`);
+  assert.ok(tookMs < 5000, `stopped in ${tookMs} ms, not after the drain timeout`);
+  assert.ok(!gateway.logRecords().some((r) => r.msg === 'drain timeout reached; closing remaining connections'));
+});
+
 test('gateway keys: SDKs get AuthenticationError without or with a wrong key; the right key works and names the identity', async (t) => {
   const gateway = await startGateway(
     { auth: { keys: [{ id: 'team-search', key: 'env:TEST_GATEWAY_KEY' }] }, providers: { mock: { kind: 'mock' } }, models: [{ name: 'mock-chat', provider: 'mock' }] },
