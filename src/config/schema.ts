@@ -15,6 +15,8 @@ const mockProvider = z.object({
   stream_tokens_per_second: z.number().nonnegative().default(0),
   /** Completion length in tokens (words) of the deterministic reply. */
   completion_tokens: z.number().int().positive().default(16),
+  /** Fixed input (prompt) token count reported for every chat and embeddings request; unset = estimated from the input text. */
+  prompt_tokens: z.number().int().positive().optional(),
   /** Probability per request of failing with the given upstream error class, e.g. { rate_limit: 0.05 }. */
   error_rates: errorClassRates.default({}),
 }).strict();

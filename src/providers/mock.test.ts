@@ -63,6 +63,27 @@ test('completion_tokens sets the reply length in words and the output usage', as
   }
 });
 
+test('prompt_tokens fixes the input usage of chat (JSON and stream) and embeddings; unset, it is estimated from the text', async () => {
+  for (const prompt of ['short', 'a much longer prompt than the fixed count would suggest, repeated: '.repeat(20)]) {
+    const fixed = await chat(options({ prompt_tokens: 1234 }), prompt);
+    assert.deepEqual(fixed.usage, { inputTokens: 1234, outputTokens: 16, cachedInputTokens: 0 });
+    assert.equal(textOf(fixed), textOf(await chat(options(), prompt)), 'the reply text does not depend on prompt_tokens');
+  }
+  // Unset: system "You are a test." (15 chars → 4) + "short" (5 chars → 2).
+  assert.equal((await chat(options(), 'short')).usage.inputTokens, 6);
+
+  const provider = createMockProvider('mock', options({ prompt_tokens: 77, completion_tokens: 3 }));
+  const output = await provider.chat(context('chat', { chat: chatRequest('stream me', true) }), target);
+  const usages: StreamEvent[] = [];
+  if (output.kind === 'events') for await (const e of output.events) if (e.type === 'usage') usages.push(e);
+  assert.deepEqual(usages, [{ type: 'usage', usage: { inputTokens: 77, outputTokens: 3, cachedInputTokens: 0 } }]);
+
+  const ctx = context('embeddings', { body: { input: ['hello world', 'another text'] } });
+  const embedded = await createMockProvider('mock', options({ prompt_tokens: 9 })).embeddings(ctx, { ...target, type: 'embedding' });
+  assert.equal(embedded.kind === 'result' && embedded.result.usage.inputTokens, 9);
+  assert.equal(ctx.usage.inputTokens, 9);
+});
+
 test('error injection: rate 1 fails with the class code, rate 0 never fails', async () => {
   for (const [errorClass, failure] of Object.entries(MOCK_FAILURES)) {
     const ctx = context('chat', { chat: chatRequest('x') });

@@ -33,6 +33,7 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
       if (rate > 0 && random() < rate) {
         const failure = MOCK_FAILURES[errorClass];
         ctx.upstreamStatus = failure.status;
+        ended(ctx);
         throw new GatewayError(failure.code, 'injected by the mock provider', failure.code === 'GW_UPSTREAM_RATE_LIMITED' ? { retryAfter: 1 } : {});
       }
     }
@@ -52,13 +53,14 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
       const replyId = `chatcmpl-mock-${hash(JSON.stringify(request.messages)).toString(16)}`;
       const call = toolCallFor(request, replyId);
       const words = call ? [] : replyWords(request, options.completion_tokens);
-      const usage: Usage = { inputTokens: countTokens(request), outputTokens: call ? tokensIn(call.arguments) : words.length, cachedInputTokens: 0 };
+      const usage: Usage = { inputTokens: options.prompt_tokens ?? countTokens(request), outputTokens: call ? tokensIn(call.arguments) : words.length, cachedInputTokens: 0 };
       if (!request.stream) {
         const content: ContentPart[] = call ? [call] : [{ type: 'text', text: words.join(' ') }];
         const result: ChatResult = { id: replyId, model: request.model, content, finishReason: call ? 'tool_calls' : 'stop', usage };
+        ended(ctx);
         return { kind: 'result', result };
       }
-      return { kind: 'events', events: streamReply(replyId, request.model, words, call, usage, options.stream_tokens_per_second, ctx.signal) };
+      return { kind: 'events', events: streamReply(ctx, replyId, request.model, words, call, usage, options.stream_tokens_per_second) };
     },
 
     async embeddings(ctx) {
@@ -67,8 +69,9 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
       const texts: string[] = Array.isArray(input) ? input.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))) : [String(input)];
       const dimensions = typeof ctx.body.dimensions === 'number' ? ctx.body.dimensions : EMBEDDING_DIMENSIONS;
       const vectors = texts.map((text) => vectorOf(text, dimensions));
-      ctx.usage = { inputTokens: texts.reduce((n, t) => n + tokensIn(t), 0), outputTokens: 0, cachedInputTokens: 0 };
+      ctx.usage = { inputTokens: options.prompt_tokens ?? texts.reduce((n, t) => n + tokensIn(t), 0), outputTokens: 0, cachedInputTokens: 0 };
       const encoded = ctx.body.encoding_format === 'base64' ? vectors.map(toBase64) : vectors;
+      ended(ctx);
       return { kind: 'result', result: { model: ctx.requestedModel, vectors: encoded, usage: ctx.usage } };
     },
   };
@@ -82,9 +85,18 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
+/**
+ * The mock's answer is complete: what follows is the gateway's time, as after a real provider's last byte
+ * (routing/upstream.ts). Without it the answer's encoding and writing counted as upstream time.
+ */
+function ended(ctx: RequestContext): void {
+  ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
+}
+
 async function* streamReply(
-  id: string, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number, signal: AbortSignal,
+  ctx: RequestContext, id: string, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number,
 ): AsyncGenerator<StreamEvent> {
+  const signal = ctx.signal;
   yield { type: 'start', id, model };
   if (call) {
     yield { type: 'tool_call', index: 0, id: call.id, name: call.name };
@@ -95,6 +107,7 @@ async function* streamReply(
     yield { type: 'text', text: i === 0 ? word : ` ${word}` };
   }
   yield { type: 'finish', reason: call ? 'tool_calls' : 'stop' };
+  ended(ctx);
   yield { type: 'usage', usage };
 }
 
