@@ -1,5 +1,6 @@
 // Anthropic Messages through the gateway with the official `@anthropic-ai/sdk`: a model on the anthropic
-// provider (the fake), JSON and streaming, usage, what goes upstream, request ids; and the mock provider.
+// provider (the fake), JSON and streaming, usage, what goes upstream, request ids; and the mock provider,
+// JSON and streaming.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Anthropic from '@anthropic-ai/sdk';
@@ -74,6 +75,45 @@ test('mock provider over /v1/messages: deterministic text and positive usage', a
   assert.equal(textOf(second), textOf(first));
   assert.ok(first.usage.input_tokens > 0);
   assert.ok(first.usage.output_tokens > 0);
+});
+
+test('mock provider over /v1/messages, streaming: the Anthropic event sequence, the whole text and the usage', async () => {
+  // The stack's mock has the default completion_tokens (16); input tokens are estimated at ~4 characters a
+  // token: "Stream from the mock" is 20 characters → 5.
+  const prompt = 'Stream from the mock';
+  const whole = await stack.anthropic.messages.create({ model: 'mock-chat', max_tokens: 64, messages: userMessage(prompt) });
+  assert.equal(textOf(whole).split(' ').length, 16);
+
+  const raw = await stack.anthropic.messages.create({ model: 'mock-chat', max_tokens: 64, messages: userMessage(prompt), stream: true });
+  const events: Anthropic.RawMessageStreamEvent[] = [];
+  for await (const event of raw) events.push(event);
+  assert.deepEqual(events.map((e) => e.type), [
+    'message_start', 'content_block_start', ...Array(16).fill('content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop',
+  ]);
+  const start = events[0] as Anthropic.RawMessageStartEvent;
+  assert.equal(start.message.model, 'mock-chat');
+  assert.equal(start.message.role, 'assistant');
+  assert.equal(start.message.id, whole.id);
+  assert.deepEqual((events[1] as Anthropic.RawContentBlockStartEvent).content_block, { type: 'text', text: '' });
+  const deltas = events.filter((e): e is Anthropic.RawContentBlockDeltaEvent => e.type === 'content_block_delta');
+  assert.ok(deltas.every((d) => d.index === 0 && d.delta.type === 'text_delta'));
+  assert.equal(deltas.map((d) => (d.delta.type === 'text_delta' ? d.delta.text : '')).join(''), textOf(whole), 'the streamed text is the JSON reply');
+  const delta = events.at(-2) as Anthropic.RawMessageDeltaEvent;
+  assert.equal(delta.delta.stop_reason, 'end_turn');
+  assert.equal(delta.usage.output_tokens, 16);
+  assert.equal(delta.usage.input_tokens, 5);
+  assert.deepEqual([whole.usage.input_tokens, whole.usage.output_tokens], [5, 16]);
+
+  // messages.stream: the text events and the final message the SDK assembles.
+  const texts: string[] = [];
+  const stream = stack.anthropic.messages.stream({ model: 'mock-chat', max_tokens: 64, messages: userMessage(prompt) });
+  stream.on('text', (text) => texts.push(text));
+  const message = await stream.finalMessage();
+  assert.equal(texts.length, 16);
+  assert.equal(texts.join(''), textOf(whole));
+  assert.equal(textOf(message), textOf(whole));
+  assert.equal(message.stop_reason, 'end_turn');
+  assert.deepEqual([message.usage.input_tokens, message.usage.output_tokens], [5, 16]);
 });
 
 test('x-request-id from the client is echoed back on /v1/messages; a generated one otherwise', async () => {

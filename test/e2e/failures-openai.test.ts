@@ -1,14 +1,34 @@
 // Failures on the OpenAI surface, each seen through the `openai` SDK's own error classes with the GW_* code:
-// caller mistakes, every upstream failure class, client abort mid-stream, and secrets never leaking.
+// caller mistakes, every upstream failure class, idle and total timeouts, client abort mid-stream, the usage
+// records failures leave, and secrets never leaking.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
-import { FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, SLOW_HEADERS_MS } from '../helpers/fake-upstream.ts';
+import { FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_HEADERS_MS, STALL_MS } from '../helpers/fake-upstream.ts';
 import { assertNoSecret, assertOpenAIError } from '../helpers/errors.ts';
-import { oai, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
+import { startGateway } from '../helpers/gateway.ts';
+import { CLIENT_KEY, e2eConfig, oai, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
+
+/**
+ * Small upstream budgets so the timeout tests are quick; slow-stream's 100 ms ticks stay under the idle one.
+ * undici runs the headers and idle (body) timers on its coarse "fast timers" (~0.5 s ticks), so a 300 ms idle
+ * timeout fires after ~0.5–1.3 s; the total budget (a native timer, exact) stays clear of that.
+ */
+const IDLE_TIMEOUT_MS = 300;
+const TOTAL_TIMEOUT_MS = 2000;
+const MALFORMED = '{"model": "mock-chat", "messages": [';
 
 let stack: Stack;
-before(async () => { stack = await startStack({ server: { body_limit_bytes: 2048 }, upstream: { headers_timeout_ms: 500 } }); });
+before(async () => {
+  stack = await startStack({
+    server: { body_limit_bytes: 2048 },
+    upstream: { headers_timeout_ms: 500, idle_timeout_ms: IDLE_TIMEOUT_MS, total_timeout_ms: TOTAL_TIMEOUT_MS },
+  });
+});
 after(async () => { await stack?.stop(); });
 
 const chat = (model: string, extra: Partial<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming> = {}) =>
@@ -24,6 +44,35 @@ test('malformed JSON → 400 GW_REQUEST_MALFORMED_JSON in the OpenAI shape', asy
   assert.equal(typeof body.error?.message, 'string');
   assert.equal(typeof body.error?.type, 'string');
   assert.ok('param' in body.error);
+});
+
+test('malformed JSON sent by the openai SDK itself → BadRequestError GW_REQUEST_MALFORMED_JSON with the request id', async () => {
+  // The SDK always serialises valid JSON; a custom fetch swaps the body on its way out, so the error is
+  // parsed by the SDK's own response handling.
+  const sent: string[] = [];
+  const client = new OpenAI({
+    baseURL: `${stack.gateway.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0,
+    fetch: (url, init) => { sent.push(String(url)); return fetch(url, { ...init, body: MALFORMED }); },
+  });
+  const marker = 'malformed-openai-sdk';
+  const err = await rejectsAs(
+    client.chat.completions.create({ model: 'mock-chat', messages: userMessage('hi') }, { headers: { 'x-request-id': marker } }),
+    OpenAI.BadRequestError,
+  );
+  assert.deepEqual(sent, [`${stack.gateway.url}/v1/chat/completions`]);
+  assertOpenAIError(err, 400, 'GW_REQUEST_MALFORMED_JSON');
+  assert.equal(err.type, 'invalid_request_error');
+  assert.equal(err.requestID, marker);
+  assert.equal(err.headers.get('x-request-id'), marker);
+  const line = await stack.gateway.waitForLog((r) => r.request_id === marker);
+  assert.equal(line.status, 400);
+  assert.equal(line.error_code, 'GW_REQUEST_MALFORMED_JSON');
+  assert.equal(line.error_class, 'invalid_request');
+
+  // Without an id of its own the client still gets one, in the header the SDK reads.
+  const generated = await rejectsAs(client.chat.completions.create({ model: 'mock-chat', messages: userMessage('hi') }), OpenAI.BadRequestError);
+  assert.equal(generated.code, 'GW_REQUEST_MALFORMED_JSON');
+  assert.ok(generated.requestID && generated.requestID.length >= 8 && generated.requestID !== marker, `generated id: ${generated.requestID}`);
 });
 
 test('unknown model → 404 NotFoundError GW_MODEL_NOT_FOUND', async () => {
@@ -75,15 +124,21 @@ test('upstream resets the connection → 502 GW_UPSTREAM_NETWORK', async () => {
   assertOpenAIError(err, 502, 'GW_UPSTREAM_NETWORK');
 });
 
-/** Streams the slow model, aborts via AbortController after the first content chunk; returns when it aborted. */
+/**
+ * Streams the slow model, aborts via AbortController after the first content chunk; returns when it aborted.
+ * Through the SDK's streaming helper (`chat.completions.stream`), which reports a user abort as
+ * APIUserAbortError: the raw `create({ stream: true })` iterator of openai 7.x ends silently on it, so
+ * there an abort and a stream the gateway merely ended look the same.
+ */
 async function abortMidStream(marker: string): Promise<number> {
   const controller = new AbortController();
-  const stream = await stack.openai.chat.completions.create(
-    { model: oai('slow-stream'), messages: userMessage(marker), stream: true },
+  const stream = stack.openai.chat.completions.stream(
+    { model: oai('slow-stream'), messages: userMessage(marker) },
     { signal: controller.signal, headers: { 'x-request-id': marker } },
   );
   let abortedAt = 0;
   let contentChunks = 0;
+  let ended: unknown = 'the stream ended without an error';
   try {
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) contentChunks++;
@@ -93,9 +148,10 @@ async function abortMidStream(marker: string): Promise<number> {
       }
     }
   } catch (err) {
-    assert.ok(err instanceof OpenAI.APIUserAbortError, `aborting surfaces as APIUserAbortError, got ${err}`);
+    ended = err;
   }
   assert.ok(abortedAt > 0, 'received a content chunk before aborting');
+  assert.ok(ended instanceof OpenAI.APIUserAbortError, `aborting surfaces as APIUserAbortError, got: ${ended}`);
   assert.ok(contentChunks < 5, `the stream stopped after the abort (${contentChunks} content chunks)`);
   return abortedAt;
 }
@@ -134,6 +190,126 @@ test('client abort before the upstream answers → the upstream call is cancelle
   assert.equal(line.status, 499);
   assert.equal(line.error_class, 'client_abort');
 });
+
+test('upstream silent mid-stream past upstream.idle_timeout_ms → the stream ends in an APIError GW_UPSTREAM_TIMEOUT', async () => {
+  const marker = 'idle-openai-stream';
+  const stream = await stack.openai.chat.completions.create(
+    { model: oai('stall-body'), messages: userMessage(marker), stream: true },
+    { headers: { 'x-request-id': marker } },
+  );
+  const started = Date.now();
+  let text = '';
+  let ended: unknown = 'the stream ended without an error';
+  try {
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+  } catch (err) {
+    ended = err;
+  }
+  const took = Date.now() - started;
+  assert.equal(text, FAKE_TEXT_PIECES[0], 'the chunk sent before the stall reached the client');
+  // An error event inside a 200 stream: the SDK's base APIError, no status, the gateway's error object.
+  assert.ok(ended instanceof OpenAI.APIError && !(ended instanceof OpenAI.APIUserAbortError), `got: ${ended}`);
+  assert.equal(ended.status, undefined);
+  assert.equal(ended.code, 'GW_UPSTREAM_TIMEOUT');
+  assert.equal(ended.type, 'server_error');
+  assert.match(ended.message, /went silent/);
+  assert.ok(took >= IDLE_TIMEOUT_MS - 50 && took < STALL_MS - 500, `ended ${took} ms after the first chunk`);
+  const line = await stack.gateway.waitForLog((r) => r.request_id === marker);
+  assert.equal(line.error_class, 'timeout');
+  assert.equal(line.error_code, 'GW_UPSTREAM_TIMEOUT');
+  const upstream = await stack.fake.waitFor((r) => r.body?.messages?.[0]?.content === marker && r.closedByPeerAt !== undefined, 3000);
+  assert.equal(upstream.completedAt, undefined, 'the gateway hung up on the stalled upstream');
+});
+
+test('upstream silent mid-body past upstream.idle_timeout_ms (non-streaming) → 504 InternalServerError GW_UPSTREAM_TIMEOUT', async () => {
+  const marker = 'idle-openai-json';
+  const started = Date.now();
+  const err = await rejectsAs(
+    stack.openai.chat.completions.create({ model: oai('stall-body'), messages: userMessage(marker) }, { headers: { 'x-request-id': marker } }),
+    OpenAI.InternalServerError,
+  );
+  const took = Date.now() - started;
+  assertOpenAIError(err, 504, 'GW_UPSTREAM_TIMEOUT');
+  assert.match(err.message, /went silent/);
+  assert.equal(err.requestID, marker);
+  assert.ok(took >= IDLE_TIMEOUT_MS - 50 && took < STALL_MS - 500, `answered after ${took} ms`);
+  const line = await stack.gateway.waitForLog((r) => r.request_id === marker);
+  assert.equal(line.status, 504);
+  assert.equal(line.error_class, 'timeout');
+});
+
+test('a stream still flowing at upstream.total_timeout_ms → cut with an APIError GW_UPSTREAM_TIMEOUT naming the budget', async () => {
+  const marker = 'total-openai-stream';
+  const stream = await stack.openai.chat.completions.create(
+    { model: oai('slow-stream'), messages: userMessage(marker), stream: true },
+    { headers: { 'x-request-id': marker } },
+  );
+  const started = Date.now();
+  let ticks = 0;
+  let ended: unknown = 'the stream ended without an error';
+  try {
+    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) ticks++;
+  } catch (err) {
+    ended = err;
+  }
+  const took = Date.now() - started;
+  assert.ok(ended instanceof OpenAI.APIError && !(ended instanceof OpenAI.APIUserAbortError), `got: ${ended}`);
+  assert.equal(ended.code, 'GW_UPSTREAM_TIMEOUT');
+  assert.match(ended.message, new RegExp(`no complete response within ${TOTAL_TIMEOUT_MS} ms`));
+  // The 100 ms ticks kept the idle timer quiet: it was the whole-call budget.
+  assert.ok(ticks >= 10 && ticks < 25, `${ticks} ticks before the cut`);
+  assert.ok(took < TOTAL_TIMEOUT_MS + 500, `cut ${took} ms after the stream opened`);
+  const line = await stack.gateway.waitForLog((r) => r.request_id === marker);
+  assert.equal(line.error_class, 'timeout');
+  assert.equal(line.error_code, 'GW_UPSTREAM_TIMEOUT');
+});
+
+test('usage records: upstream 500 and 429 rows carry the status, error class and request id the client saw; a stream with hidden usage keeps its tokens', async (t) => {
+  // A gateway of its own with a known data dir, stopped before reading so every queued record is written.
+  const dataDir = await mkdtemp(join(tmpdir(), 'vigil-usage-failures-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const gateway = await startGateway(e2eConfig(stack.fake.url), { VIGIL_DATA_DIR: dataDir });
+  t.after(() => gateway.stop());
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+
+  const failed500 = await rejectsAs(client.chat.completions.create({ model: oai('fail-500'), messages: userMessage('500') }), OpenAI.InternalServerError);
+  const failed429 = await rejectsAs(client.chat.completions.create({ model: oai('fail-429'), messages: userMessage('429') }), OpenAI.RateLimitError);
+  const marker = 'usage-hidden-stream';
+  const stream = await client.chat.completions.create({ model: oai('ok'), messages: userMessage('stream'), stream: true }, { headers: { 'x-request-id': marker } });
+  const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.ok(chunks.length >= 4);
+  assert.ok(chunks.every((c) => c.choices.length === 1 && !c.usage), 'the usage chunk the client did not ask for stayed hidden');
+  assert.equal(stack.fake.requests.at(-1)?.body?.stream_options?.include_usage, true, 'the gateway asked upstream for usage');
+  await gateway.stop();
+
+  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
+  const rows = db.prepare('SELECT * FROM usage_records ORDER BY time').all() as Record<string, any>[];
+  db.close();
+  const row = (requestId: string | null | undefined) => {
+    const found = rows.filter((r) => r.request_id === requestId);
+    assert.equal(found.length, 1, `one usage row for request ${requestId} (rows: ${JSON.stringify(rows)})`);
+    return found[0];
+  };
+  assert.equal(rows.length, 3);
+  assert.ok(failed500.requestID && failed429.requestID && failed500.requestID !== failed429.requestID);
+  assert.deepEqual(
+    pick(row(failed500.requestID), ['provider', 'model', 'upstream_model', 'status', 'error_class', 'stream', 'input_tokens', 'output_tokens']),
+    { provider: 'fake-openai', model: oai('fail-500'), upstream_model: 'fail-500', status: 502, error_class: 'server_error', stream: 0, input_tokens: 0, output_tokens: 0 },
+  );
+  assert.deepEqual(
+    pick(row(failed429.requestID), ['model', 'status', 'error_class']),
+    { model: oai('fail-429'), status: 429, error_class: 'rate_limit' },
+  );
+  assert.equal(failed500.status, 502);
+  assert.equal(failed429.status, 429);
+  assert.deepEqual(
+    pick(row(marker), ['model', 'status', 'error_class', 'stream', 'input_tokens', 'output_tokens']),
+    { model: oai('ok'), status: 200, error_class: '', stream: 1, input_tokens: FAKE_USAGE.input, output_tokens: FAKE_USAGE.output },
+  );
+});
+
+const pick = (row: Record<string, any>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, row[k]]));
 
 test('upstream secrets never appear in any gateway log line or error body', async () => {
   const bodies: string[] = [];

@@ -1,8 +1,8 @@
 // The Anthropic half of the fake upstream: POST /v1/messages, JSON and the SSE event sequence
 // message_start, content_block_start, (ping), content_block_delta…, content_block_stop, message_delta, message_stop.
 import {
-  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS,
-  sendJson, sleep, startSse, type Exchange,
+  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
+  sendJson, sendJsonStalled, sleep, startSse, type Exchange,
 } from './fake-upstream-common.ts';
 
 let sequence = 0;
@@ -10,7 +10,7 @@ let sequence = 0;
 export async function handleAnthropic(ex: Exchange): Promise<void> {
   const id = `msg_fake_${++sequence}`;
   if (ex.body.stream === true) return streamMessage(ex, id);
-  sendJson(ex.res, 200, {
+  const message = {
     id,
     type: 'message',
     role: 'assistant',
@@ -19,7 +19,9 @@ export async function handleAnthropic(ex: Exchange): Promise<void> {
     stop_reason: 'end_turn',
     stop_sequence: null,
     usage: { input_tokens: FAKE_USAGE.input, output_tokens: FAKE_USAGE.output },
-  });
+  };
+  if (ex.body.model === 'stall-body') return sendJsonStalled(ex, message);
+  sendJson(ex.res, 200, message);
 }
 
 async function streamMessage(ex: Exchange, id: string): Promise<void> {
@@ -42,6 +44,10 @@ async function streamMessage(ex: Exchange, id: string): Promise<void> {
       if (!(await sleep(SLOW_STREAM_TICK_MS, signal))) return;
       delta(`tick ${i} `);
     }
+  } else if (body.model === 'stall-body') {
+    delta(FAKE_TEXT_PIECES[0]);
+    if (!(await sleep(STALL_MS, signal))) return;
+    for (const piece of FAKE_TEXT_PIECES.slice(1)) delta(piece);
   } else {
     for (const piece of FAKE_TEXT_PIECES) delta(piece);
   }

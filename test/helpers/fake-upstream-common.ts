@@ -10,8 +10,13 @@ export const FAKE_BAD_REQUEST_MESSAGE = 'Invalid value for messages: the fake up
 export const SLOW_HEADERS_MS = 3000;
 export const SLOW_STREAM_TICK_MS = 100;
 export const SLOW_STREAM_TOTAL_MS = 5000;
+/**
+ * stall-body sends the response headers and a first piece of the body (the first SSE event(s) of a stream,
+ * half the JSON otherwise), then goes silent this long before it finishes like `ok` (if the caller is still there).
+ */
+export const STALL_MS = 3000;
 
-export const BEHAVIOURS = ['ok', 'fail-500', 'fail-429', 'fail-401', 'fail-400', 'slow-headers', 'reset', 'slow-stream'] as const;
+export const BEHAVIOURS = ['ok', 'fail-500', 'fail-429', 'fail-401', 'fail-400', 'slow-headers', 'reset', 'slow-stream', 'stall-body'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 export interface RecordedRequest {
@@ -58,3 +63,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   });
 }
 
+/** A JSON answer whose headers and first half leave at once; the rest only after STALL_MS (stall-body). */
+export async function sendJsonStalled(ex: Exchange, body: unknown): Promise<void> {
+  const text = JSON.stringify(body);
+  const half = Math.floor(text.length / 2);
+  ex.res.writeHead(200, { 'content-type': 'application/json' });
+  ex.res.write(text.slice(0, half));
+  if (!(await sleep(STALL_MS, ex.signal))) return;
+  ex.res.end(text.slice(half));
+}

@@ -1,7 +1,7 @@
 // The OpenAI-compatible half of the fake upstream: POST /v1/chat/completions (JSON and SSE) and POST /v1/embeddings.
 import {
-  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS,
-  sendJson, sleep, startSse, type Exchange,
+  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
+  sendJson, sendJsonStalled, sleep, startSse, type Exchange,
 } from './fake-upstream-common.ts';
 
 const CREATED = 1_700_000_000;
@@ -14,6 +14,7 @@ const usage = () => ({ prompt_tokens: FAKE_USAGE.input, completion_tokens: FAKE_
 export async function handleOpenAI(ex: Exchange, path: string): Promise<boolean> {
   if (path === '/v1/chat/completions') {
     if (ex.body.stream === true) await streamChat(ex);
+    else if (ex.body.model === 'stall-body') await sendJsonStalled(ex, completion(ex.body.model));
     else sendJson(ex.res, 200, completion(ex.body.model));
     return true;
   }
@@ -54,6 +55,10 @@ async function streamChat(ex: Exchange): Promise<void> {
       if (!(await sleep(SLOW_STREAM_TICK_MS, signal))) return;
       send(chunk({ content: `tick ${i} ` }, null));
     }
+  } else if (body.model === 'stall-body') {
+    send(chunk({ content: FAKE_TEXT_PIECES[0] }, null));
+    if (!(await sleep(STALL_MS, signal))) return;
+    for (const piece of FAKE_TEXT_PIECES.slice(1)) send(chunk({ content: piece }, null));
   } else {
     for (const piece of FAKE_TEXT_PIECES) send(chunk({ content: piece }, null));
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import {
-  FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT, SLOW_HEADERS_MS, startFakeUpstream, type FakeUpstream,
+  FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT, FAKE_TEXT_PIECES, SLOW_HEADERS_MS, startFakeUpstream, type FakeUpstream,
 } from './fake-upstream.ts';
 import { payloads, readSse } from './sse.ts';
 
@@ -134,4 +134,36 @@ test('the official SDKs can talk to the fake directly', async () => {
   assert.equal(message.content[0].type === 'text' && message.content[0].text, FAKE_TEXT);
   assert.deepEqual([message.usage.input_tokens, message.usage.output_tokens], [12, 5]);
   await assert.rejects(anthropic.messages.create({ model: 'fail-500', max_tokens: 8, messages: [] }), Anthropic.InternalServerError);
+});
+
+test('stall-body: headers and a first piece of the body at once, then silence; the hang-up is recorded', async () => {
+  const decoder = new TextDecoder();
+  /** Reads the first piece, then shows that nothing more comes within `quietMs`, then hangs up. */
+  const firstPieceThenSilence = async (path: string, body: object, quietMs = 400) => {
+    const controller = new AbortController();
+    const res = await fetch(`${fake.url}${path}`, {
+      method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const first = decoder.decode((await reader.read()).value);
+    const next = await Promise.race([reader.read().then(() => 'more'), new Promise((ok) => setTimeout(ok, quietMs, 'silent'))]);
+    controller.abort();
+    return { first, next, contentType: res.headers.get('content-type') };
+  };
+
+  const stream = await firstPieceThenSilence('/v1/chat/completions', { model: 'stall-body', stream: true, messages: [{ role: 'user', content: 'stall-openai' }] });
+  assert.match(stream.contentType ?? '', /^text\/event-stream/);
+  assert.ok(stream.first.includes(`"content":"${FAKE_TEXT_PIECES[0]}"`), stream.first);
+  assert.equal(stream.next, 'silent');
+
+  const json = await firstPieceThenSilence('/v1/messages', { model: 'stall-body', max_tokens: 8, messages: [{ role: 'user', content: 'stall-anthropic' }] });
+  assert.match(json.contentType ?? '', /^application\/json/);
+  assert.ok(json.first.startsWith('{"id":"msg_fake_') && !json.first.endsWith('}'), json.first);
+  assert.equal(json.next, 'silent');
+
+  for (const marker of ['stall-openai', 'stall-anthropic']) {
+    const rec = await fake.waitFor((r) => r.body?.messages?.[0]?.content === marker && r.closedByPeerAt !== undefined, 2000);
+    assert.equal(rec.completedAt, undefined, `${marker}: the fake never finished`);
+  }
 });
