@@ -7,9 +7,9 @@ import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 
-/** A registry holding about `series` series: configured models × token types, histograms and tool calls. */
-function populated(series: number) {
-  const models = Array.from({ length: Math.ceil(series / 40) }, (_, i) => `model-${i}`);
+/** A registry with traffic for `count` configured models: per model, token types, histograms and tool calls. */
+function populated(count: number) {
+  const models = Array.from({ length: count }, (_, i) => `model-${i}`);
   const metrics = createMetrics();
   const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models, maxSeriesPerMetric: 1_000_000 });
   for (const [i, model] of models.entries()) {
@@ -33,10 +33,15 @@ async function time(label: string, runs: number, fn: () => Promise<unknown>): Pr
   console.log(`${label.padEnd(52)} ${((performance.now() - started) / runs).toFixed(2).padStart(8)} ms/scrape`);
 }
 
+const seriesOf = async (metrics: ReturnType<typeof createMetrics>) =>
+  (await renderLocal(metrics.registry, 'prometheus')).body.split('\n').filter((l) => l && !l.startsWith('#')).length;
+// Series grow linearly with models: two sizes give the fixed part and the per-model part, so the two
+// registries below land on ~1,000 and ~10,000 series.
+const [at10, at20] = [await seriesOf(populated(10)), await seriesOf(populated(20))];
+const perModel = (at20 - at10) / 10;
 for (const target of [1_000, 10_000]) {
-  const metrics = populated(target);
-  const body = (await renderLocal(metrics.registry, 'prometheus')).body;
-  const lines = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
+  const metrics = populated(Math.max(1, Math.round((target - (at10 - 10 * perModel)) / perModel)));
+  const lines = await seriesOf(metrics);
   for (const format of ['prometheus', 'openmetrics'] as MetricsFormat[]) {
     await time(`${lines} series, ${format}`, 20, () => renderLocal(metrics.registry, format));
   }

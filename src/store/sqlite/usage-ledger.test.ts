@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setImmediate as tick } from 'node:timers/promises';
+import { installCollectors } from '../../telemetry/metrics/collect.ts';
+import { Recorder } from '../../telemetry/metrics/record.ts';
+import { createMetrics } from '../../telemetry/metrics/registry.ts';
+import { SliWindow } from '../../telemetry/sli.ts';
 import type { UsageRecord } from '../ports.ts';
 import { SqliteUsageLedger } from './usage-ledger.ts';
 
@@ -175,6 +179,100 @@ test('a full queue drains in chunks across event-loop turns, so no single write 
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(batches.length, 5, '1,000 records in transactions of 200');
     assert.equal(ledger.recent(2000).length, 1000);
+  } finally {
+    await ledger.close();
+  }
+});
+
+/** The store's drop count as /metrics exports it: the real collector over this ledger's stats(). */
+function droppedMetric(ledger: SqliteUsageLedger) {
+  const metrics = createMetrics();
+  const stop = installCollectors(metrics, { sli: new SliWindow({ windowSeconds: 60, latencyBudgetSeconds: 0.01 }), store: () => ledger.stats() });
+  return {
+    stop,
+    async value(): Promise<number> {
+      const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('vigil_usage_records_dropped_total '));
+      return Number(line?.split(' ')[1]);
+    },
+  };
+}
+
+test('a record the schema rejects is dropped and counted; the rest of its batch is written', async () => {
+  const dataDir = freshDir();
+  const errors: unknown[] = [];
+  const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 60_000, maxBatch: 10_000, checkpointIntervalMs: 60_000, onError: (err) => errors.push(err) });
+  const metric = droppedMetric(ledger);
+  try {
+    for (let i = 0; i < 60; i++) ledger.append(i === 7 ? { ...record(i), model: null as unknown as string } : record(i));
+    await ledger.flush();
+    assert.equal(errors.length, 1, 'the failed batch was reported');
+    assert.match(String(errors[0]), /NOT NULL/i);
+    assert.deepEqual({ queued: ledger.stats().queued, dropped: ledger.stats().dropped }, { queued: 0, dropped: 1 });
+    assert.equal(countOnDisk(dataDir), 59);
+    assert.ok(!ledger.recent(100).some((r) => r.request_id === 'req-7'));
+    assert.equal(await metric.value(), 1, 'vigil_usage_records_dropped_total');
+  } finally {
+    metric.stop();
+    await ledger.close();
+  }
+});
+
+test('while the store fails, records wait up to maxQueue; older ones are dropped and counted, the rest written once it recovers', async () => {
+  const dataDir = freshDir();
+  const errors: unknown[] = [];
+  const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 60_000, maxBatch: 10_000, maxQueue: 10, checkpointIntervalMs: 60_000, onError: (err) => errors.push(err) });
+  const metric = droppedMetric(ledger);
+  // Another connection takes the table away: every insert fails, and not by a constraint.
+  const other = new DatabaseSync(join(dataDir, 'vigil.db'));
+  try {
+    other.exec('ALTER TABLE usage_records RENAME TO usage_records_away');
+    for (let i = 0; i < 25; i++) ledger.append(record(i));
+    await ledger.flush();
+    assert.ok(errors.length >= 1 && errors.every((e) => /no such table/i.test(String(e))), String(errors[0]));
+    assert.deepEqual({ queued: ledger.stats().queued, dropped: ledger.stats().dropped }, { queued: 10, dropped: 15 });
+    assert.equal(await metric.value(), 15, 'vigil_usage_records_dropped_total');
+    ledger.append(record(25)); // one more while failing: the oldest waiting one goes
+    await ledger.flush();
+    assert.deepEqual({ queued: ledger.stats().queued, dropped: ledger.stats().dropped }, { queued: 10, dropped: 16 });
+    assert.equal(await metric.value(), 16);
+
+    other.exec('ALTER TABLE usage_records_away RENAME TO usage_records');
+    await ledger.flush();
+    assert.deepEqual({ queued: ledger.stats().queued, dropped: ledger.stats().dropped }, { queued: 0, dropped: 16 });
+    assert.deepEqual(ledger.recent(100).map((r) => r.request_id).reverse(), Array.from({ length: 10 }, (_, i) => `req-${16 + i}`), 'the newest ten, in order');
+    assert.equal(await metric.value(), 16, 'recovery drops nothing more');
+  } finally {
+    other.close();
+    metric.stop();
+    await ledger.close();
+  }
+});
+
+test('the checkpoint thread\'s rounds reach vigil_store_query_duration_seconds{operation="checkpoint"}, through the recorder serve wires', async () => {
+  const metrics = createMetrics();
+  const recorder = new Recorder(metrics, { version: 't', commit: 't', models: [] });
+  const rounds: number[] = [];
+  const ledger = new SqliteUsageLedger({
+    dataDir: freshDir(), flushIntervalMs: 60_000, maxBatch: 10_000, checkpointIntervalMs: 20,
+    // As src/cli/serve.ts wires it, plus a note of each round to compare with.
+    onQuery: (operation, seconds) => {
+      if (operation === 'checkpoint') rounds.push(seconds);
+      recorder.storeOperation('sqlite', operation, seconds);
+    },
+  });
+  try {
+    for (let i = 0; i < 500; i++) ledger.append(record(i));
+    await ledger.flush();
+    for (let waited = 0; rounds.length < 3 && waited < 3000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const text = await metrics.registry.metrics();
+    const series = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name}{store="sqlite",operation="checkpoint"} `))?.split(' ')[1]);
+    const seen = rounds.length; // a round's report is a message (a macrotask): none lands between the scrape's microtasks and here
+    assert.ok(seen >= 3, `checkpoint rounds: ${seen}`);
+    assert.equal(series('vigil_store_query_duration_seconds_count'), seen);
+    const sum = rounds.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(series('vigil_store_query_duration_seconds_sum') - sum) < 1e-9, `sum ${series('vigil_store_query_duration_seconds_sum')} vs ${sum}`);
+    assert.ok(sum > 0 && rounds.every((s) => s >= 0 && s < 1), `round durations ${rounds.join(', ')}`);
+    assert.equal(Number(text.split('\n').find((l) => l.startsWith('vigil_store_query_duration_seconds_count{store="sqlite",operation="insert_batch"} '))?.split(' ')[1]), 3, '500 records in chunks of 200');
   } finally {
     await ledger.close();
   }

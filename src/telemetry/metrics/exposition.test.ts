@@ -58,3 +58,64 @@ test('retire: an exited worker keeps its counters and histograms in the sum, not
   assert.doesNotMatch(body, /^vigil_http_requests_in_flight\{/m);
   assert.match(body, /^vigil_build_info\{version="1",node_version="24",commit="x"\} 1$/m);
 });
+
+test('every gauge combines across workers by its declared rule: sum, first, max, min, average, with values', async () => {
+  const gauges = (Object.entries(CATALOG) as [string, MetricSpec][]).filter(([, m]) => m.type === 'gauge');
+  const perWorker = [4, 10, 1]; // three workers, each gauge series set to these
+  const workers = perWorker.map((value) => {
+    const w = createMetrics();
+    for (const [key, spec] of gauges) {
+      const gauge = (w.instruments as unknown as Record<string, { labels(...v: string[]): { set(v: number): void }; set(v: number): void }>)[key];
+      if (spec.labels.length) gauge.labels(...spec.labels.map((l) => `${l}-x`)).set(value);
+      else gauge.set(value);
+    }
+    return w;
+  });
+  const { body } = await renderSnapshots(await Promise.all(workers.map((w) => snapshot(w.registry))), 'prometheus');
+  const expected = { sum: 15, first: 4, max: 10, min: 1, average: 5 };
+  const rules = new Set<string>();
+  for (const [, spec] of gauges) {
+    const labels = spec.labels.length ? `{${spec.labels.map((l) => `${l}="${l}-x"`).join(',')}}` : '';
+    const line = body.split('\n').find((l) => l.startsWith(`${spec.name}${labels} `));
+    assert.equal(Number(line?.split(' ')[1]), expected[spec.aggregate!], `${spec.name} (${spec.aggregate})`);
+    rules.add(spec.aggregate!);
+  }
+  assert.deepEqual([...rules].sort(), ['average', 'first', 'max', 'min', 'sum'], 'the catalog uses every rule');
+});
+
+test('max, min and average by meaning: worst event-loop lag and heap, shared WAL once, oldest start, mean SLI', async () => {
+  const workers = [createMetrics(), createMetrics(), createMetrics()];
+  const lag = [0.002, 0.150, 0.010], heap = [30e6, 90e6, 45e6], wal = [4096, 8192, 8192], start = [1_700_000_300, 1_700_000_100, 1_700_000_200];
+  const availability = [1, 0.9, 0.95], latency = [0.5, 1, 0.75];
+  workers.forEach((w, i) => {
+    w.instruments.eventLoopLag.set(lag[i]);
+    w.instruments.heapUsed.set(heap[i]);
+    w.instruments.storeWalBytes.labels('sqlite').set(wal[i]);
+    w.instruments.processStartTime.set(start[i]);
+    w.instruments.sliAvailability.set(availability[i]);
+    w.instruments.sliLatency.set(latency[i]);
+    w.instruments.processResidentMemory.set(heap[i] * 2);
+  });
+  const { body } = await renderSnapshots(await Promise.all(workers.map((w) => snapshot(w.registry))), 'prometheus');
+  const value = (series: string) => Number(body.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+  assert.equal(value('nodejs_eventloop_lag_p99_seconds'), 0.15, 'the slowest worker, not a sum of lags');
+  assert.equal(value('nodejs_heap_used_bytes'), 90e6);
+  assert.equal(value('vigil_store_wal_bytes{store="sqlite"}'), 8192, 'one shared file, not counted three times');
+  assert.equal(value('process_start_time_seconds'), 1_700_000_100, 'the oldest worker');
+  assert.ok(Math.abs(value('vigil_sli_availability_ratio') - 0.95) < 1e-12);
+  assert.ok(Math.abs(value('vigil_sli_latency_ratio') - 0.75) < 1e-12);
+  assert.equal(value('process_resident_memory_bytes'), 330e6, 'memory adds up');
+});
+
+test('a series only some workers have combines over those that have it', async () => {
+  const [a, b] = [createMetrics(), createMetrics()];
+  a.instruments.storeConnections.labels('sqlite', 'open').set(1);
+  b.instruments.storeConnections.labels('sqlite', 'open').set(1);
+  a.instruments.streamsActive.labels('/v1/messages').set(3); // b never streamed
+  a.instruments.sliSecurity.set(0.5);
+  b.instruments.sliSecurity.set(1);
+  const { body } = await renderSnapshots([await snapshot(a.registry), await snapshot(b.registry)], 'prometheus');
+  assert.match(body, /^vigil_store_connections\{store="sqlite",state="open"\} 2$/m);
+  assert.match(body, /^vigil_streams_active\{route="\/v1\/messages"\} 3$/m);
+  assert.match(body, /^vigil_sli_security_ratio 0\.75$/m);
+});
