@@ -66,6 +66,35 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
   assert.equal(logAttributes(records[0]).request_id, 'r2');
 });
 
+test('createLogs with the OTLP tee: OTLP may be more verbose than stdout (stdout at warn, OTLP at info)', async () => {
+  const { records, sink } = memorySink();
+  const otlp = createOtlpLogs({ minLevel: 'info', sink });
+  const stdout: Record<string, any>[] = [];
+  const stream = new Writable({
+    write(chunk, _e, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) stdout.push(JSON.parse(l));
+      cb();
+    },
+  });
+  const logs = createLogs({ level: 'warn,routing=debug', format: 'json', version: '1.2.3', tee: otlp.tee }, stream);
+  const store = logs.module('store');
+  store.debug('not anywhere');
+  store.info({ rows: 3 }, 'store info');
+  store.warn('store warn');
+  const routing = logs.module('routing');
+  routing.debug('routing detail');
+  const lines = logs.requestLines();
+  assert.equal(lines.infoEnabled, true, 'the request line is built for OTLP even though stdout skips it');
+  lines.info({ request_id: 'r1', status: 200 }, 'request');
+  lines.warn({ request_id: 'r2', status: 502 }, 'request failed');
+
+  assert.deepEqual(stdout.map((l) => l.msg), ['store warn', 'routing detail', 'request failed'], 'stdout keeps its own levels, per module too');
+  assert.deepEqual(records.map((r) => r.body), ['store info', 'store warn', 'request', 'request failed'], 'OTLP gets info and up from every module');
+  assert.equal(logAttributes(records[0]).rows, 3);
+  assert.equal(logAttributes(records[0]).module, 'store');
+  assert.equal(logAttributes(records[2]).request_id, 'r1');
+});
+
 test('request lines with the OTLP tee: the record made from the fields equals the one the stdout line would give', async () => {
   const { records, sink } = memorySink();
   const otlp = createOtlpLogs({ minLevel: 'info', sink });

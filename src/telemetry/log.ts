@@ -70,8 +70,8 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   const batching = batch ? setInterval(() => batch.flush(), FLUSH_INTERVAL_MS).unref() : undefined;
   // A crash still writes its last lines.
   if (batch) process.once('exit', () => flushBatch(batch));
-  // The loggers' own levels decide what exists; the tee only filters further (records below log.level never reach it).
-  const output = options.tee ? pino.multistream([{ stream: destination, level: 'trace' }, { stream: options.tee, level: options.tee.level }]) : destination;
+  const tee = options.tee;
+  const teeFloor = tee ? pino.levels.values[tee.level] : Infinity;
   const pid = options.pid === undefined ? {} : { pid: options.pid };
   const shape: pino.LoggerOptions = {
     level: directives.level, // module loggers below may be more verbose than the root
@@ -81,33 +81,44 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
   };
   // Belt and braces: credentials never reach a log line even if a header object is logged by mistake.
   const redact = { paths: ['headers.authorization', 'headers["x-api-key"]', 'api_key', '*.api_key'], censor: '[redacted]' };
-  const root = pino({ ...shape, redact }, output);
+  /**
+   * A logger writing to stdout from `level` and to the tee from the tee's own level: the OTLP minimum is
+   * independent of stdout's both ways (stdout at warn can still ship info to the collector). Each module
+   * has one of its own, as multistream's levels are per stream, not per module.
+   */
+  const logger = (level: LevelWithSilent): Logger => {
+    if (!tee) return pino({ ...shape, redact, level }, destination);
+    const streams: pino.StreamEntry[] = [{ stream: options.tee!, level: tee.level }];
+    if (level !== 'silent') streams.push({ stream: destination as NodeJS.WritableStream, level });
+    const lowest = Math.min(pino.levels.values[level] ?? Infinity, teeFloor);
+    return pino({ ...shape, redact, level: pino.levels.labels[lowest] }, pino.multistream(streams));
+  };
+  const root = logger(directives.level);
   const modules = new Map<string, Logger>();
   return {
     root,
     module(name) {
-      let logger = modules.get(name);
-      if (!logger) {
-        logger = root.child({ module: name }, { level: directives.modules[name] ?? directives.level });
-        modules.set(name, logger);
+      let module = modules.get(name);
+      if (!module) {
+        module = logger(directives.modules[name] ?? directives.level).child({ module: name });
+        modules.set(name, module);
       }
-      return logger;
+      return module;
     },
     requestLines() {
       const bindings = { module: 'pipeline' };
       const lines = pino(shape, destination).child(bindings, { level: directives.modules.pipeline ?? directives.level });
-      const infoEnabled = lines.isLevelEnabled('info');
-      const ok = infoEnabled ? infoLine(destination, { ...shape.base, ...bindings }) : () => {};
+      const stdoutInfo = lines.isLevelEnabled('info');
+      const ok = stdoutInfo ? infoLine(destination, { ...shape.base, ...bindings }) : () => {};
       const failed: RequestLines['warn'] = (fields, msg) => lines.warn(fields, msg);
-      const tee = options.tee;
-      if (!tee) return { infoEnabled, info: ok, warn: failed };
-      const teeFloor = pino.levels.values[tee.level];
+      if (!tee) return { infoEnabled: stdoutInfo, info: ok, warn: failed };
       const recordBindings = { ...pid, ...bindings }; // what base and the child add to the line
-      const teed = (level: 'info' | 'warn', line: RequestLines['info']): RequestLines['info'] => (fields, msg) => {
+      // The tee takes the lines at or above its own level, whether or not stdout does.
+      const teed = (level: 'info' | 'warn', line: RequestLines['info']): RequestLines['info'] => pino.levels.values[level] < teeFloor ? line : (fields, msg) => {
         line(fields, msg);
-        if (lines.isLevelEnabled(level) && pino.levels.values[level] >= teeFloor) tee.record(level, msg, fields, recordBindings);
+        tee.record(level, msg, fields, recordBindings);
       };
-      return { infoEnabled, info: teed('info', ok), warn: teed('warn', failed) };
+      return { infoEnabled: stdoutInfo || pino.levels.values.info >= teeFloor, info: teed('info', ok), warn: teed('warn', failed) };
     },
     flush() {
       clearInterval(batching);
