@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { workerCount } from '../server/cluster.ts';
 import { ConfigError, embeddedDefaults, loadConfig } from './load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
@@ -164,4 +166,12 @@ test('a provider id that is not kebab-case: the message says what an id must loo
   const message = loadError({ path: yamlFile('providers:\n  Bad_Id: { kind: mock }\nmodels: []\n'), env: {} });
   assert.match(message, /- providers\.Bad_Id: /);
   assert.match(message, /kebab-case/);
+});
+
+test('server.workers: a count, or auto for one worker per CPU the process may use', () => {
+  const minimal = 'providers:\n  m: { kind: mock }\nmodels:\n  - { name: x, provider: m }\n';
+  assert.equal(loadConfig({ path: yamlFile(`server: { workers: auto }\n${minimal}`), env: {} }).server.workers, 'auto');
+  assert.equal(workerCount('auto'), availableParallelism());
+  assert.equal(workerCount(3), 3);
+  assert.throws(() => loadConfig({ path: yamlFile(`server: { workers: 0 }\n${minimal}`), env: {} }), /server\.workers/);
 });
