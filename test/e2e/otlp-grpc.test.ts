@@ -123,6 +123,8 @@ test('an upstream 500: error.type on both spans, the warn line exported with tra
   assert.equal(record.spanId, server.spanId);
   assert.equal(record.resource['service.name'], 'vigil-e2e');
   assert.equal(record.resource['deployment.environment'], 'e2e');
+  assert.equal(record.resource['service.version'], server.resource['service.version'], 'logs and spans name the same version');
+  assert.match(String(record.resource['service.version']), /^\d+\.\d+\.\d+/);
   assert.equal(record.attributes.error_code, 'GW_UPSTREAM_SERVER_ERROR');
   assert.equal(record.attributes.module, 'pipeline');
 });
