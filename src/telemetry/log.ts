@@ -88,7 +88,7 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
    */
   const logger = (level: LevelWithSilent): Logger => {
     if (!tee) return pino({ ...shape, redact, level }, destination);
-    const streams: pino.StreamEntry[] = [{ stream: options.tee!, level: tee.level }];
+    const streams: pino.StreamEntry[] = [{ stream: tee, level: tee.level }];
     if (level !== 'silent') streams.push({ stream: destination as NodeJS.WritableStream, level });
     const lowest = Math.min(pino.levels.values[level] ?? Infinity, teeFloor);
     return pino({ ...shape, redact, level: pino.levels.labels[lowest] }, pino.multistream(streams));
