@@ -43,9 +43,8 @@ test('toLogRecord: lines without trace ids have no context; junk is skipped', ()
   assert.equal(toLogRecord('[1,2]'), undefined);
 });
 
-test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only lines at or above its own minimum', async () => {
-  const { records, sink } = memorySink();
-  const otlp = createOtlpLogs({ minLevel: 'warn', sink });
+/** A stdout stand-in keeping each JSON line written to it, parsed. */
+function jsonLines(): { stdout: Record<string, any>[]; stream: Writable } {
   const stdout: Record<string, any>[] = [];
   const stream = new Writable({
     write(chunk, _e, cb) {
@@ -53,6 +52,13 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
       cb();
     },
   });
+  return { stdout, stream };
+}
+
+test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only lines at or above its own minimum', async () => {
+  const { records, sink } = memorySink();
+  const otlp = createOtlpLogs({ minLevel: 'warn', sink });
+  const { stdout, stream } = jsonLines();
   const logs = createLogs({ level: 'debug', format: 'json', version: '1.2.3', tee: otlp.tee }, stream);
   const log = logs.module('pipeline');
   log.debug('detail');
@@ -69,13 +75,7 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
 test('createLogs with the OTLP tee: OTLP may be more verbose than stdout (stdout at warn, OTLP at info)', async () => {
   const { records, sink } = memorySink();
   const otlp = createOtlpLogs({ minLevel: 'info', sink });
-  const stdout: Record<string, any>[] = [];
-  const stream = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) stdout.push(JSON.parse(l));
-      cb();
-    },
-  });
+  const { stdout, stream } = jsonLines();
   const logs = createLogs({ level: 'warn,routing=debug', format: 'json', version: '1.2.3', tee: otlp.tee }, stream);
   const store = logs.module('store');
   store.debug('not anywhere');

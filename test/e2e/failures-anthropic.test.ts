@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT_PIECES, SLOW_HEADERS_MS, STALL_MS } from '../helpers/fake-upstream.ts';
 import { assertAnthropicError, assertNoSecret } from '../helpers/errors.ts';
-import { CLIENT_KEY, claude, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
+import { CLIENT_KEY, claude, readToEnd, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
 
 /**
  * Small upstream budgets so the timeout tests are quick; slow-stream's 100 ms ticks stay under the idle one.
@@ -187,15 +187,8 @@ test('a stream still flowing at upstream.total_timeout_ms → cut with an APIErr
     { model: claude('slow-stream'), max_tokens: 32, messages: userMessage(marker), stream: true },
     { headers: { 'x-request-id': marker } },
   );
-  const started = Date.now();
   let deltas = 0;
-  let ended: unknown = 'the stream ended without an error';
-  try {
-    for await (const event of stream) if (event.type === 'content_block_delta') deltas++;
-  } catch (err) {
-    ended = err;
-  }
-  const took = Date.now() - started;
+  const { ended, tookMs: took } = await readToEnd(stream, (event) => { if (event.type === 'content_block_delta') deltas++; });
   assert.ok(ended instanceof Anthropic.APIError && !(ended instanceof Anthropic.APIUserAbortError), `got: ${ended}`);
   assert.equal(ended.type, 'timeout_error');
   assert.match((ended.error as any).error.message, new RegExp(`no complete response within ${TOTAL_TIMEOUT_MS} ms`));

@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import { FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_HEADERS_MS, STALL_MS } from '../helpers/fake-upstream.ts';
 import { assertNoSecret, assertOpenAIError } from '../helpers/errors.ts';
 import { startGateway } from '../helpers/gateway.ts';
-import { CLIENT_KEY, e2eConfig, oai, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
+import { CLIENT_KEY, e2eConfig, oai, readToEnd, rejectsAs, startStack, userMessage, type Stack } from '../helpers/stack.ts';
 
 /**
  * Small upstream budgets so the timeout tests are quick; slow-stream's 100 ms ticks stay under the idle one.
@@ -138,18 +138,13 @@ async function abortMidStream(marker: string): Promise<number> {
   );
   let abortedAt = 0;
   let contentChunks = 0;
-  let ended: unknown = 'the stream ended without an error';
-  try {
-    for await (const chunk of stream) {
-      if (chunk.choices[0]?.delta.content) contentChunks++;
-      if (contentChunks === 1 && !abortedAt) {
-        abortedAt = Date.now();
-        controller.abort();
-      }
+  const { ended } = await readToEnd(stream, (chunk) => {
+    if (chunk.choices[0]?.delta.content) contentChunks++;
+    if (contentChunks === 1 && !abortedAt) {
+      abortedAt = Date.now();
+      controller.abort();
     }
-  } catch (err) {
-    ended = err;
-  }
+  });
   assert.ok(abortedAt > 0, 'received a content chunk before aborting');
   assert.ok(ended instanceof OpenAI.APIUserAbortError, `aborting surfaces as APIUserAbortError, got: ${ended}`);
   assert.ok(contentChunks < 5, `the stream stopped after the abort (${contentChunks} content chunks)`);
@@ -197,15 +192,8 @@ test('upstream silent mid-stream past upstream.idle_timeout_ms → the stream en
     { model: oai('stall-body'), messages: userMessage(marker), stream: true },
     { headers: { 'x-request-id': marker } },
   );
-  const started = Date.now();
   let text = '';
-  let ended: unknown = 'the stream ended without an error';
-  try {
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-  } catch (err) {
-    ended = err;
-  }
-  const took = Date.now() - started;
+  const { ended, tookMs: took } = await readToEnd(stream, (chunk) => { text += chunk.choices[0]?.delta.content ?? ''; });
   assert.equal(text, FAKE_TEXT_PIECES[0], 'the chunk sent before the stall reached the client');
   // An error event inside a 200 stream: the SDK's base APIError, no status, the gateway's error object.
   assert.ok(ended instanceof OpenAI.APIError && !(ended instanceof OpenAI.APIUserAbortError), `got: ${ended}`);
@@ -244,15 +232,8 @@ test('a stream still flowing at upstream.total_timeout_ms → cut with an APIErr
     { model: oai('slow-stream'), messages: userMessage(marker), stream: true },
     { headers: { 'x-request-id': marker } },
   );
-  const started = Date.now();
   let ticks = 0;
-  let ended: unknown = 'the stream ended without an error';
-  try {
-    for await (const chunk of stream) if (chunk.choices[0]?.delta.content) ticks++;
-  } catch (err) {
-    ended = err;
-  }
-  const took = Date.now() - started;
+  const { ended, tookMs: took } = await readToEnd(stream, (chunk) => { if (chunk.choices[0]?.delta.content) ticks++; });
   assert.ok(ended instanceof OpenAI.APIError && !(ended instanceof OpenAI.APIUserAbortError), `got: ${ended}`);
   assert.equal(ended.code, 'GW_UPSTREAM_TIMEOUT');
   assert.match(ended.message, new RegExp(`no complete response within ${TOTAL_TIMEOUT_MS} ms`));

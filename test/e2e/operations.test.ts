@@ -88,6 +88,15 @@ async function fakeUpstream(t: TestContext): Promise<FakeUpstream> {
 }
 
 const LIVE_ROUTES = ['/healthz', '/health', '/health/live', '/livez'];
+
+/** GET a health route: the expected status, an uncached JSON answer; its body. */
+async function probe(url: string, route: string, status: number): Promise<unknown> {
+  const res = await fetch(`${url}${route}`);
+  assert.equal(res.status, status, route);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, route);
+  assert.equal(res.headers.get('cache-control'), 'no-store', route);
+  return res.json();
+}
 const READY_ROUTES = ['/readyz', '/health/ready'];
 
 test('health: every liveness and readiness alias answers 200 JSON naming its components, and none calls the upstream', async (t) => {
@@ -98,18 +107,10 @@ test('health: every liveness and readiness alias answers 200 JSON naming its com
 
   for (let round = 0; round < 3; round++) {
     for (const route of LIVE_ROUTES) {
-      const res = await fetch(`${gateway.url}${route}`);
-      assert.equal(res.status, 200, route);
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, route);
-      assert.equal(res.headers.get('cache-control'), 'no-store', route);
-      assert.deepEqual(await res.json(), { status: 'ok', components: { process: { status: 'ok' } } }, route);
+      assert.deepEqual(await probe(gateway.url, route, 200), { status: 'ok', components: { process: { status: 'ok' } } }, route);
     }
     for (const route of READY_ROUTES) {
-      const res = await fetch(`${gateway.url}${route}`);
-      assert.equal(res.status, 200, route);
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/, route);
-      assert.equal(res.headers.get('cache-control'), 'no-store', route);
-      assert.deepEqual(await res.json(), {
+      assert.deepEqual(await probe(gateway.url, route, 200), {
         status: 'ok',
         components: {
           config: { status: 'ok' },
@@ -142,10 +143,7 @@ test('readiness: with no routable provider /readyz and /health/ready answer 503 
   const gateway = await serveVigil(t, ['--config', configPath], port, childEnv({ VIGIL_DATA_DIR: join(dir, 'data') }));
 
   for (const route of READY_ROUTES) {
-    const res = await fetch(`${gateway.url}${route}`);
-    assert.equal(res.status, 503, route);
-    assert.equal(res.headers.get('cache-control'), 'no-store', route);
-    assert.deepEqual(await res.json(), {
+    assert.deepEqual(await probe(gateway.url, route, 503), {
       status: 'fail',
       components: {
         config: { status: 'ok' },

@@ -88,3 +88,18 @@ export async function rejectsAs<T>(call: Promise<unknown>, type: abstract new (.
 }
 
 export const userMessage = (content: string) => [{ role: 'user' as const, content }];
+
+/**
+ * Reads an SDK stream to its end, handing each item to `onItem`: what ended it (the error thrown, or a
+ * string saying it ended cleanly, for assertion messages) and how long reading took.
+ */
+export async function readToEnd<T>(stream: AsyncIterable<T>, onItem: (item: T) => void): Promise<{ ended: unknown; tookMs: number }> {
+  const started = Date.now();
+  let ended: unknown = 'the stream ended without an error';
+  try {
+    for await (const item of stream) onItem(item);
+  } catch (err) {
+    ended = err;
+  }
+  return { ended, tookMs: Date.now() - started };
+}
