@@ -4,6 +4,7 @@ import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, Strea
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../providers/shared/sse-parse.ts';
+import { mintId } from './reply-ids.ts';
 import { invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
 /** The few fields the gateway itself needs; the rest is the upstream's to validate (passthrough keeps them). */
@@ -85,10 +86,10 @@ const usageOf = (u: Usage) => ({
 export function encodeOpenAIChat(result: ChatResult, model: string): string {
   const text = result.content.filter((p) => p.type === 'text').map((p) => p.text).join('');
   const toolCalls = result.content.flatMap((p) =>
-    p.type === 'tool_use' ? [{ id: p.id, type: 'function', function: { name: p.name, arguments: p.arguments } }] : [],
+    p.type === 'tool_use' ? [{ id: mintId('call_'), type: 'function', function: { name: p.name, arguments: p.arguments } }] : [],
   );
   return JSON.stringify({
-    id: result.id,
+    id: mintId('chatcmpl-'),
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
@@ -103,21 +104,20 @@ export function encodeOpenAIChat(result: ChatResult, model: string): string {
 
 /** Canonical stream events → `chat.completion.chunk` SSE lines. */
 export async function* encodeOpenAIChatStream(events: AsyncIterable<StreamEvent>, model: string, includeUsage: boolean): AsyncGenerator<string> {
-  let id = '';
+  const id = mintId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: object, finish: string | null = null) =>
     formatSse(JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] }));
   for await (const event of events) {
     switch (event.type) {
       case 'start':
-        id = event.id;
         yield chunk({ role: 'assistant', content: '' });
         break;
       case 'text':
         yield chunk({ content: event.text });
         break;
       case 'tool_call':
-        yield chunk({ tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }] });
+        yield chunk({ tool_calls: [{ index: event.index, id: mintId('call_'), type: 'function', function: { name: event.name, arguments: '' } }] });
         break;
       case 'tool_args':
         yield chunk({ tool_calls: [{ index: event.index, function: { arguments: event.delta } }] });
