@@ -196,9 +196,10 @@ test('embeddings: the largest accepted size is produced without exhausting the s
   assert.ok(Math.abs(length - 1) < 1e-9, `unit length, got ${length}`);
 });
 
-test('offered tools, the mock calls the first (or the chosen) tool with the last user text; after a tool result it answers', async () => {
+test('offered tools, the mock calls the first (or the chosen) tool with input from the last user text; after a tool result it answers', async () => {
   const provider = createMockProvider('mock', options());
-  const tools = [{ name: 'search', parameters: { type: 'object' } }, { name: 'weather', parameters: { type: 'object' } }];
+  const weather = { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', maximum: 3 } }, required: ['city', 'days'] };
+  const tools = [{ name: 'search', parameters: { type: 'object' } }, { name: 'weather', parameters: weather }];
   const ask = async (request: ChatRequest) => {
     const output = await provider.chat(context('chat', { chat: request }), target);
     return (output as { kind: 'result'; result: ChatResult }).result;
@@ -213,6 +214,7 @@ test('offered tools, the mock calls the first (or the chosen) tool with the last
 
   const chosen = await ask({ ...chatRequest('rain in Oslo?'), tools, toolChoice: { name: 'weather' } });
   assert.equal(chosen.content[0].type === 'tool_use' && chosen.content[0].name, 'weather');
+  assert.deepEqual(chosen.content[0].type === 'tool_use' && JSON.parse(chosen.content[0].arguments), { city: 'rain in Oslo?', days: 2 }, 'the chosen tool\'s schema');
   assert.equal((await ask({ ...chatRequest('x'), tools, toolChoice: 'none' })).finishReason, 'stop');
 
   const answered = await ask({

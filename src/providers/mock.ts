@@ -6,6 +6,7 @@ import type { ChatRequest, ChatResult, ContentPart, StreamEvent, ToolUsePart, Us
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { MockProviderConfig } from '../config/schema.ts';
+import { toolInputFor } from './mock-tool-input.ts';
 import type { Provider } from './provider.ts';
 
 /** Upstream error classes the mock can inject, as the code and the HTTP status a real provider would cause. */
@@ -111,16 +112,17 @@ async function* streamReply(
 }
 
 /**
- * Agent traffic: offered tools and not yet answered by a tool result, the mock calls the first tool
- * (or the one tool_choice names) with the last user text, as a model would. The call has no id of its
- * own: the client's surface names it.
+ * Agent traffic: offered tools and not yet answered by a tool result, the mock calls the first tool (or
+ * the one tool_choice names) with input that fits its schema, drawn from the last user text, as a model
+ * would. The call has no id of its own: the client's surface names it.
  */
 function toolCallFor(request: ChatRequest): ToolUsePart | undefined {
   if (!request.tools?.length || request.toolChoice === 'none') return undefined;
   const last = request.messages.at(-1);
   if (last?.content.some((p) => p.type === 'tool_result')) return undefined;
-  const name = typeof request.toolChoice === 'object' ? request.toolChoice.name : request.tools[0].name;
-  return { type: 'tool_use', id: '', name, arguments: JSON.stringify({ input: lastUserText(request) }) };
+  const chosen = request.toolChoice;
+  const tool = (typeof chosen === 'object' && request.tools.find((t) => t.name === chosen.name)) || request.tools[0];
+  return { type: 'tool_use', id: '', name: tool.name, arguments: JSON.stringify(toolInputFor(tool.parameters, lastUserText(request))) };
 }
 
 function lastUserText(request: ChatRequest): string {
