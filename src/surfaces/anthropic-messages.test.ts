@@ -99,10 +99,15 @@ test('acceptAnthropicMessages: flags and validation errors with param', () => {
     [{ max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, 'model'],
     [{ model: 'c', max_tokens: 5, messages: 'x' }, 'messages'],
     [{ model: 'c', messages: [{ role: 'user', content: 'x' }] }, 'max_tokens'],
+    ...([
+      [{ max_tokens: 0 }, 'max_tokens'], [{ max_tokens: -3 }, 'max_tokens'], [{ max_tokens: 1.5 }, 'max_tokens'], [{ max_tokens: '5' }, 'max_tokens'],
+      [{ temperature: 1.01 }, 'temperature'], [{ temperature: -0.1 }, 'temperature'], [{ top_p: 1.5 }, 'top_p'],
+    ] as const).map(([values, param]): [Record<string, any>, string] => [{ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], ...values }, param]),
   ];
   for (const [body, param] of cases) {
-    assert.throws(() => acceptAnthropicMessages(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, param);
+    assert.throws(() => acceptAnthropicMessages(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, JSON.stringify(body));
   }
+  assert.doesNotThrow(() => acceptAnthropicMessages(contextWith({ model: 'c', max_tokens: 1, messages: [{ role: 'user', content: 'x' }], temperature: 1, top_p: 0 })));
   assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] }),
     (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === 'messages.0.role');
   assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], temperature: 'warm' }),

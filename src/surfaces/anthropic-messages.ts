@@ -5,13 +5,17 @@ import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../providers/shared/sse-parse.ts';
 import { mintId } from './reply-ids.ts';
-import { invalid, optionalNumber, requireArray, requireString } from './validate.ts';
+import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
 export function acceptAnthropicMessages(ctx: RequestContext): void {
   const body = ctx.body;
   ctx.requestedModel = requireString(body.model, 'model');
   requireArray(body.messages, 'messages');
-  if (typeof body.max_tokens !== 'number') throw invalid('max_tokens: Field required', 'max_tokens');
+  if (body.max_tokens == null) throw invalid('max_tokens: Field required', 'max_tokens');
+  // Values Anthropic rejects, for passthrough and translated requests alike.
+  checkRange(body.max_tokens, 'max_tokens', 1, Infinity, true);
+  checkRange(body.temperature, 'temperature', 0, 1);
+  checkRange(body.top_p, 'top_p', 0, 1);
   ctx.stream = body.stream === true;
   ctx.streamUsage = ctx.stream; // Anthropic streams always carry usage
 }

@@ -129,10 +129,18 @@ test('validation errors carry GW_REQUEST_INVALID and the param', () => {
     [{ model: '', messages: [{ role: 'user', content: 'x' }] }, 'model'],
     [{ model: 'm' }, 'messages'],
     [{ model: 'm', messages: [] }, 'messages'],
+    ...([
+      [{ max_tokens: 0 }, 'max_tokens'], [{ max_tokens: -1 }, 'max_tokens'], [{ max_tokens: 2.5 }, 'max_tokens'], [{ max_tokens: '9' }, 'max_tokens'],
+      [{ max_completion_tokens: 0 }, 'max_completion_tokens'], [{ temperature: 2.01 }, 'temperature'], [{ temperature: -1 }, 'temperature'],
+      [{ top_p: 1.1 }, 'top_p'], [{ top_p: -0.5 }, 'top_p'], [{ n: 0 }, 'n'], [{ n: 1.5 }, 'n'],
+    ] as const).map(([values, param]): [Record<string, any>, string] => [{ model: 'm', messages: [{ role: 'user', content: 'x' }], ...values }, param]),
   ];
   for (const [body, param] of cases) {
-    assert.throws(() => acceptOpenAIChat(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param && err.status === 400);
+    assert.throws(() => acceptOpenAIChat(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param && err.status === 400, JSON.stringify(body));
   }
+  // The edges, and null (unset), are accepted.
+  const edges = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1, max_completion_tokens: null, temperature: 2, top_p: 0, n: 1 };
+  assert.doesNotThrow(() => acceptOpenAIChat(contextWith(edges)));
   const decodeCases: [Record<string, any>, string][] = [
     [{ model: 'm', messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
     [{ model: 'm', messages: [{ role: 'user', content: 'x' }, 7] }, 'messages[1]'],

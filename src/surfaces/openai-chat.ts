@@ -5,13 +5,21 @@ import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../providers/shared/sse-parse.ts';
 import { mintId } from './reply-ids.ts';
-import { invalid, optionalNumber, requireArray, requireString } from './validate.ts';
+import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
-/** The few fields the gateway itself needs; the rest is the upstream's to validate (passthrough keeps them). */
+/**
+ * The few fields the gateway itself needs, and values OpenAI rejects (passthrough and translated requests
+ * alike); the rest is the upstream's to validate (passthrough keeps them).
+ */
 export function acceptOpenAIChat(ctx: RequestContext): void {
   const body = ctx.body;
   ctx.requestedModel = requireString(body.model, 'model');
   requireArray(body.messages, 'messages');
+  checkRange(body.max_tokens, 'max_tokens', 1, Infinity, true);
+  checkRange(body.max_completion_tokens, 'max_completion_tokens', 1, Infinity, true);
+  checkRange(body.temperature, 'temperature', 0, 2);
+  checkRange(body.top_p, 'top_p', 0, 1);
+  checkRange(body.n, 'n', 1, Infinity, true);
   ctx.stream = body.stream === true;
   const options = body.stream_options as { include_usage?: unknown } | undefined;
   ctx.streamUsage = ctx.stream && options?.include_usage === true;
