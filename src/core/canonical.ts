@@ -43,7 +43,8 @@ export interface Usage {
 }
 
 export interface ChatResult {
-  id: string;
+  /** The upstream's own id, for reference: clients get one minted in their dialect, as do the tool calls in `content` (surfaces/reply-ids.ts). */
+  id?: string;
   model: string;
   content: ContentPart[];
   finishReason: FinishReason;
@@ -52,8 +53,13 @@ export interface ChatResult {
 
 /** A streamed response as a sequence of small events; surfaces encode them chunk by chunk. */
 export type StreamEvent =
-  | { type: 'start'; id: string; model: string }
+  /**
+   * `usage`: the input side (inputTokens, cachedInputTokens) when the provider knows it as the answer
+   * starts, for dialects that report it there (Anthropic's message_start).
+   */
+  | { type: 'start'; id?: string; model: string; usage?: Usage }
   | { type: 'text'; text: string }
+  /** `id`: the upstream's, for reference; the client's surface names the call in its own form. */
   | { type: 'tool_call'; index: number; id: string; name: string }
   | { type: 'tool_args'; index: number; delta: string }
   | { type: 'finish'; reason: FinishReason }

@@ -9,7 +9,7 @@ import { createPlan } from '../routing/plan.ts';
 import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/anthropic-messages.ts';
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
-import { renderModelList } from '../surfaces/openai-models.ts';
+import { renderModels } from '../surfaces/models.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
 
@@ -25,14 +25,14 @@ export interface Endpoints {
 export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, finish: Finish): Endpoints {
   const authenticate = createAuthenticate(compiled.keyHashes);
   const planChat = createPlan(compiled.models, providers, 'chat');
-  const modelList = renderModelList(compiled.models.values(), Math.floor(Date.now() / 1000));
+  const models = renderModels(compiled.models.values(), new Date());
   const endpoint = (stages: Stage[]) => compose(stages, finish);
 
   return {
     chatCompletions: endpoint([authenticate, acceptOpenAIChat, planChat, createChatDispatch(providers, decodeOpenAIChat), encodeChat]),
     messages: endpoint([authenticate, acceptAnthropicMessages, planChat, createChatDispatch(providers, decodeAnthropicMessages), encodeChat]),
     embeddings: endpoint([authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding'), createEmbeddingsDispatch(providers), encodeEmbeddings]),
-    models: endpoint([authenticate, (ctx) => ctx.reply.json(200, modelList)]),
+    models: endpoint([authenticate, (ctx) => ctx.reply.json(200, models(ctx))]),
   };
 }
 

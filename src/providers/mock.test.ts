@@ -38,13 +38,13 @@ async function chat(opts: MockProviderConfig, prompt: string, random?: () => num
 
 const textOf = (r: ChatResult) => r.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
 
-test('the same request gets the same text, id and usage', async () => {
+test('the same request gets the same text and usage (ids are the surface\'s to mint)', async () => {
   const a = await chat(options(), 'What is Vigil?');
   const b = await chat(options(), 'What is Vigil?');
   assert.deepEqual(a, b);
   assert.equal(a.finishReason, 'stop');
   assert.equal(a.model, 'mock-chat');
-  assert.match(a.id, /^chatcmpl-mock-[0-9a-f]+$/);
+  assert.equal(a.id, undefined);
   // system "You are a test." = 15 chars → 4 tokens; prompt "What is Vigil?" = 14 chars → 4 tokens
   assert.deepEqual(a.usage, { inputTokens: 8, outputTokens: 16, cachedInputTokens: 0 });
 });
@@ -121,7 +121,7 @@ test('streaming yields start, one text per word, finish and usage; text equals t
   assert.deepEqual(events.map((e) => e.type), ['start', 'text', 'text', 'text', 'text', 'text', 'finish', 'usage']);
   const whole = await chat(options({ completion_tokens: 5 }), 'stream me');
   assert.equal(events.flatMap((e) => (e.type === 'text' ? [e.text] : [])).join(''), textOf(whole));
-  assert.deepEqual(events[0], { type: 'start', id: whole.id, model: 'mock-chat' });
+  assert.deepEqual(events[0], { type: 'start', model: 'mock-chat', usage: { ...whole.usage, outputTokens: 0 } }, 'input usage known at the start');
   assert.deepEqual(events[6], { type: 'finish', reason: 'stop' });
   assert.deepEqual(events[7], { type: 'usage', usage: whole.usage });
 });
@@ -196,9 +196,10 @@ test('embeddings: the largest accepted size is produced without exhausting the s
   assert.ok(Math.abs(length - 1) < 1e-9, `unit length, got ${length}`);
 });
 
-test('offered tools, the mock calls the first (or the chosen) tool with the last user text; after a tool result it answers', async () => {
+test('offered tools, the mock calls the first (or the chosen) tool with input from the last user text; after a tool result it answers', async () => {
   const provider = createMockProvider('mock', options());
-  const tools = [{ name: 'search', parameters: { type: 'object' } }, { name: 'weather', parameters: { type: 'object' } }];
+  const weather = { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', maximum: 3 } }, required: ['city', 'days'] };
+  const tools = [{ name: 'search', parameters: { type: 'object' } }, { name: 'weather', parameters: weather }];
   const ask = async (request: ChatRequest) => {
     const output = await provider.chat(context('chat', { chat: request }), target);
     return (output as { kind: 'result'; result: ChatResult }).result;
@@ -213,6 +214,7 @@ test('offered tools, the mock calls the first (or the chosen) tool with the last
 
   const chosen = await ask({ ...chatRequest('rain in Oslo?'), tools, toolChoice: { name: 'weather' } });
   assert.equal(chosen.content[0].type === 'tool_use' && chosen.content[0].name, 'weather');
+  assert.deepEqual(chosen.content[0].type === 'tool_use' && JSON.parse(chosen.content[0].arguments), { city: 'rain in Oslo?', days: 2 }, 'the chosen tool\'s schema');
   assert.equal((await ask({ ...chatRequest('x'), tools, toolChoice: 'none' })).finishReason, 'stop');
 
   const answered = await ask({

@@ -6,6 +6,7 @@ import type { ChatRequest, ChatResult, ContentPart, StreamEvent, ToolUsePart, Us
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError, type ErrorCode } from '../core/errors.ts';
 import type { MockProviderConfig } from '../config/schema.ts';
+import { toolInputFor } from './mock-tool-input.ts';
 import type { Provider } from './provider.ts';
 
 /** Upstream error classes the mock can inject, as the code and the HTTP status a real provider would cause. */
@@ -50,17 +51,16 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
     async chat(ctx) {
       await begin(ctx);
       const request = ctx.chat!;
-      const replyId = `chatcmpl-mock-${hash(JSON.stringify(request.messages)).toString(16)}`;
-      const call = toolCallFor(request, replyId);
+      const call = toolCallFor(request);
       const words = call ? [] : replyWords(request, options.completion_tokens);
       const usage: Usage = { inputTokens: options.prompt_tokens ?? countTokens(request), outputTokens: call ? tokensIn(call.arguments) : words.length, cachedInputTokens: 0 };
       if (!request.stream) {
         const content: ContentPart[] = call ? [call] : [{ type: 'text', text: words.join(' ') }];
-        const result: ChatResult = { id: replyId, model: request.model, content, finishReason: call ? 'tool_calls' : 'stop', usage };
+        const result: ChatResult = { model: request.model, content, finishReason: call ? 'tool_calls' : 'stop', usage };
         ended(ctx);
         return { kind: 'result', result };
       }
-      return { kind: 'events', events: streamReply(ctx, replyId, request.model, words, call, usage, options.stream_tokens_per_second) };
+      return { kind: 'events', events: streamReply(ctx, request.model, words, call, usage, options.stream_tokens_per_second) };
     },
 
     async embeddings(ctx) {
@@ -94,10 +94,10 @@ function ended(ctx: RequestContext): void {
 }
 
 async function* streamReply(
-  ctx: RequestContext, id: string, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number,
+  ctx: RequestContext, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number,
 ): AsyncGenerator<StreamEvent> {
   const signal = ctx.signal;
-  yield { type: 'start', id, model };
+  yield { type: 'start', model, usage: { ...usage, outputTokens: 0 } }; // the input is known before any output
   if (call) {
     yield { type: 'tool_call', index: 0, id: call.id, name: call.name };
     yield { type: 'tool_args', index: 0, delta: call.arguments };
@@ -112,15 +112,17 @@ async function* streamReply(
 }
 
 /**
- * Agent traffic: offered tools and not yet answered by a tool result, the mock calls the first tool
- * (or the one tool_choice names) with the last user text, as a model would.
+ * Agent traffic: offered tools and not yet answered by a tool result, the mock calls the first tool (or
+ * the one tool_choice names) with input that fits its schema, drawn from the last user text, as a model
+ * would. The call has no id of its own: the client's surface names it.
  */
-function toolCallFor(request: ChatRequest, replyId: string): ToolUsePart | undefined {
+function toolCallFor(request: ChatRequest): ToolUsePart | undefined {
   if (!request.tools?.length || request.toolChoice === 'none') return undefined;
   const last = request.messages.at(-1);
   if (last?.content.some((p) => p.type === 'tool_result')) return undefined;
-  const name = typeof request.toolChoice === 'object' ? request.toolChoice.name : request.tools[0].name;
-  return { type: 'tool_use', id: `call_${replyId.slice(-8)}`, name, arguments: JSON.stringify({ input: lastUserText(request) }) };
+  const chosen = request.toolChoice;
+  const tool = (typeof chosen === 'object' && request.tools.find((t) => t.name === chosen.name)) || request.tools[0];
+  return { type: 'tool_use', id: '', name: tool.name, arguments: JSON.stringify(toolInputFor(tool.parameters, lastUserText(request))) };
 }
 
 function lastUserText(request: ChatRequest): string {

@@ -99,10 +99,15 @@ test('acceptAnthropicMessages: flags and validation errors with param', () => {
     [{ max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }, 'model'],
     [{ model: 'c', max_tokens: 5, messages: 'x' }, 'messages'],
     [{ model: 'c', messages: [{ role: 'user', content: 'x' }] }, 'max_tokens'],
+    ...([
+      [{ max_tokens: 0 }, 'max_tokens'], [{ max_tokens: -3 }, 'max_tokens'], [{ max_tokens: 1.5 }, 'max_tokens'], [{ max_tokens: '5' }, 'max_tokens'],
+      [{ temperature: 1.01 }, 'temperature'], [{ temperature: -0.1 }, 'temperature'], [{ top_p: 1.5 }, 'top_p'],
+    ] as const).map(([values, param]): [Record<string, any>, string] => [{ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], ...values }, param]),
   ];
   for (const [body, param] of cases) {
-    assert.throws(() => acceptAnthropicMessages(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, param);
+    assert.throws(() => acceptAnthropicMessages(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, JSON.stringify(body));
   }
+  assert.doesNotThrow(() => acceptAnthropicMessages(contextWith({ model: 'c', max_tokens: 1, messages: [{ role: 'user', content: 'x' }], temperature: 1, top_p: 0 })));
   assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] }),
     (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === 'messages.0.role');
   assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], temperature: 'warm' }),
@@ -111,14 +116,20 @@ test('acceptAnthropicMessages: flags and validation errors with param', () => {
     (err: GatewayError) => err.code === 'GW_REQUEST_UNSUPPORTED');
 });
 
-test('encodeAnthropicMessage: blocks, stop_reason and usage with cache reads split out', () => {
-  const json = JSON.parse(encodeAnthropicMessage({
-    id: 'chatcmpl-1', model: 'up', finishReason: 'length', usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 60 },
-    content: [{ type: 'text', text: 'Hi' }, { type: 'tool_use', id: 't', name: 'f', arguments: '{"a":1}' }],
-  }, 'pub'));
+test('encodeAnthropicMessage: blocks, stop_reason and usage with cache reads split out; ids minted in Anthropic form', () => {
+  const result = {
+    id: 'chatcmpl-1', model: 'up', finishReason: 'length' as const, usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 60 },
+    content: [{ type: 'text' as const, text: 'Hi' }, { type: 'tool_use' as const, id: 'call_1', name: 'f', arguments: '{"a":1}' }],
+  };
+  const json = JSON.parse(encodeAnthropicMessage(result, 'pub'));
+  assert.match(json.id, /^msg_[0-9a-f]{24}$/);
+  assert.match(json.content[1].id, /^toolu_[0-9a-f]{24}$/);
+  const again = JSON.parse(encodeAnthropicMessage(result, 'pub'));
+  assert.notEqual(again.id, json.id);
+  assert.notEqual(again.content[1].id, json.content[1].id);
   assert.deepEqual(json, {
-    id: 'chatcmpl-1', type: 'message', role: 'assistant', model: 'pub',
-    content: [{ type: 'text', text: 'Hi' }, { type: 'tool_use', id: 't', name: 'f', input: { a: 1 } }],
+    id: json.id, type: 'message', role: 'assistant', model: 'pub',
+    content: [{ type: 'text', text: 'Hi' }, { type: 'tool_use', id: json.content[1].id, name: 'f', input: { a: 1 } }],
     stop_reason: 'max_tokens', stop_sequence: null,
     usage: { input_tokens: 40, cache_read_input_tokens: 60, output_tokens: 20 },
   });
@@ -142,12 +153,12 @@ async function encoded(events: StreamEvent[]): Promise<{ event: string; data: an
 
 test('encodeAnthropicStream: text then two tool calls, stop_reason and usage', async () => {
   const events = await encoded([
-    { type: 'start', id: 'msg_1', model: 'up' },
+    { type: 'start', id: 'chatcmpl-1', model: 'up' },
     { type: 'text', text: 'Let me ' },
     { type: 'text', text: 'check.' },
-    { type: 'tool_call', index: 0, id: 'call_a', name: 'weather' },
+    { type: 'tool_call', index: 0, id: 'call_1', name: 'weather' },
     { type: 'tool_args', index: 0, delta: '{"city":"Oslo"}' },
-    { type: 'tool_call', index: 1, id: 'call_b', name: 'time' },
+    { type: 'tool_call', index: 1, id: 'call_2', name: 'time' },
     { type: 'tool_args', index: 1, delta: '{}' },
     { type: 'finish', reason: 'tool_calls' },
     { type: 'usage', usage: { inputTokens: 30, outputTokens: 9, cachedInputTokens: 10 } },
@@ -159,19 +170,35 @@ test('encodeAnthropicStream: text then two tool calls, stop_reason and usage', a
     'content_block_start', 'content_block_delta', 'content_block_stop',
     'message_delta', 'message_stop',
   ]);
-  assert.equal(events[0].data.message.id, 'msg_1');
+  assert.match(events[0].data.message.id, /^msg_[0-9a-f]{24}$/, 'the id is minted in Anthropic form, not the upstream\'s');
   assert.equal(events[0].data.message.model, 'pub');
+  assert.deepEqual(events[0].data.message.usage, { input_tokens: 0, output_tokens: 0 }, 'no input usage known at the start');
   assert.deepEqual(events.filter((e) => e.event !== 'message_start' && e.event !== 'message_delta' && e.event !== 'message_stop').map((e) => e.data.index),
     [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
   assert.deepEqual(events[1].data.content_block, { type: 'text', text: '' });
   assert.deepEqual(events[2].data.delta, { type: 'text_delta', text: 'Let me ' });
-  assert.deepEqual(events[5].data.content_block, { type: 'tool_use', id: 'call_a', name: 'weather', input: {} });
+  const [first, second] = [events[5].data.content_block, events[8].data.content_block];
+  assert.match(first.id, /^toolu_[0-9a-f]{24}$/);
+  assert.match(second.id, /^toolu_[0-9a-f]{24}$/);
+  assert.notEqual(first.id, second.id);
+  assert.deepEqual(first, { type: 'tool_use', id: first.id, name: 'weather', input: {} });
   assert.deepEqual(events[6].data.delta, { type: 'input_json_delta', partial_json: '{"city":"Oslo"}' });
-  assert.equal(events[8].data.content_block.id, 'call_b');
   assert.deepEqual(events[11].data, {
     type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null },
     usage: { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 9 },
   });
+});
+
+test('encodeAnthropicStream: input usage known at the start goes in message_start, the whole usage in message_delta', async () => {
+  const usage = { inputTokens: 30, outputTokens: 9, cachedInputTokens: 10 };
+  const events = await encoded([
+    { type: 'start', model: 'up', usage: { ...usage, outputTokens: 0 } },
+    { type: 'text', text: 'hi' },
+    { type: 'finish', reason: 'stop' },
+    { type: 'usage', usage },
+  ]);
+  assert.deepEqual(events[0].data.message.usage, { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 0 });
+  assert.deepEqual(events.at(-2)?.data.usage, { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 9 });
 });
 
 test('encodeAnthropicStream: without a usage event the stream is still closed with end_turn/max_tokens', async () => {

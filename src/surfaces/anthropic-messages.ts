@@ -4,13 +4,18 @@ import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, Strea
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../providers/shared/sse-parse.ts';
-import { invalid, optionalNumber, requireArray, requireString } from './validate.ts';
+import { mintId } from './reply-ids.ts';
+import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
 export function acceptAnthropicMessages(ctx: RequestContext): void {
   const body = ctx.body;
   ctx.requestedModel = requireString(body.model, 'model');
   requireArray(body.messages, 'messages');
-  if (typeof body.max_tokens !== 'number') throw invalid('max_tokens: Field required', 'max_tokens');
+  if (body.max_tokens == null) throw invalid('max_tokens: Field required', 'max_tokens');
+  // Values Anthropic rejects, for passthrough and translated requests alike.
+  checkRange(body.max_tokens, 'max_tokens', 1, Infinity, true);
+  checkRange(body.temperature, 'temperature', 0, 1);
+  checkRange(body.top_p, 'top_p', 0, 1);
   ctx.stream = body.stream === true;
   ctx.streamUsage = ctx.stream; // Anthropic streams always carry usage
 }
@@ -72,11 +77,12 @@ export const STOP_REASON: Record<FinishReason, string> = {
   stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', error: 'end_turn',
 };
 
-const usageOf = (u: Usage) => ({ input_tokens: u.inputTokens - u.cachedInputTokens, cache_read_input_tokens: u.cachedInputTokens, output_tokens: u.outputTokens });
+const usageOf = (u: Usage, outputTokens = u.outputTokens) =>
+  ({ input_tokens: u.inputTokens - u.cachedInputTokens, cache_read_input_tokens: u.cachedInputTokens, output_tokens: outputTokens });
 
 function blockOf(part: ContentPart): object | undefined {
   if (part.type === 'text') return { type: 'text', text: part.text };
-  if (part.type === 'tool_use') return { type: 'tool_use', id: part.id, name: part.name, input: parseArgs(part.arguments) };
+  if (part.type === 'tool_use') return { type: 'tool_use', id: mintId('toolu_'), name: part.name, input: parseArgs(part.arguments) };
   return undefined;
 }
 
@@ -90,7 +96,7 @@ function parseArgs(args: string): unknown {
 
 export function encodeAnthropicMessage(result: ChatResult, model: string): string {
   return JSON.stringify({
-    id: result.id,
+    id: mintId('msg_'),
     type: 'message',
     role: 'assistant',
     model,
@@ -121,8 +127,12 @@ export async function* encodeAnthropicStream(events: AsyncIterable<StreamEvent>,
   for await (const event of events) {
     switch (event.type) {
       case 'start':
+        // Input usage here when the provider knows it this early (the mock); otherwise message_delta brings it.
         yield emit('message_start', {
-          message: { id: event.id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
+          message: {
+            id: mintId('msg_'), type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null,
+            usage: event.usage ? usageOf(event.usage, 0) : { input_tokens: 0, output_tokens: 0 },
+          },
         });
         break;
       case 'text':
@@ -136,7 +146,7 @@ export async function* encodeAnthropicStream(events: AsyncIterable<StreamEvent>,
       case 'tool_call':
         yield* close();
         open = event.index;
-        yield emit('content_block_start', { index: ++blockIndex, content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} } });
+        yield emit('content_block_start', { index: ++blockIndex, content_block: { type: 'tool_use', id: mintId('toolu_'), name: event.name, input: {} } });
         break;
       case 'tool_args':
         yield emit('content_block_delta', { index: blockIndex, delta: { type: 'input_json_delta', partial_json: event.delta } });

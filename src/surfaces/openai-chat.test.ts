@@ -129,10 +129,18 @@ test('validation errors carry GW_REQUEST_INVALID and the param', () => {
     [{ model: '', messages: [{ role: 'user', content: 'x' }] }, 'model'],
     [{ model: 'm' }, 'messages'],
     [{ model: 'm', messages: [] }, 'messages'],
+    ...([
+      [{ max_tokens: 0 }, 'max_tokens'], [{ max_tokens: -1 }, 'max_tokens'], [{ max_tokens: 2.5 }, 'max_tokens'], [{ max_tokens: '9' }, 'max_tokens'],
+      [{ max_completion_tokens: 0 }, 'max_completion_tokens'], [{ temperature: 2.01 }, 'temperature'], [{ temperature: -1 }, 'temperature'],
+      [{ top_p: 1.1 }, 'top_p'], [{ top_p: -0.5 }, 'top_p'], [{ n: 0 }, 'n'], [{ n: 1.5 }, 'n'],
+    ] as const).map(([values, param]): [Record<string, any>, string] => [{ model: 'm', messages: [{ role: 'user', content: 'x' }], ...values }, param]),
   ];
   for (const [body, param] of cases) {
-    assert.throws(() => acceptOpenAIChat(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param && err.status === 400);
+    assert.throws(() => acceptOpenAIChat(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param && err.status === 400, JSON.stringify(body));
   }
+  // The edges, and null (unset), are accepted.
+  const edges = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1, max_completion_tokens: null, temperature: 2, top_p: 0, n: 1 };
+  assert.doesNotThrow(() => acceptOpenAIChat(contextWith(edges)));
   const decodeCases: [Record<string, any>, string][] = [
     [{ model: 'm', messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
     [{ model: 'm', messages: [{ role: 'user', content: 'x' }, 7] }, 'messages[1]'],
@@ -146,17 +154,24 @@ test('validation errors carry GW_REQUEST_INVALID and the param', () => {
     (err: GatewayError) => err.code === 'GW_REQUEST_UNSUPPORTED');
 });
 
-test('encodeOpenAIChat: text, tool calls, finish reason and usage with cached tokens', () => {
-  const json = JSON.parse(encodeOpenAIChat({
-    id: 'msg_1', model: 'up', finishReason: 'tool_calls', usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 60 },
-    content: [{ type: 'tool_use', id: 't1', name: 'weather', arguments: '{"city":"Oslo"}' }],
-  }, 'public-model'));
+test('encodeOpenAIChat: text, tool calls, finish reason and usage with cached tokens; ids minted in OpenAI form', () => {
+  const result = {
+    id: 'msg_1', model: 'up', finishReason: 'tool_calls' as const, usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 60 },
+    content: [{ type: 'tool_use' as const, id: 'toolu_1', name: 'weather', arguments: '{"city":"Oslo"}' }],
+  };
+  const json = JSON.parse(encodeOpenAIChat(result, 'public-model'));
   assert.equal(json.object, 'chat.completion');
   assert.equal(json.model, 'public-model');
+  assert.match(json.id, /^chatcmpl-[0-9a-f]{24}$/);
+  const callId = json.choices[0].message.tool_calls[0].id;
+  assert.match(callId, /^call_[0-9a-f]{24}$/);
   assert.deepEqual(json.choices[0], {
     index: 0, finish_reason: 'tool_calls',
-    message: { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
+    message: { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] },
   });
+  const again = JSON.parse(encodeOpenAIChat(result, 'public-model'));
+  assert.notEqual(again.id, json.id);
+  assert.notEqual(again.choices[0].message.tool_calls[0].id, callId);
   assert.deepEqual(json.usage, { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120, prompt_tokens_details: { cached_tokens: 60 } });
 });
 
@@ -173,10 +188,10 @@ async function encodedChunks(events: StreamEvent[], includeUsage: boolean): Prom
 }
 
 const STREAM: StreamEvent[] = [
-  { type: 'start', id: 'chatcmpl-1', model: 'up' },
+  { type: 'start', id: 'msg_1', model: 'up' },
   { type: 'text', text: 'Hel' },
   { type: 'text', text: 'lo' },
-  { type: 'tool_call', index: 0, id: 'call_9', name: 'weather' },
+  { type: 'tool_call', index: 0, id: 'toolu_9', name: 'weather' },
   { type: 'tool_args', index: 0, delta: '{"city":' },
   { type: 'tool_args', index: 0, delta: '"Oslo"}' },
   { type: 'finish', reason: 'tool_calls' },
@@ -187,12 +202,16 @@ test('encodeOpenAIChatStream: chunk sequence with usage chunk and [DONE] last', 
   const data = await encodedChunks(STREAM, true);
   assert.equal(data.at(-1), '[DONE]');
   const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
-  assert.ok(chunks.every((c) => c.id === 'chatcmpl-1' && c.object === 'chat.completion.chunk' && c.model === 'pub'));
+  const id = chunks[0].id;
+  assert.match(id, /^chatcmpl-[0-9a-f]{24}$/, 'the id is minted in OpenAI form, not the upstream\'s');
+  assert.ok(chunks.every((c) => c.id === id && c.object === 'chat.completion.chunk' && c.model === 'pub'));
+  const callId = chunks[3].choices[0].delta.tool_calls[0].id;
+  assert.match(callId, /^call_[0-9a-f]{24}$/);
   assert.deepEqual(chunks.slice(0, -1).map((c) => [c.choices[0].delta, c.choices[0].finish_reason]), [
     [{ role: 'assistant', content: '' }, null],
     [{ content: 'Hel' }, null],
     [{ content: 'lo' }, null],
-    [{ tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'weather', arguments: '' } }] }, null],
+    [{ tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: 'weather', arguments: '' } }] }, null],
     [{ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, null],
     [{ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }, null],
     [{}, 'tool_calls'],

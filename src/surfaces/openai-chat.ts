@@ -4,13 +4,22 @@ import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, Strea
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../providers/shared/sse-parse.ts';
-import { invalid, optionalNumber, requireArray, requireString } from './validate.ts';
+import { mintId } from './reply-ids.ts';
+import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
-/** The few fields the gateway itself needs; the rest is the upstream's to validate (passthrough keeps them). */
+/**
+ * The few fields the gateway itself needs, and values OpenAI rejects (passthrough and translated requests
+ * alike); the rest is the upstream's to validate (passthrough keeps them).
+ */
 export function acceptOpenAIChat(ctx: RequestContext): void {
   const body = ctx.body;
   ctx.requestedModel = requireString(body.model, 'model');
   requireArray(body.messages, 'messages');
+  checkRange(body.max_tokens, 'max_tokens', 1, Infinity, true);
+  checkRange(body.max_completion_tokens, 'max_completion_tokens', 1, Infinity, true);
+  checkRange(body.temperature, 'temperature', 0, 2);
+  checkRange(body.top_p, 'top_p', 0, 1);
+  checkRange(body.n, 'n', 1, Infinity, true);
   ctx.stream = body.stream === true;
   const options = body.stream_options as { include_usage?: unknown } | undefined;
   ctx.streamUsage = ctx.stream && options?.include_usage === true;
@@ -85,10 +94,10 @@ const usageOf = (u: Usage) => ({
 export function encodeOpenAIChat(result: ChatResult, model: string): string {
   const text = result.content.filter((p) => p.type === 'text').map((p) => p.text).join('');
   const toolCalls = result.content.flatMap((p) =>
-    p.type === 'tool_use' ? [{ id: p.id, type: 'function', function: { name: p.name, arguments: p.arguments } }] : [],
+    p.type === 'tool_use' ? [{ id: mintId('call_'), type: 'function', function: { name: p.name, arguments: p.arguments } }] : [],
   );
   return JSON.stringify({
-    id: result.id,
+    id: mintId('chatcmpl-'),
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,
@@ -103,21 +112,20 @@ export function encodeOpenAIChat(result: ChatResult, model: string): string {
 
 /** Canonical stream events → `chat.completion.chunk` SSE lines. */
 export async function* encodeOpenAIChatStream(events: AsyncIterable<StreamEvent>, model: string, includeUsage: boolean): AsyncGenerator<string> {
-  let id = '';
+  const id = mintId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: object, finish: string | null = null) =>
     formatSse(JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] }));
   for await (const event of events) {
     switch (event.type) {
       case 'start':
-        id = event.id;
         yield chunk({ role: 'assistant', content: '' });
         break;
       case 'text':
         yield chunk({ content: event.text });
         break;
       case 'tool_call':
-        yield chunk({ tool_calls: [{ index: event.index, id: event.id, type: 'function', function: { name: event.name, arguments: '' } }] });
+        yield chunk({ tool_calls: [{ index: event.index, id: mintId('call_'), type: 'function', function: { name: event.name, arguments: '' } }] });
         break;
       case 'tool_args':
         yield chunk({ tool_calls: [{ index: event.index, function: { arguments: event.delta } }] });

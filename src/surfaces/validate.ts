@@ -19,3 +19,13 @@ export function optionalNumber(value: unknown, param: string): number | undefine
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${param} must be a number`, param);
   return value;
 }
+
+/**
+ * A value every provider rejects, refused here in the client's own terms instead of forwarded: an
+ * optional number within [min, max], an integer when asked. Absent or null passes (both APIs read null as unset).
+ */
+export function checkRange(value: unknown, param: string, min: number, max: number, integer = false): void {
+  if (value == null || (typeof value === 'number' && value >= min && value <= max && (!integer || Number.isInteger(value)))) return;
+  const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+  throw invalid(`${param} must be ${integer ? 'an integer' : 'a number'} ${range}`, param);
+}

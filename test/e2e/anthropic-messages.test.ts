@@ -93,7 +93,9 @@ test('mock provider over /v1/messages, streaming: the Anthropic event sequence, 
   const start = events[0] as Anthropic.RawMessageStartEvent;
   assert.equal(start.message.model, 'mock-chat');
   assert.equal(start.message.role, 'assistant');
-  assert.equal(start.message.id, whole.id);
+  assert.match(start.message.id, /^msg_/);
+  assert.notEqual(start.message.id, whole.id, 'every answer has its own id');
+  assert.equal(start.message.usage.input_tokens, 5, 'input usage as the stream starts');
   assert.deepEqual((events[1] as Anthropic.RawContentBlockStartEvent).content_block, { type: 'text', text: '' });
   const deltas = events.filter((e): e is Anthropic.RawContentBlockDeltaEvent => e.type === 'content_block_delta');
   assert.ok(deltas.every((d) => d.index === 0 && d.delta.type === 'text_delta'));
