@@ -18,11 +18,11 @@ test('ConnectionQueue: calls within connections do not wait; beyond them they wa
   const seen = observer();
   const queue = new ConnectionQueue(2, { queue_limit: 1, queue_timeout_ms: 60_000 }, seen);
   const never = () => assert.fail('no timeout');
-  assert.equal(queue.enter('p', never), undefined);
-  assert.equal(queue.enter('p', never), undefined);
-  const wait = queue.enter('p', never);
-  assert.ok(wait, 'the third call waits');
-  assert.throws(() => queue.enter('p', never), (err: GatewayError) => {
+  assert.equal(queue.enter(), false);
+  assert.equal(queue.enter(), false);
+  assert.equal(queue.enter(), true, 'the third call waits');
+  const wait = queue.wait('p', never);
+  assert.throws(() => queue.enter(), (err: GatewayError) => {
     assert.equal(err.code, 'GW_UPSTREAM_QUEUE_FULL');
     assert.equal(err.status, 503);
     assert.equal(err.retryAfter, 1);
@@ -31,17 +31,18 @@ test('ConnectionQueue: calls within connections do not wait; beyond them they wa
   });
   wait.end();
   queue.leave();
-  const again = queue.enter('p', never);
-  assert.ok(again, 'a place freed: the next call may wait again');
-  again.end();
+  assert.equal(queue.enter(), true, 'a place freed: the next call may wait again');
+  queue.wait('p', never).end();
   assert.deepEqual(seen.events, ['queued p', 'dequeued p true', 'queued p', 'dequeued p true']);
 });
 
 test('ConnectionQueue: queue_limit 0 lets no call wait; a wait past queue_timeout_ms is told with a retryable error', async () => {
-  assert.throws(() => { const q = new ConnectionQueue(1, { queue_limit: 0, queue_timeout_ms: 10 }, undefined); q.enter('p', () => {}); q.enter('p', () => {}); },
-    (err: GatewayError) => err.code === 'GW_UPSTREAM_QUEUE_FULL');
+  const none = new ConnectionQueue(1, { queue_limit: 0, queue_timeout_ms: 10 }, undefined);
+  assert.equal(none.enter(), false);
+  assert.throws(() => none.enter(), (err: GatewayError) => err.code === 'GW_UPSTREAM_QUEUE_FULL');
   const queue = new ConnectionQueue(0, { queue_limit: 5, queue_timeout_ms: 20 }, undefined);
-  const error = await new Promise<GatewayError>((resolve) => queue.enter('p', resolve));
+  assert.equal(queue.enter(), true);
+  const error = await new Promise<GatewayError>((resolve) => queue.wait('p', resolve));
   assert.equal(error.code, 'GW_UPSTREAM_QUEUE_FULL');
   assert.equal(error.detail, 'no connection within 20 ms');
 });

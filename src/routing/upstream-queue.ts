@@ -33,17 +33,20 @@ export class ConnectionQueue {
   }
 
   /**
-   * Counts a call in: undefined when a connection is free for it, a Wait when it must queue. Throws
+   * Counts a call in; true when every connection is taken and it must wait (then call wait()). Throws
    * GW_UPSTREAM_QUEUE_FULL, before anything is sent, when queue_limit calls are waiting already.
-   * `onTimeout` is told when the wait outlasts queue_timeout_ms.
    */
-  enter(provider: string, onTimeout: (error: GatewayError) => void): Wait | undefined {
-    const { queue_limit: limit, queue_timeout_ms: timeoutMs } = this.#limits;
+  enter(): boolean {
+    const limit = this.#limits.queue_limit;
     if (this.#inFlight >= this.#connections + limit) {
       throw new GatewayError('GW_UPSTREAM_QUEUE_FULL', `${limit} requests already waiting`, { retryAfter: RETRY_AFTER_SECONDS });
     }
-    this.#inFlight++;
-    if (this.#inFlight <= this.#connections) return undefined;
+    return ++this.#inFlight > this.#connections;
+  }
+
+  /** A call that entered and must wait; `onTimeout` is told when the wait outlasts queue_timeout_ms. */
+  wait(provider: string, onTimeout: (error: GatewayError) => void): Wait {
+    const timeoutMs = this.#limits.queue_timeout_ms;
     const timeout = () => onTimeout(new GatewayError('GW_UPSTREAM_QUEUE_FULL', `no connection within ${timeoutMs} ms`, { retryAfter: RETRY_AFTER_SECONDS }));
     return new Wait(provider, setTimeout(timeout, timeoutMs), this.#observer);
   }

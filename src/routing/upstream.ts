@@ -59,13 +59,12 @@ export class Upstreams {
     const totalMs = this.#options.total_timeout_ms;
     return (ctx, call) => new Promise((resolve, reject) => {
       ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
-      let handler: UpstreamCall | undefined = undefined;
       // Throws GW_UPSTREAM_QUEUE_FULL (rejecting this promise) before anything is sent when no call may wait.
-      const wait = queue.enter(ctx.target!.providerId, (reason) => handler!.cancel(reason));
+      const waits = queue.enter();
       // One CLIENT span per attempt (when tracing is on); its traceparent goes upstream, so the provider's
       // spans nest under it.
       const attempt = ctx.span?.startAttempt(ctx, url);
-      handler = new UpstreamCall(ctx, attempt, totalMs, queue, wait, resolve, reject);
+      const handler = new UpstreamCall(ctx, attempt, totalMs, queue, waits, resolve, reject);
       pool.dispatch({
         method: 'POST',
         path: basePath + call.path,
@@ -114,13 +113,13 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   #wake: (() => void) | undefined;
 
   constructor(
-    ctx: RequestContext, attempt: AttemptSpan | undefined, totalMs: number, queue: ConnectionQueue, wait: Wait | undefined,
+    ctx: RequestContext, attempt: AttemptSpan | undefined, totalMs: number, queue: ConnectionQueue, waits: boolean,
     resolve: (res: UpstreamResponse) => void, reject: (err: GatewayError) => void,
   ) {
     this.#ctx = ctx;
     this.#attempt = attempt;
     this.#queue = queue;
-    this.#wait = wait;
+    this.#wait = waits ? queue.wait(ctx.target!.providerId, (reason) => this.cancel(reason)) : undefined;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#timer = setTimeout(() => ctx.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no complete response within ${totalMs} ms`)), totalMs);
@@ -147,7 +146,8 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     if (status >= 400) return;
     // A proxy's HTML error page or one JSON object is not a stream: fail before the client's stream opens.
     if (this.#ctx.stream && !isEventStream(headers['content-type'])) {
-      const error = new GatewayError('GW_UPSTREAM_PROTOCOL', `stream request answered with content-type ${headers['content-type'] ?? '(none)'}`);
+      const type = redactSecrets(String(headers['content-type'] ?? '(none)')).slice(0, 100);
+      const error = new GatewayError('GW_UPSTREAM_PROTOCOL', `stream request answered with content-type ${type}`);
       this.#end();
       this.#fail(error);
       controller.abort(error);
