@@ -9,8 +9,8 @@ const root = new URL('../', import.meta.url);
 
 export function errorTable(): string {
   const rows = Object.entries(ERRORS).map(([code, e]) =>
-    `| \`${code}\` | ${e.status} | \`${e.class}\` | ${ERROR_CLASSES[e.class]} | ${e.message} |`);
-  return ['| code | HTTP status | error class | side | message |', '|---|---|---|---|---|', ...rows].join('\n');
+    `| \`${code}\` | ${e.status} | \`${e.class}\` | ${ERROR_CLASSES[e.class]} | ${e.retryable} | ${e.message} |`);
+  return ['| code | HTTP status | error class | side | `x-should-retry` | message |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 export function errorClassTable(): string {

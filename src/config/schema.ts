@@ -150,6 +150,10 @@ export const configSchema = z.object({
     idle_timeout_ms: ms.default(60_000),
     /** Whole call, first byte sent to last byte received. */
     total_timeout_ms: ms.default(600_000),
+    /** Calls that may wait for a connection once a provider's `connections` are busy; more answer 503 at once. */
+    queue_limit: z.number().int().nonnegative().default(1024),
+    /** Longest wait for a connection before a call answers 503; long streams hold connections for minutes. */
+    queue_timeout_ms: z.number().int().positive().default(30_000),
   }).strict().prefault({}),
   store: z.object({
     kind: z.literal('sqlite').default('sqlite'),

@@ -28,7 +28,7 @@ test('caller-side classes are 4xx, gateway-side 5xx', () => {
   }
 });
 
-test('GatewayError carries the catalog fields, detail, param and retryAfter', () => {
+test('GatewayError carries the catalog fields, detail, param, retry hints and retryable', () => {
   const err = new GatewayError('GW_REQUEST_INVALID', 'model must be a non-empty string', { param: 'model' });
   assert.equal(err.name, 'GatewayError');
   assert.equal(err.status, 400);
@@ -36,7 +36,10 @@ test('GatewayError carries the catalog fields, detail, param and retryAfter', ()
   assert.equal(err.message, 'Invalid request: model must be a non-empty string');
   assert.equal(err.publicMessage, err.message);
   assert.equal(err.param, 'model');
-  assert.equal(new GatewayError('GW_UPSTREAM_RATE_LIMITED', undefined, { retryAfter: 3 }).retryAfter, 3);
+  const limited = new GatewayError('GW_UPSTREAM_RATE_LIMITED', undefined, { retryAfter: 3, headers: { 'retry-after-ms': '2500' } });
+  assert.equal(limited.retryAfter, 3);
+  assert.deepEqual(limited.headers, { 'retry-after-ms': '2500' });
+  assert.equal(limited.retryable, true);
   assert.equal(new GatewayError('GW_UPSTREAM_TIMEOUT').message, 'Upstream provider timed out');
 });
 
@@ -60,4 +63,15 @@ test('a non-exposed code hides its detail from the client but keeps it in messag
   assert.equal(err.publicMessage, 'Internal gateway error');
   assert.match(err.message, /db password wrong/);
   assert.deepEqual(codes.filter((c) => !ERRORS[c].expose), ['GW_INTERNAL']);
+});
+
+test('retryable (x-should-retry): never for caller mistakes or permanent configuration errors; for transient failures', () => {
+  for (const code of codes) if (ERROR_CLASSES[ERRORS[code].class] === 'caller') assert.equal(ERRORS[code].retryable, false, code);
+  assert.deepEqual(codes.filter((c) => ERRORS[c].retryable), [
+    'GW_UPSTREAM_RATE_LIMITED', 'GW_UPSTREAM_SERVER_ERROR', 'GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_NETWORK', 'GW_UPSTREAM_PROTOCOL',
+    'GW_UPSTREAM_QUEUE_FULL', 'GW_UNAVAILABLE_DRAINING',
+  ]);
+  // A provider without usable credentials stays so until the operator acts: not a 503, not retryable.
+  assert.equal(ERRORS.GW_PROVIDER_UNAVAILABLE.status, 500);
+  assert.equal(ERRORS.GW_UPSTREAM_AUTH.retryable, false);
 });

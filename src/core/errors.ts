@@ -25,31 +25,37 @@ interface CatalogEntry {
   class: ErrorClass;
   /** The client sees `message` (plus any detail) only when true; otherwise a generic text. */
   expose: boolean;
+  /**
+   * Whether the same request may succeed if sent again. The client is told in `x-should-retry`, which the
+   * official SDKs obey before their status rules (they would retry every 5xx, 408, 409 and 429 otherwise).
+   */
+  retryable: boolean;
   message: string;
 }
 
 export const ERRORS = {
-  GW_REQUEST_MALFORMED_JSON: { status: 400, class: 'invalid_request', expose: true, message: 'Request body is not valid JSON' },
-  GW_REQUEST_INVALID: { status: 400, class: 'invalid_request', expose: true, message: 'Invalid request' },
-  GW_REQUEST_BODY_TOO_LARGE: { status: 413, class: 'invalid_request', expose: true, message: 'Request body is larger than the gateway allows' },
-  GW_REQUEST_UNSUPPORTED: { status: 400, class: 'invalid_request', expose: true, message: 'Request uses a feature the target model does not support' },
-  GW_ROUTE_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, message: 'No such endpoint' },
-  GW_MODEL_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, message: 'Model is not configured on this gateway' },
-  GW_MODEL_WRONG_TYPE: { status: 400, class: 'invalid_request', expose: true, message: 'Model does not serve this operation' },
-  GW_AUTH_MISSING_KEY: { status: 401, class: 'auth', expose: true, message: 'Missing API key: send Authorization: Bearer <key> or x-api-key' },
-  GW_AUTH_INVALID_KEY: { status: 401, class: 'auth', expose: true, message: 'Invalid API key' },
-  GW_CLIENT_CLOSED: { status: 499, class: 'client_abort', expose: true, message: 'Client closed the request' },
-  GW_UPSTREAM_BAD_REQUEST: { status: 400, class: 'invalid_request', expose: true, message: 'Upstream rejected the request' },
-  GW_UPSTREAM_CONTEXT_OVERFLOW: { status: 400, class: 'context_overflow', expose: true, message: 'Request exceeds the model context window' },
-  GW_UPSTREAM_RATE_LIMITED: { status: 429, class: 'rate_limit', expose: true, message: 'Upstream provider is rate limiting; retry later' },
-  GW_UPSTREAM_SERVER_ERROR: { status: 502, class: 'server_error', expose: true, message: 'Upstream provider failed' },
-  GW_UPSTREAM_TIMEOUT: { status: 504, class: 'timeout', expose: true, message: 'Upstream provider timed out' },
-  GW_UPSTREAM_NETWORK: { status: 502, class: 'network', expose: true, message: 'Could not reach the upstream provider' },
-  GW_UPSTREAM_PROTOCOL: { status: 502, class: 'protocol', expose: true, message: 'Upstream provider sent a response the gateway cannot read' },
-  GW_UPSTREAM_AUTH: { status: 502, class: 'upstream_auth', expose: true, message: 'Gateway credentials for the upstream provider were rejected' },
-  GW_PROVIDER_UNAVAILABLE: { status: 503, class: 'unavailable', expose: true, message: 'The provider for this model is not usable' },
-  GW_UNAVAILABLE_DRAINING: { status: 503, class: 'unavailable', expose: true, message: 'Gateway is shutting down' },
-  GW_INTERNAL: { status: 500, class: 'internal', expose: false, message: 'Internal gateway error' },
+  GW_REQUEST_MALFORMED_JSON: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Request body is not valid JSON' },
+  GW_REQUEST_INVALID: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Invalid request' },
+  GW_REQUEST_BODY_TOO_LARGE: { status: 413, class: 'invalid_request', expose: true, retryable: false, message: 'Request body is larger than the gateway allows' },
+  GW_REQUEST_UNSUPPORTED: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Request uses a feature the target model does not support' },
+  GW_ROUTE_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, retryable: false, message: 'No such endpoint' },
+  GW_MODEL_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, retryable: false, message: 'Model is not configured on this gateway' },
+  GW_MODEL_WRONG_TYPE: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Model does not serve this operation' },
+  GW_AUTH_MISSING_KEY: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Missing API key: send Authorization: Bearer <key> or x-api-key' },
+  GW_AUTH_INVALID_KEY: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Invalid API key' },
+  GW_CLIENT_CLOSED: { status: 499, class: 'client_abort', expose: true, retryable: false, message: 'Client closed the request' },
+  GW_UPSTREAM_BAD_REQUEST: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Upstream rejected the request' },
+  GW_UPSTREAM_CONTEXT_OVERFLOW: { status: 400, class: 'context_overflow', expose: true, retryable: false, message: 'Request exceeds the model context window' },
+  GW_UPSTREAM_RATE_LIMITED: { status: 429, class: 'rate_limit', expose: true, retryable: true, message: 'Upstream provider is rate limiting; retry later' },
+  GW_UPSTREAM_SERVER_ERROR: { status: 502, class: 'server_error', expose: true, retryable: true, message: 'Upstream provider failed' },
+  GW_UPSTREAM_TIMEOUT: { status: 504, class: 'timeout', expose: true, retryable: true, message: 'Upstream provider timed out' },
+  GW_UPSTREAM_NETWORK: { status: 502, class: 'network', expose: true, retryable: true, message: 'Could not reach the upstream provider' },
+  GW_UPSTREAM_PROTOCOL: { status: 502, class: 'protocol', expose: true, retryable: true, message: 'Upstream provider sent a response the gateway cannot read' },
+  GW_UPSTREAM_AUTH: { status: 502, class: 'upstream_auth', expose: true, retryable: false, message: 'Gateway credentials for the upstream provider were rejected' },
+  GW_PROVIDER_UNAVAILABLE: { status: 500, class: 'unavailable', expose: true, retryable: false, message: 'The provider for this model is not usable' },
+  GW_UPSTREAM_QUEUE_FULL: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Too many requests are waiting for a connection to the upstream provider; retry later' },
+  GW_UNAVAILABLE_DRAINING: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Gateway is shutting down' },
+  GW_INTERNAL: { status: 500, class: 'internal', expose: false, retryable: false, message: 'Internal gateway error' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -62,10 +68,12 @@ export class GatewayError extends Error {
   readonly detail: string | undefined;
   /** Request parameter at fault, for OpenAI's `param`. */
   readonly param: string | undefined;
-  /** Seconds, from an upstream Retry-After. */
+  /** Seconds the client should wait before retrying (an upstream Retry-After, or the gateway's own). */
   readonly retryAfter: number | undefined;
+  /** Further response headers for the client, e.g. an upstream's `retry-after-ms` and `x-ratelimit-*`. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options: { cause?: unknown; param?: string; retryAfter?: number } = {}) {
+  constructor(code: ErrorCode, detail?: string, options: { cause?: unknown; param?: string; retryAfter?: number; headers?: Record<string, string> } = {}) {
     const entry: CatalogEntry = ERRORS[code];
     super(detail ? `${entry.message}: ${detail}` : entry.message, { cause: options.cause });
     this.name = 'GatewayError';
@@ -75,6 +83,12 @@ export class GatewayError extends Error {
     this.detail = detail;
     this.param = options.param;
     this.retryAfter = options.retryAfter;
+    this.headers = options.headers;
+  }
+
+  /** Whether sending the same request again may succeed (the catalog's word, for `x-should-retry`). */
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
   }
 
   /** What the client may read. */

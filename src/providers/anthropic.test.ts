@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
 import { GatewayError } from '../core/errors.ts';
-import { decodeResult, decodeStream, encodeRequest } from './anthropic.ts';
+import { RequestContext } from '../core/context.ts';
+import { createAnthropicProvider, decodeResult, decodeStream, encodeRequest } from './anthropic.ts';
 
 async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
   const all = Buffer.from(text);
@@ -117,4 +118,45 @@ test('encodeRequest: data-URL images become base64 sources, others url sources; 
     model: 'x', system: undefined, maxTokens: undefined, temperature: undefined, topP: undefined, stop: undefined, tools: undefined, toolChoice: undefined,
     stream: false, streamUsage: false, messages: [{ role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', arguments: '{oops' }] }],
   }, 'claude'), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID');
+});
+
+/** The passthrough relay's output for an upstream wire, or the error that ended it. */
+async function relay(wire: string): Promise<{ out: string; error?: GatewayError }> {
+  const provider = createAnthropicProvider({
+    id: 'anthropic', apiKey: 'sk-ant', headers: {}, unavailableReason: undefined,
+    send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
+  });
+  const ctx = new RequestContext({
+    requestId: 'r', startedAt: performance.now(), route: '/v1/messages', method: 'POST', dialect: 'anthropic', operation: 'chat',
+    reply: { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false }, headers: {},
+  });
+  ctx.body = { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true };
+  ctx.stream = true;
+  const output = await provider.chat(ctx, { name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' });
+  let out = '';
+  try {
+    if (output.kind === 'sse') for await (const s of output.chunks) out += s;
+  } catch (err) {
+    return { out, error: err as GatewayError };
+  }
+  return { out };
+}
+
+test('stream completion: only message_stop completes an Anthropic stream; an earlier end is a protocol error', async () => {
+  assert.equal((await relay(RECORDED)).error, undefined);
+  const cut = RECORDED.slice(0, RECORDED.indexOf('event: message_delta'));
+  for (const truncated of [cut, RECORDED.slice(0, RECORDED.indexOf('event: message_stop')), '']) {
+    const { out, error } = await relay(truncated);
+    assert.equal(error?.code, 'GW_UPSTREAM_PROTOCOL');
+    assert.equal(out, truncated, 'what came before the cut was relayed');
+    await assert.rejects(collect(bytes(truncated, 9)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
+  }
+});
+
+test('stream completion: a passthrough error event is a server error, not relayed as if the answer went on', async () => {
+  const wire = RECORDED.slice(0, RECORDED.indexOf('event: message_delta')) + ev('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
+  const { out, error } = await relay(wire);
+  assert.equal(error?.code, 'GW_UPSTREAM_SERVER_ERROR');
+  assert.equal(error?.detail, 'Overloaded');
+  assert.ok(!out.includes('event: error'), 'the gateway writes its own error event, in its own shape');
 });

@@ -6,6 +6,7 @@ import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { passthroughBody } from './shared/passthrough-body.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
+import { streamErrorEvent, truncatedStream } from './shared/stream-end.ts';
 import { wholeAnswer } from './shared/whole-answer.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -119,8 +120,12 @@ export function decodeResult(parsed: any): ChatResult {
   return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: FINISH[parsed.stop_reason] ?? 'stop', usage: usageOf(parsed.usage) };
 }
 
-/** Passthrough stream: forward each event as it came, noting usage and the first token. */
+/**
+ * Passthrough stream: forward each event as it came, noting usage and the first token. Complete once
+ * `message_stop` came; an error event or an earlier end is thrown.
+ */
 async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let complete = false;
   for await (const { event, data } of parseSse(chunks)) {
     if (event === 'message_start' || event === 'message_delta') {
       const parsed = parseUpstreamJson(data);
@@ -133,9 +138,14 @@ async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>):
       const block = parseUpstreamJson(data).content_block;
       if (block?.type === 'tool_use') ctx.toolCalls.push(block.name);
       if (ctx.firstTokenAt < 0) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    } else if (event === 'message_stop') {
+      complete = true;
+    } else if (event === 'error') {
+      throw streamErrorEvent(parseUpstreamJson(data));
     }
     yield formatSse(data, event);
   }
+  if (!complete) throw truncatedStream();
 }
 
 /** message_start carries input usage, message_delta the running output count. */
@@ -148,7 +158,7 @@ function mergeUsage(into: Usage, raw: any): void {
   if (raw.output_tokens !== undefined) into.outputTokens = next.outputTokens;
 }
 
-/** Cross-dialect stream: Anthropic events → canonical events. */
+/** Cross-dialect stream: Anthropic events → canonical events, complete only at message_stop. */
 export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
   let toolIndex = -1;
@@ -177,7 +187,8 @@ export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerat
         yield { type: 'usage', usage };
         return;
       case 'error':
-        throw new GatewayError('GW_UPSTREAM_SERVER_ERROR', parsed.error?.message);
+        throw streamErrorEvent(parsed);
     }
   }
+  throw truncatedStream(); // the body ended before message_stop
 }

@@ -124,3 +124,46 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
   assert.equal(calls[0].path, '/chat/completions');
   assert.deepEqual(calls[0].headers, ['content-type', 'application/json', 'x-extra', '1', 'authorization', 'Bearer sk-up']);
 });
+
+/** The passthrough relay's output for an upstream wire, or the error that ended it. */
+async function relay(wire: string): Promise<{ out: string; error?: GatewayError }> {
+  const provider = createOpenAIProvider({
+    id: 'openai', kind: 'openai', apiKey: 'sk-up', headers: {}, unavailableReason: undefined,
+    send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
+  });
+  const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true });
+  const output = await provider.chat(ctx, { name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' });
+  let out = '';
+  try {
+    if (output.kind === 'sse') for await (const s of output.chunks) out += s;
+  } catch (err) {
+    return { out, error: err as GatewayError };
+  }
+  return { out };
+}
+
+const TEXT = chunk({ delta: { content: 'Hel' } });
+const FINISH = chunk({ delta: {}, finish_reason: 'stop' });
+const ERROR_EVENT = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error' } })}\n\n`;
+
+test('stream completion: a finish reason or [DONE] completes an OpenAI stream; an earlier end is a protocol error', async () => {
+  for (const complete of [TEXT + FINISH + 'data: [DONE]\n\n', TEXT + FINISH, TEXT + 'data: [DONE]\n\n']) {
+    assert.equal((await relay(complete)).error, undefined, complete);
+    await collect(bytes(complete, 5));
+  }
+  for (const truncated of [TEXT, TEXT + TEXT, '', ': keep-alive\n\n']) {
+    const { out, error } = await relay(truncated);
+    assert.equal(error?.code, 'GW_UPSTREAM_PROTOCOL', `relay: ${JSON.stringify(truncated)}`);
+    assert.match(error!.message, /ended before the answer was complete/);
+    assert.equal(out, truncated.includes('data:') ? truncated : '', 'what came before the cut was relayed');
+    await assert.rejects(collect(bytes(truncated, 5)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL', `decode: ${JSON.stringify(truncated)}`);
+  }
+});
+
+test('stream completion: an in-stream error event is a server error, never relayed as it came', async () => {
+  const { out, error } = await relay(TEXT + ERROR_EVENT);
+  assert.equal(out, TEXT);
+  assert.equal(error?.code, 'GW_UPSTREAM_SERVER_ERROR');
+  assert.equal(error?.detail, 'The server had an error while processing your request.');
+  await assert.rejects(collect(bytes(TEXT + ERROR_EVENT + 'data: [DONE]\n\n', 7)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR');
+});

@@ -7,6 +7,7 @@ import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { passthroughBody } from './shared/passthrough-body.ts';
 import { formatSse, parseSse } from './shared/sse-parse.ts';
+import { streamErrorEvent, truncatedStream } from './shared/stream-end.ts';
 import { wholeAnswer } from './shared/whole-answer.ts';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -104,32 +105,47 @@ export function decodeResult(parsed: any): ChatResult {
   return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: FINISH[choice.finish_reason] ?? 'stop', usage: usageOf(parsed.usage) };
 }
 
-/** Passthrough stream: forward events untouched, note usage and first token, hide the usage chunk unless asked for. */
+/**
+ * Passthrough stream: forward events untouched, note usage and first token, hide the usage chunk unless asked
+ * for. Complete once a finish reason or `[DONE]` came; an error event or an earlier end is thrown.
+ */
 async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let complete = false;
   for await (const { data } of parseSse(chunks)) {
     if (data === '[DONE]') {
+      complete = true;
       yield formatSse(data);
       continue;
     }
     const chunk = parseUpstreamJson(data);
+    if (chunk.error) throw streamErrorEvent(chunk);
     const choice = chunk.choices?.[0];
     if (ctx.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) ctx.firstTokenAt = performance.now() - ctx.startedAt;
     for (const call of choice?.delta?.tool_calls ?? []) if (call.function?.name) ctx.toolCalls.push(call.function.name);
-    if (choice?.finish_reason) ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
+    if (choice?.finish_reason) {
+      ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
+      complete = true;
+    }
     if (chunk.usage) {
       ctx.usage = usageOf(chunk.usage);
       if (!ctx.streamUsage && !choice) continue;
     }
     yield formatSse(data);
   }
+  if (!complete) throw truncatedStream();
 }
 
-/** Cross-dialect stream: OpenAI chunks → canonical events. */
+/** Cross-dialect stream: OpenAI chunks → canonical events, with the same completion rule as relayStream. */
 export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent> {
   let started = false;
+  let complete = false;
   for await (const { data } of parseSse(chunks)) {
-    if (data === '[DONE]') break;
+    if (data === '[DONE]') {
+      complete = true;
+      break;
+    }
     const chunk = parseUpstreamJson(data);
+    if (chunk.error) throw streamErrorEvent(chunk);
     if (!started) {
       started = true;
       yield { type: 'start', id: chunk.id ?? '', model: chunk.model ?? '' };
@@ -140,7 +156,11 @@ export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerat
       if (call.id) yield { type: 'tool_call', index: call.index ?? 0, id: call.id, name: call.function?.name ?? '' };
       if (call.function?.arguments) yield { type: 'tool_args', index: call.index ?? 0, delta: call.function.arguments };
     }
-    if (choice?.finish_reason) yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+    if (choice?.finish_reason) {
+      complete = true;
+      yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+    }
     if (chunk.usage) yield { type: 'usage', usage: usageOf(chunk.usage) };
   }
+  if (!complete) throw truncatedStream();
 }

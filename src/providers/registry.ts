@@ -16,7 +16,7 @@ export function buildProviders(config: Config, bind: BindTransport, env: NodeJS.
       providers.set(id, createMockProvider(id, options));
       continue;
     }
-    // A key that does not resolve leaves the provider configured but unusable (readiness and 503s say why),
+    // A key that does not resolve leaves the provider configured but unusable (readiness and its models' errors say why),
     // so one missing variable does not stop the gateway serving every other provider.
     const secret = options.api_key ? resolveSecret(options.api_key, env) : undefined;
     const apiKey = secret?.ok ? secret.value : undefined;

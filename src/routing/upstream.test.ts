@@ -5,25 +5,69 @@ import type { AddressInfo } from 'node:net';
 import { errors as undiciErrors } from 'undici';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
-import { mapStatus, mapTransportError, Upstreams } from './upstream.ts';
+import { resolveSecret } from '../config/secrets.ts';
+import { mapStatus, mapTransportError, retryAfterSeconds, Upstreams } from './upstream.ts';
 
 const live = new AbortController().signal;
 
 test('mapStatus: 429 with and without retry-after', () => {
-  const withHeader = mapStatus(429, '{"error":{"message":"slow down"}}', '7');
+  const withHeader = mapStatus(429, '{"error":{"message":"slow down"}}', { 'retry-after': '7' });
   assert.equal(withHeader.code, 'GW_UPSTREAM_RATE_LIMITED');
   assert.equal(withHeader.status, 429);
   assert.equal(withHeader.errorClass, 'rate_limit');
   assert.equal(withHeader.retryAfter, 7);
-  assert.equal(mapStatus(429, '', ['3', '9']).retryAfter, 3);
-  assert.equal(mapStatus(429, '', undefined).retryAfter, undefined);
-  assert.equal(mapStatus(429, '', 'Wed, 21 Oct 2015 07:28:00 GMT').retryAfter, undefined);
-  assert.equal(mapStatus(429, '', '-5').retryAfter, undefined);
+  assert.equal(mapStatus(429, '', { 'retry-after': ['3', '9'] }).retryAfter, 3);
+  assert.equal(mapStatus(429, '', {}).retryAfter, undefined);
+  assert.equal(mapStatus(429, '', { 'retry-after': '-5' }).retryAfter, undefined);
+  assert.equal(mapStatus(429, '', {}).headers, undefined);
+});
+
+test('retryAfterSeconds: delay-seconds, or an HTTP-date (RFC 9110) as seconds from now, never negative', () => {
+  const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+  assert.equal(retryAfterSeconds('7', now), 7);
+  assert.equal(retryAfterSeconds('0', now), 0);
+  assert.equal(retryAfterSeconds('1.5', now), 1.5);
+  assert.equal(retryAfterSeconds('Wed, 21 Oct 2015 07:28:30 GMT', now), 30);
+  assert.equal(retryAfterSeconds('Wed, 21 Oct 2015 07:28:00 GMT', now + 400), 0, 'a date just past');
+  assert.equal(retryAfterSeconds('Wed, 21 Oct 2015 07:27:00 GMT', now), 0);
+  assert.equal(retryAfterSeconds('Wed, 21 Oct 2015 07:28:10 GMT', now - 500), 11, 'a part second rounds up');
+  for (const bad of [undefined, '', ' ', '-5', 'soon', 'NaN']) assert.equal(retryAfterSeconds(bad, now), undefined, String(bad));
+});
+
+test('mapStatus: rate limits and overloads pass the retry hints on (retry-after-ms, x-ratelimit-*, anthropic-ratelimit-*)', () => {
+  const headers = {
+    'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT', 'retry-after-ms': '1500', 'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-reset-tokens': '6m0s', 'anthropic-ratelimit-requests-reset': '2099-10-21T07:28:00Z',
+    'content-type': 'application/json', 'set-cookie': ['a=b'], 'x-request-id': 'upstream-id',
+  };
+  const limited = mapStatus(429, '', headers);
+  assert.ok(limited.retryAfter! > 0);
+  assert.deepEqual(limited.headers, {
+    'retry-after-ms': '1500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-tokens': '6m0s',
+    'anthropic-ratelimit-requests-reset': '2099-10-21T07:28:00Z',
+  });
+  for (const status of [503, 529]) {
+    const overloaded = mapStatus(status, '', { 'retry-after': '3', 'retry-after-ms': '2500' });
+    assert.equal(overloaded.code, 'GW_UPSTREAM_SERVER_ERROR');
+    assert.equal(overloaded.retryAfter, 3);
+    assert.deepEqual(overloaded.headers, { 'retry-after-ms': '2500' });
+  }
+  assert.equal(mapStatus(500, '', { 'retry-after': '3' }).retryAfter, undefined, 'a plain 500 is no hint to wait');
+});
+
+test("mapStatus: the gateway's secrets are scrubbed from the upstream message before it is cut", () => {
+  const key = 'sk-upstream-redaction-unit-test';
+  resolveSecret(key);
+  const echoed = mapStatus(400, JSON.stringify({ error: { message: `bad header: authorization: Bearer ${key}` } }), {});
+  assert.equal(echoed.detail, 'bad header: authorization: Bearer [redacted]');
+  const plain = mapStatus(422, `${'x'.repeat(190)}${key}`, {});
+  assert.equal(plain.detail, `${'x'.repeat(190)}[redacted]`, 'no prefix of the key survives the 200-character cut');
+  assert.doesNotMatch(mapStatus(400, `{"message":"context length exceeded for ${key}"}`, {}).message, /sk-upstream/);
 });
 
 test('mapStatus: 401/403 are the gateway credentials, not the caller', () => {
   for (const status of [401, 403]) {
-    const err = mapStatus(status, '{"error":{"message":"bad key sk-123"}}', undefined);
+    const err = mapStatus(status, '{"error":{"message":"bad key sk-123"}}', {});
     assert.equal(err.code, 'GW_UPSTREAM_AUTH');
     assert.equal(err.status, 502);
     assert.equal(err.detail, `status ${status}`);
@@ -33,13 +77,13 @@ test('mapStatus: 401/403 are the gateway credentials, not the caller', () => {
 
 test('mapStatus: 408/504 are timeouts, other 5xx are server errors', () => {
   for (const status of [408, 504]) {
-    const err = mapStatus(status, '', undefined);
+    const err = mapStatus(status, '', {});
     assert.equal(err.code, 'GW_UPSTREAM_TIMEOUT');
     assert.equal(err.status, 504);
     assert.equal(err.errorClass, 'timeout');
   }
   for (const status of [500, 502, 503, 529]) {
-    const err = mapStatus(status, '{"error":{"message":"overloaded"}}', undefined);
+    const err = mapStatus(status, '{"error":{"message":"overloaded"}}', {});
     assert.equal(err.code, 'GW_UPSTREAM_SERVER_ERROR');
     assert.equal(err.status, 502);
     assert.equal(err.detail, `status ${status}`);
@@ -53,7 +97,7 @@ test('mapStatus: context-overflow messages (OpenAI and Anthropic wording)', () =
     'Input exceeds the context window of this model',
   ];
   for (const message of messages) {
-    const err = mapStatus(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }), undefined);
+    const err = mapStatus(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message } }), {});
     assert.equal(err.code, 'GW_UPSTREAM_CONTEXT_OVERFLOW', message);
     assert.equal(err.errorClass, 'context_overflow');
     assert.equal(err.detail, message);
@@ -61,15 +105,15 @@ test('mapStatus: context-overflow messages (OpenAI and Anthropic wording)', () =
 });
 
 test('mapStatus: other 4xx carry the upstream message for the caller', () => {
-  const err = mapStatus(400, '{"error":{"message":"Invalid value for temperature"}}', undefined);
+  const err = mapStatus(400, '{"error":{"message":"Invalid value for temperature"}}', {});
   assert.equal(err.code, 'GW_UPSTREAM_BAD_REQUEST');
   assert.equal(err.status, 400);
   assert.equal(err.detail, 'Invalid value for temperature');
   assert.equal(err.publicMessage, 'Upstream rejected the request: Invalid value for temperature');
-  assert.equal(mapStatus(404, '{"message":"no such model"}', undefined).detail, 'no such model');
-  assert.equal(mapStatus(422, 'plain text body', undefined).detail, 'plain text body');
-  assert.equal(mapStatus(400, '', undefined).detail, 'status 400');
-  assert.equal(mapStatus(400, 'x'.repeat(500), undefined).detail!.length, 200);
+  assert.equal(mapStatus(404, '{"message":"no such model"}', {}).detail, 'no such model');
+  assert.equal(mapStatus(422, 'plain text body', {}).detail, 'plain text body');
+  assert.equal(mapStatus(400, '', {}).detail, 'status 400');
+  assert.equal(mapStatus(400, 'x'.repeat(500), {}).detail!.length, 200);
 });
 
 test('mapTransportError: undici timeouts → GW_UPSTREAM_TIMEOUT with what timed out', () => {
@@ -109,11 +153,15 @@ test('mapTransportError: other errors → GW_UPSTREAM_NETWORK; GatewayErrors and
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 
 function context(signal: AbortSignal = live): RequestContext {
-  return new RequestContext({
+  const ctx = new RequestContext({
     requestId: 'req-1', startedAt: performance.now(), signal, route: '/v1/chat/completions', method: 'POST',
     dialect: 'openai', operation: 'chat', reply, headers: {},
   });
+  ctx.target = { name: 'fake', upstreamModel: 'fake', providerId: 'fake', type: 'chat' };
+  return ctx;
 }
+
+const OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1024, queue_timeout_ms: 5000 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -124,7 +172,7 @@ async function withServer(handler: Handler, timeouts: Partial<ConstructorParamet
     req.on('end', () => handler(req, res, body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const upstreams = new Upstreams({ connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, ...timeouts });
+  const upstreams = new Upstreams({ ...OPTIONS, ...timeouts });
   try {
     await run(upstreams, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`);
   } finally {
@@ -198,7 +246,7 @@ test('Upstreams: a client abort while waiting becomes GW_CLIENT_CLOSED', async (
 });
 
 test('Upstreams: a refused connection becomes GW_UPSTREAM_NETWORK', async () => {
-  const upstreams = new Upstreams({ connect_timeout_ms: 2000, headers_timeout_ms: 2000, idle_timeout_ms: 2000, total_timeout_ms: 2000 });
+  const upstreams = new Upstreams(OPTIONS);
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;

@@ -65,7 +65,8 @@ export class NodeReply implements ReplyPort {
       res.end(errorEvent(error, this.#dialect, this.#requestId));
       return;
     }
-    const headers: Record<string, string> = {};
+    // Every error says whether to retry it, so the SDKs' status rules (retry any 5xx) never decide alone.
+    const headers: Record<string, string> = { ...error.headers, 'x-should-retry': error.retryable ? 'true' : 'false' };
     if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
     this.json(error.status, errorBody(error, this.#dialect, this.#requestId), headers);
   }

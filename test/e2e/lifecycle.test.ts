@@ -198,7 +198,7 @@ test('gateway keys: SDKs get AuthenticationError without or with a wrong key; th
   assert.ok(!gateway.logs().join('\n').includes('vk-secret-123'), 'the key never reaches the log');
 });
 
-test('readiness names a provider whose key does not resolve; its models answer 503, others keep working', async (t) => {
+test('readiness names a provider whose key does not resolve; its models answer 500 (not retryable), others keep working', async (t) => {
   const gateway = await startGateway({
     providers: { mock: { kind: 'mock' }, openai: { kind: 'openai', api_key: 'env:VIGIL_TEST_UNSET_KEY' } },
     models: [{ name: 'mock-chat', provider: 'mock' }, { name: 'gpt-4.1-mini', provider: 'openai' }],
@@ -212,7 +212,7 @@ test('readiness names a provider whose key does not resolve; its models answer 5
 
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const err = await rejectsAs(client.chat.completions.create({ model: 'gpt-4.1-mini', messages: userMessage('hi') }), OpenAI.APIError);
-  assert.equal(err.status, 503);
+  assert.equal(err.status, 500);
   assert.equal((err.error as any)?.code, 'GW_PROVIDER_UNAVAILABLE');
   const ok = await client.chat.completions.create({ model: 'mock-chat', messages: userMessage('hi') });
   assert.equal(ok.object, 'chat.completion');

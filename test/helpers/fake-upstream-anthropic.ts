@@ -1,7 +1,7 @@
 // The Anthropic half of the fake upstream: POST /v1/messages, JSON and the SSE event sequence
 // message_start, content_block_start, (ping), content_block_delta…, content_block_stop, message_delta, message_stop.
 import {
-  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
+  FAKE_STREAM_ERROR_MESSAGE, FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
   sendJson, sendJsonStalled, sleep, startSse, type Exchange,
 } from './fake-upstream-common.ts';
 
@@ -9,7 +9,7 @@ let sequence = 0;
 
 export async function handleAnthropic(ex: Exchange): Promise<void> {
   const id = `msg_fake_${++sequence}`;
-  if (ex.body.stream === true) return streamMessage(ex, id);
+  if (ex.body.stream === true && ex.body.model !== 'json-for-stream') return streamMessage(ex, id);
   const message = {
     id,
     type: 'message',
@@ -48,6 +48,14 @@ async function streamMessage(ex: Exchange, id: string): Promise<void> {
     delta(FAKE_TEXT_PIECES[0]);
     if (!(await sleep(STALL_MS, signal))) return;
     for (const piece of FAKE_TEXT_PIECES.slice(1)) delta(piece);
+  } else if (body.model === 'stream-error') {
+    delta(FAKE_TEXT_PIECES[0]);
+    send('error', { error: { type: 'overloaded_error', message: FAKE_STREAM_ERROR_MESSAGE } });
+    return void res.end();
+  } else if (body.model === 'truncated') {
+    for (const piece of FAKE_TEXT_PIECES) delta(piece);
+    send('content_block_stop', { index: 0 });
+    return void res.end();
   } else {
     for (const piece of FAKE_TEXT_PIECES) delta(piece);
   }

@@ -16,7 +16,22 @@ export const SLOW_STREAM_TOTAL_MS = 5000;
  */
 export const STALL_MS = 3000;
 
-export const BEHAVIOURS = ['ok', 'fail-500', 'fail-429', 'fail-401', 'fail-400', 'slow-headers', 'reset', 'slow-stream', 'stall-body'] as const;
+/** What `fail-429-date` sends besides a Retry-After date 30 s ahead: the hints the OpenAI SDK reads first. */
+export const FAKE_RATE_LIMIT_HEADERS = { 'retry-after-ms': '1500', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' } as const;
+export const FAKE_HTML_PAGE = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+export const FAKE_STREAM_ERROR_MESSAGE = 'The server had an error while processing your request.';
+
+/**
+ * Faults: `stream-error` sends the first text piece, then an in-stream error event (OpenAI `data: {"error"}`,
+ * Anthropic `event: error`); `truncated` ends the body after the text, with no finish reason, usage, [DONE]
+ * or message_stop; `json-for-stream` answers a stream request with one JSON object; `html-200` is a proxy's
+ * 200 text/html page; `fail-429-date` sends Retry-After as an HTTP date with retry-after-ms and x-ratelimit-*;
+ * `fail-400-echo` is a server that echoes the request headers (the gateway's key among them) in its message.
+ */
+export const BEHAVIOURS = [
+  'ok', 'fail-500', 'fail-429', 'fail-401', 'fail-400', 'slow-headers', 'reset', 'slow-stream', 'stall-body',
+  'stream-error', 'truncated', 'json-for-stream', 'html-200', 'fail-429-date', 'fail-400-echo',
+] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 export interface RecordedRequest {

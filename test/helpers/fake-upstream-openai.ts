@@ -1,6 +1,6 @@
 // The OpenAI-compatible half of the fake upstream: POST /v1/chat/completions (JSON and SSE) and POST /v1/embeddings.
 import {
-  FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
+  FAKE_STREAM_ERROR_MESSAGE, FAKE_TEXT, FAKE_TEXT_PIECES, FAKE_USAGE, SLOW_STREAM_TICK_MS, SLOW_STREAM_TOTAL_MS, STALL_MS,
   sendJson, sendJsonStalled, sleep, startSse, type Exchange,
 } from './fake-upstream-common.ts';
 
@@ -13,7 +13,7 @@ const usage = () => ({ prompt_tokens: FAKE_USAGE.input, completion_tokens: FAKE_
 /** Returns false when the path is not one this half serves. */
 export async function handleOpenAI(ex: Exchange, path: string): Promise<boolean> {
   if (path === '/v1/chat/completions') {
-    if (ex.body.stream === true) await streamChat(ex);
+    if (ex.body.stream === true && ex.body.model !== 'json-for-stream') await streamChat(ex);
     else if (ex.body.model === 'stall-body') await sendJsonStalled(ex, completion(ex.body.model));
     else sendJson(ex.res, 200, completion(ex.body.model));
     return true;
@@ -59,6 +59,13 @@ async function streamChat(ex: Exchange): Promise<void> {
     send(chunk({ content: FAKE_TEXT_PIECES[0] }, null));
     if (!(await sleep(STALL_MS, signal))) return;
     for (const piece of FAKE_TEXT_PIECES.slice(1)) send(chunk({ content: piece }, null));
+  } else if (body.model === 'stream-error') {
+    send(chunk({ content: FAKE_TEXT_PIECES[0] }, null));
+    send({ error: { message: FAKE_STREAM_ERROR_MESSAGE, type: 'server_error', param: null, code: null } });
+    return void res.end();
+  } else if (body.model === 'truncated') {
+    for (const piece of FAKE_TEXT_PIECES) send(chunk({ content: piece }, null));
+    return void res.end();
   } else {
     for (const piece of FAKE_TEXT_PIECES) send(chunk({ content: piece }, null));
   }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import {
-  FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, FAKE_TEXT, FAKE_TEXT_PIECES, SLOW_HEADERS_MS, startFakeUpstream, type FakeUpstream,
+  FAKE_BAD_REQUEST_MESSAGE, FAKE_HTML_PAGE, FAKE_RATE_LIMIT_HEADERS, FAKE_RETRY_AFTER, FAKE_STREAM_ERROR_MESSAGE, FAKE_TEXT, FAKE_TEXT_PIECES,
+  SLOW_HEADERS_MS, startFakeUpstream, type FakeUpstream,
 } from './fake-upstream.ts';
 import { payloads, readSse } from './sse.ts';
 
@@ -166,4 +167,35 @@ test('stall-body: headers and a first piece of the body at once, then silence; t
     const rec = await fake.waitFor((r) => r.body?.messages?.[0]?.content === marker && r.closedByPeerAt !== undefined, 2000);
     assert.equal(rec.completedAt, undefined, `${marker}: the fake never finished`);
   }
+});
+
+test('faults: stream-error, truncated, json-for-stream, html-200, fail-429-date and fail-400-echo look as their names say', async () => {
+  const openaiError = payloads(await readSse(await chat('stream-error', { stream: true })));
+  assert.deepEqual(openaiError.at(-1), { error: { message: FAKE_STREAM_ERROR_MESSAGE, type: 'server_error', param: null, code: null } });
+  const anthropicError = await readSse(await messages('stream-error', { stream: true }));
+  assert.equal(anthropicError.at(-1)!.event, 'error');
+
+  const cut = payloads(await readSse(await chat('truncated', { stream: true })));
+  assert.ok(cut.every((c) => c !== '[DONE]' && !c.choices[0].finish_reason), 'no finish reason, no [DONE]');
+  assert.equal(cut.map((c) => c.choices[0].delta.content ?? '').join(''), FAKE_TEXT);
+  const cutMessage = (await readSse(await messages('truncated', { stream: true }))).map((e) => e.event);
+  assert.ok(!cutMessage.includes('message_delta') && !cutMessage.includes('message_stop'), cutMessage.join());
+
+  for (const res of [await chat('json-for-stream', { stream: true }), await messages('json-for-stream', { stream: true })]) {
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(typeof (await res.json()).id, 'string');
+  }
+  const html = await chat('html-200', { stream: true });
+  assert.equal(html.status, 200);
+  assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+  assert.equal(await html.text(), FAKE_HTML_PAGE);
+
+  const limited = await chat('fail-429-date');
+  const retryAt = Date.parse(limited.headers.get('retry-after') ?? '');
+  assert.ok(retryAt - Date.now() > 25_000, `an HTTP date 30 s ahead: ${limited.headers.get('retry-after')}`);
+  for (const [name, value] of Object.entries(FAKE_RATE_LIMIT_HEADERS)) assert.equal(limited.headers.get(name), value);
+
+  const echo = await post('/v1/chat/completions', { model: 'fail-400-echo' }, { authorization: 'Bearer sk-echoed' });
+  assert.equal(echo.status, 400);
+  assert.match((await echo.json()).error.message, /"authorization":"Bearer sk-echoed"/);
 });

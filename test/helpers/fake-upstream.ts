@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { handleOpenAI } from './fake-upstream-openai.ts';
 import { handleAnthropic } from './fake-upstream-anthropic.ts';
 import {
-  FAKE_BAD_REQUEST_MESSAGE, FAKE_RETRY_AFTER, SLOW_HEADERS_MS, sendJson, sleep,
+  FAKE_BAD_REQUEST_MESSAGE, FAKE_HTML_PAGE, FAKE_RATE_LIMIT_HEADERS, FAKE_RETRY_AFTER, SLOW_HEADERS_MS, sendJson, sleep,
   type Exchange, type RecordedRequest,
 } from './fake-upstream-common.ts';
 
@@ -66,6 +66,15 @@ async function failureBehaviour(ex: Exchange, dialect: ApiDialect): Promise<bool
     // Like the real providers, the 401 message quotes the key it received: the gateway must not pass it on.
     case 'fail-401': return fail(401, `Incorrect API key provided: ${dialect.presentedKey(ex.req.headers)}`);
     case 'fail-400': return fail(400, FAKE_BAD_REQUEST_MESSAGE);
+    case 'fail-429-date': {
+      const retryAt = new Date(Date.now() + 30_000).toUTCString();
+      return fail(429, 'Rate limit reached for requests', { 'retry-after': retryAt, ...FAKE_RATE_LIMIT_HEADERS });
+    }
+    case 'fail-400-echo': return fail(400, `Unrecognized request headers: ${JSON.stringify(ex.req.headers)}`);
+    case 'html-200':
+      ex.record.completedAt = Date.now();
+      ex.res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(FAKE_HTML_PAGE);
+      return true;
     case 'reset':
       ex.record.completedAt = Date.now();
       ex.req.socket.destroy();

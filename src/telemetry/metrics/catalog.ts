@@ -13,6 +13,8 @@ export const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.
 export const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 export const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 export const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5];
+/** HTTP's, extended past upstream.queue_timeout_ms's default (30 s). */
+export const QUEUE_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export interface MetricSpec {
   name: string;
@@ -105,6 +107,14 @@ export const CATALOG = {
   upstreamResponses: {
     name: 'vigil_upstream_responses_total', type: 'counter', labels: ['provider', 'code'],
     help: 'HTTP responses from upstream providers by status code (for 429 and 5xx rates).',
+  },
+  upstreamQueueDepth: {
+    name: 'vigil_upstream_queue_depth', type: 'gauge', labels: ['provider'], aggregate: 'sum',
+    help: 'Calls waiting for a connection to a provider because all of its connections are busy (bounded by upstream.queue_limit).',
+  },
+  upstreamQueueWait: {
+    name: 'vigil_upstream_queue_wait_seconds', type: 'histogram', labels: ['provider'], buckets: QUEUE_WAIT_BUCKETS,
+    help: 'How long calls that had to wait for a provider connection waited, until they got one or gave up (upstream.queue_timeout_ms).',
   },
 
   // Streams

@@ -119,6 +119,17 @@ export class Recorder {
     this.#child(this.#m.otlpDropped, [signal, reason]).inc(count);
   }
 
+  /** A call began waiting for a connection to `provider` (routing/upstream-queue.ts). */
+  upstreamQueued(provider: string): void {
+    this.#child(this.#m.upstreamQueueDepth, [provider]).inc();
+  }
+
+  /** It stopped waiting: it got a connection, gave up, or was cancelled. */
+  upstreamDequeued(provider: string, seconds: number): void {
+    this.#child(this.#m.upstreamQueueDepth, [provider]).dec();
+    this.#child(this.#m.upstreamQueueWait, [provider]).observe(seconds);
+  }
+
   storeOperation(store: string, operation: string, seconds: number): void {
     this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
   }
