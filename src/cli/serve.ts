@@ -21,6 +21,7 @@ import { answerSnapshots, clusterRenderer } from '../telemetry/metrics/cluster.t
 import { renderLocal } from '../telemetry/metrics/exposition.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logs } from '../telemetry/log.ts';
+import { exposureWarning, httpUrl } from './bind-address.ts';
 import { listenError } from './startup-error.ts';
 import { watchStopRequests } from './stop-requests.ts';
 import { validatedConfig } from './validated-config.ts';
@@ -132,9 +133,8 @@ export async function serve(options: { config?: string; port?: number }): Promis
   await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
   const bound = app.server.address() as AddressInfo; // what was bound, not what fastify prints for it
   log.info({ address: httpUrl(bound), models: [...compiled.models.keys()] }, 'vigil listening');
-  if (compiled.keyHashes.size === 0 && !isLoopback(bound.address)) {
-    log.warn({ address: bound.address }, `open gateway on ${bound.address}: no auth.keys, so anyone who can reach this address can use every configured provider; set auth.keys, or server.host (VIGIL_HOST) to 127.0.0.1`);
-  }
+  const exposed = exposureWarning(bound.address, compiled.keyHashes.size);
+  if (exposed) log.warn(exposed);
   const { listener } = config.metrics; // in cluster mode the primary hosts it
   const metricsListener = listener.enabled && !isClusterWorker()
     ? await startMetricsListener({ host: listener.host ?? host, port: listener.port, endpoint: scrape })
@@ -144,10 +144,6 @@ export async function serve(options: { config?: string; port?: number }): Promis
 }
 
 const METRICS_SETTINGS = { hostSetting: 'metrics.listener.host', portSetting: 'metrics.listener.port' };
-
-const httpUrl = ({ address, family, port }: AddressInfo) => `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
-
-const isLoopback = (address: string) => address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1';
 
 /** `server.workers` > 1, in the primary: fork and watch the workers; serve nothing but metrics. */
 async function supervise(compiled: CompiledConfig, logs: Logs, workers: number, telemetry: Telemetry): Promise<void> {

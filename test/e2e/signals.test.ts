@@ -172,6 +172,7 @@ test('the same signal twice within a moment (Ctrl-C under npm: the group gets it
   const gateway = await startWrapped(t, 8, true);
   const { rest } = await streamStarted(gateway.url);
   process.kill(gateway.childPid, 'SIGINT');
+  await delay(50); // npm's copy comes once its own handler has run
   process.kill(gateway.childPid, 'SIGINT');
   assert.match(await rest, /data: \[DONE\]/);
   assert.equal(await gateway.exited, 0, gateway.stderr());
