@@ -26,7 +26,7 @@ export class ConfigError extends Error {
 
 /** How error headers name a config: its file path, or the embedded defaults when there is no file. */
 export function configSource(options: LoadOptions = {}): string {
-  return options.path ?? (options.env ?? process.env).VIGIL_CONFIG ?? '(embedded defaults)';
+  return options.path || (options.env ?? process.env).VIGIL_CONFIG || '(embedded defaults)';
 }
 
 /** Runs with no file at all: the deterministic mock, plus real providers whose keys are in the environment. */

@@ -39,16 +39,22 @@ interface Wrapped {
   usageRows(): Record<string, any>[];
 }
 
-/**
- * `node bin/vigil.js serve` (or, `direct`, `node src/main.ts serve`) in a process group of its own, so the
- * test can signal the group, on a mock that streams 20 tokens a second.
- */
-async function startWrapped(t: { after(fn: () => unknown): void }, completionTokens: number, direct = false): Promise<Wrapped> {
+interface Start {
+  /** Reply length at 20 tokens a second. */
+  tokens: number;
+  /** `node src/main.ts serve` rather than `node bin/vigil.js serve`. */
+  direct?: boolean;
+  workers?: number;
+}
+
+/** The gateway in a process group of its own, so the test can signal the group, on a slow mock. */
+async function startWrapped(t: { after(fn: () => unknown): void }, { tokens, direct = false, workers = 1 }: Start): Promise<Wrapped> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-signals-'));
   const config = join(dir, 'vigil.yaml');
   writeFileSync(config, stringify({
+    server: { workers },
     store: { flush_interval_ms: 5000 }, // usage records still queued at the signal: the drain must write them
-    providers: { mock: { kind: 'mock', stream_tokens_per_second: 20, completion_tokens: completionTokens } },
+    providers: { mock: { kind: 'mock', stream_tokens_per_second: 20, completion_tokens: tokens } },
     models: [{ name: 'mock-chat', provider: 'mock' }],
   }));
   const port = await freePort();
@@ -108,7 +114,7 @@ const portFree = async (url: string) => fetch(`${url}/healthz`).then(() => false
 
 test('bin/vigil.js, a signal to the whole process group: one drain, the stream finishes, exit 0, usage written', async (t) => {
   await rounds(async (round) => {
-    const gateway = await startWrapped(t, 8);
+    const gateway = await startWrapped(t, { tokens: 8 });
     const { rest } = await streamStarted(gateway.url);
     process.kill(-gateway.wrapper.pid!, 'SIGTERM'); // wrapper and (were it in the group) gateway alike
     const body = await rest;
@@ -129,7 +135,7 @@ test('bin/vigil.js, a signal to the whole process group: one drain, the stream f
 
 test('bin/vigil.js, a second group signal during the drain: said at warn, stream cut and recorded, exit 128+15', async (t) => {
   await rounds(async (round) => {
-    const gateway = await startWrapped(t, 200); // a 10 s stream: still running at the second signal
+    const gateway = await startWrapped(t, { tokens: 200 }); // a 10 s stream: still running at the second signal
     const { rest } = await streamStarted(gateway.url);
     process.kill(-gateway.wrapper.pid!, 'SIGTERM');
     await delay(1100); // past the window in which a repeat counts as the same signal delivered twice
@@ -156,7 +162,7 @@ test('bin/vigil.js, a second group signal during the drain: said at warn, stream
 });
 
 test('bin/vigil.js killed outright: its gateway notices, drains and exits instead of serving on as an orphan', async (t) => {
-  const gateway = await startWrapped(t, 8);
+  const gateway = await startWrapped(t, { tokens: 8 });
   const { rest } = await streamStarted(gateway.url);
   gateway.wrapper.kill('SIGKILL');
   assert.match(await rest, /data: \[DONE\]/, 'the stream in flight still finished');
@@ -169,7 +175,7 @@ test('bin/vigil.js killed outright: its gateway notices, drains and exits instea
 });
 
 test('the same signal twice within a moment (Ctrl-C under npm: the group gets it and npm forwards it): one drain, exit 0', async (t) => {
-  const gateway = await startWrapped(t, 8, true);
+  const gateway = await startWrapped(t, { tokens: 8, direct: true });
   const { rest } = await streamStarted(gateway.url);
   process.kill(gateway.childPid, 'SIGINT');
   await delay(50); // npm's copy comes once its own handler has run
@@ -180,4 +186,33 @@ test('the same signal twice within a moment (Ctrl-C under npm: the group gets it
   assert.equal(records.filter((r) => r.msg === 'draining').length, 1);
   assert.ok(!records.some((r) => /^second /.test(r.msg)));
   assert.deepEqual(gateway.usageRows(), [{ status: 200, output_tokens: 8, stream: 1 }]);
+});
+
+test('server.workers: 2, a signal to the whole group: each worker drains once (the signal and the primary\'s message are one request)', async (t) => {
+  const gateway = await startWrapped(t, { tokens: 8, direct: true, workers: 2 });
+  const { rest } = await streamStarted(gateway.url);
+  process.kill(-gateway.wrapper.pid!, 'SIGTERM'); // the primary and both workers
+  assert.match(await rest, /data: \[DONE\]/);
+  assert.equal(await gateway.exited, 0, gateway.stderr());
+  const records = gateway.records();
+  const where = records.map((r) => JSON.stringify(r)).join('\n');
+  assert.equal(records.filter((r) => r.msg === 'draining').length, 2, `one drain per worker\n${where}`);
+  assert.ok(!records.some((r) => /^second /.test(r.msg)), where);
+  assert.equal(records.filter((r) => r.msg === 'worker stopped' && r.code === 0).length, 2, where);
+  assert.deepEqual(gateway.usageRows(), [{ status: 200, output_tokens: 8, stream: 1 }]);
+});
+
+test('server.workers: 2, a second signal to the primary only: it tells the workers to hurry, the cut stream is recorded', async (t) => {
+  const gateway = await startWrapped(t, { tokens: 200, direct: true, workers: 2 });
+  const { rest } = await streamStarted(gateway.url);
+  gateway.wrapper.kill('SIGTERM'); // the primary only, as a container runtime signals PID 1
+  await delay(1100);
+  gateway.wrapper.kill('SIGTERM');
+  assert.doesNotMatch(await rest, /data: \[DONE\]/, 'the stream was cut');
+  assert.equal(await gateway.exited, 1, gateway.stderr());
+  const records = gateway.records();
+  const where = records.map((r) => JSON.stringify(r)).join('\n');
+  assert.ok(records.some((r) => r.level === 'warn' && r.msg === 'second SIGTERM: telling the workers to stop without finishing the drain'), where);
+  assert.ok(records.some((r) => r.level === 'warn' && r.msg === 'second SIGTERM: exiting now without finishing the drain'), where);
+  assert.deepEqual(gateway.usageRows().map((row) => row.status), [503]);
 });
