@@ -119,16 +119,6 @@ export async function serve(options: { config?: string; port?: number }): Promis
     logs.flush();
     process.exit(exitCode);
   };
-  watchStopRequests({
-    drain: (reason) => void shutdown(reason),
-    hurry(signal, code) {
-      exitCode = code;
-      log.warn({ signal, exit_code: code }, `second ${signal}: exiting now without finishing the drain`);
-      cut(); // the drain goes on from here: cut requests are still recorded, queued records written
-      setTimeout(() => { logs.flush(); process.exit(code); }, HURRIED_EXIT_MS).unref();
-    },
-  });
-
   const { host, port } = config.server;
   await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
   const bound = app.server.address() as AddressInfo; // what was bound, not what fastify prints for it
@@ -141,6 +131,15 @@ export async function serve(options: { config?: string; port?: number }): Promis
       .catch((err) => { throw listenError(err, { host: listener.host ?? host, port: listener.port, ...METRICS_SETTINGS }); })
     : undefined;
   if (metricsListener) log.info({ address: httpUrl(metricsListener.server.address() as AddressInfo), path: scrape.path }, 'metrics listener ready');
+  watchStopRequests({
+    drain: (reason) => void shutdown(reason),
+    hurry(signal, code) {
+      exitCode = code;
+      log.warn({ signal, exit_code: code }, `second ${signal}: exiting now without finishing the drain`);
+      cut(); // the drain goes on from here: cut requests are still recorded, queued records written
+      setTimeout(() => { logs.flush(); process.exit(code); }, HURRIED_EXIT_MS).unref();
+    },
+  });
 }
 
 const METRICS_SETTINGS = { hostSetting: 'metrics.listener.host', portSetting: 'metrics.listener.port' };

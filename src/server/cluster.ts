@@ -65,6 +65,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<PrimaryContro
   const listening = new Set<number>();
   let quickFailures = 0;
   let stopping = false;
+  /** Why the workers are draining, once they are: told to each worker as soon as it listens. */
+  let drainReason: string | undefined;
   let exitCode = 0;
   let listener: FastifyInstance | undefined;
 
@@ -82,9 +84,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<PrimaryContro
     options.onExit(code);
   };
 
+  const askToDrain = (worker: Worker, reason: string) => {
+    if (worker.isConnected()) worker.send({ vigil: 'shutdown', signal: reason } satisfies StopMessage);
+  };
   cluster.on('listening', (worker, address) => {
     everListening = true;
     listening.add(worker.id);
+    // A worker handles stop requests once it listens: one that was still starting is asked now.
+    if (drainReason) askToDrain(worker, drainReason);
     if (listening.size === workers) log.info({ workers, address: `${address.address}:${address.port}` }, 'all workers listening');
     log.debug({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
   });
@@ -120,11 +127,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<PrimaryContro
   const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
+    drainReason = reason;
     for (const timer of restarts) clearTimeout(timer);
     log.info({ signal: reason, workers: live().length, drain_timeout_ms: options.drainTimeoutMs }, 'draining workers');
     // A message rather than a signal: the workers share this process group, so a signal sent to the
     // group already reached them once; a forwarded copy would count as a second signal.
-    for (const w of live()) if (w.isConnected()) w.send({ vigil: 'shutdown', signal: reason } satisfies StopMessage);
+    for (const w of live()) if (listening.has(w.id)) askToDrain(w, reason);
     const deadline = setTimeout(() => {
       log.warn({ workers: live().length }, 'workers still running after the drain timeout; killing them');
       for (const w of live()) w.process.kill('SIGKILL');
