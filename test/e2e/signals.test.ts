@@ -74,7 +74,8 @@ async function startWrapped(t: { after(fn: () => unknown): void }, { tokens, dir
   });
   const records = () => lines.flatMap((line) => { try { return [JSON.parse(line)]; } catch { return []; } });
   const deadline = Date.now() + 15_000;
-  while (!records().some((r) => r.msg === 'vigil listening')) {
+  // Every worker: one still starting has no stop handling yet, and a signal ends it outright.
+  while (records().filter((r) => r.msg === 'vigil listening').length < workers) {
     if (Date.now() > deadline || wrapper.exitCode !== null) assert.fail(`gateway not listening\n${lines.join('\n')}\n${errText}`);
     await delay(25);
   }
