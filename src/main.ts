@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { checkConfig } from './cli/config-check.ts';
 import { serve } from './cli/serve.ts';
-import { printVersion } from './cli/version.ts';
+import { StartupError } from './cli/startup-error.ts';
+import { printVersion, versionLine } from './cli/version.ts';
 import { ConfigError } from './config/load.ts';
 
 const port = (value: string) => {
@@ -11,8 +12,9 @@ const port = (value: string) => {
   return n;
 };
 
-const program = new Command('vigil').description('Vigil: an observable, fast AI gateway');
-program.command('serve', { isDefault: true }).description('run the gateway')
+const program = new Command('vigil').description('Vigil: an observable, fast AI gateway')
+  .version(versionLine(), '-v, --version', 'print the version');
+program.command('serve').description('run the gateway (the command when none is given)')
   .option('-c, --config <file>', 'YAML config file (default: $VIGIL_CONFIG, else embedded defaults)')
   .option('-p, --port <port>', 'listen port (overrides config and $VIGIL_PORT)', port)
   .action((options) => serve(options));
@@ -22,10 +24,15 @@ program.command('config').description('configuration tools')
   .action((options) => checkConfig(options));
 program.command('version').description('print the version').action(printVersion);
 
+// `vigil` and `vigil --config x.yaml` mean serve. Not commander's default command: that would take a
+// mistyped command (`vigil srve`) as an argument of serve instead of reporting it as unknown.
+const args = process.argv.slice(2);
+if (args.length === 0 || (args[0].startsWith('-') && !['-h', '--help', '-v', '--version'].includes(args[0]))) args.unshift('serve');
+
 try {
-  await program.parseAsync();
+  await program.parseAsync(args, { from: 'user' });
 } catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
+  if (!(err instanceof ConfigError || err instanceof StartupError)) throw err;
   console.error(err.message);
   process.exit(1);
 }

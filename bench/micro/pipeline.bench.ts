@@ -36,7 +36,7 @@ const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', mode
 const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json', version: 'bench' }, new Writable({ write(_c, _e, done) { done(); } }));
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
 const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
-const endpoints = buildEndpoints(compiled, providers, finish);
+const endpoints = buildEndpoints(compiled, providers, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') });
 
 const body = JSON.parse(chatRequest('bench-model', false));
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };

@@ -1,23 +1,15 @@
 // `vigil config check`: validate a config (file or embedded defaults) and print the effective result,
-// with literal secrets masked. Exit code 1 and one line per problem when it is invalid.
+// with literal secrets masked. Exit code 1 and one line per problem when it is invalid; the same checks
+// and warnings as serve (validated-config.ts).
 import { stringify } from 'yaml';
-import { compileConfig } from '../config/compile.ts';
-import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { maskSecret, resolveSecret } from '../config/secrets.ts';
-import { resolveOtlp } from '../telemetry/otlp.ts';
+import { maskSecret } from '../config/secrets.ts';
+import { validatedConfig } from './validated-config.ts';
 
 export function checkConfig(options: { config?: string }): void {
-  const config = loadConfig({ path: options.config });
-  compileConfig(config);
-  resolveOtlp(config.telemetry); // OTLP header references and the CA file, as serve would read them
-  console.log(stringify(masked(config)).trimEnd());
-  for (const [id, provider] of Object.entries(config.providers)) {
-    if (provider.kind !== 'mock' && provider.api_key) {
-      const secret = resolveSecret(provider.api_key);
-      if (!secret.ok) console.error(`warning: providers.${id}.api_key: ${secret.reason}; its models will answer 503`);
-    }
-  }
+  const { compiled, warnings } = validatedConfig({ path: options.config });
+  console.log(stringify(masked(compiled.config)).trimEnd());
+  for (const warning of warnings) console.error(`warning: ${warning}`);
   console.error('config ok');
 }
 

@@ -1,13 +1,12 @@
 // `vigil serve`: build every dependency from config, start listening, and drain gracefully on SIGTERM.
-import { compileConfig } from '../config/compile.ts';
-import { loadConfig } from '../config/load.ts';
+import type { AddressInfo } from 'node:net';
 import { buildEndpoints } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
-import { isClusterPrimary, isClusterWorker, primaryShutdown, runPrimary, workerCount } from '../server/cluster.ts';
+import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.ts';
@@ -22,20 +21,27 @@ import { answerSnapshots, clusterRenderer } from '../telemetry/metrics/cluster.t
 import { renderLocal } from '../telemetry/metrics/exposition.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logs } from '../telemetry/log.ts';
+import { exposureWarning, httpUrl } from './bind-address.ts';
+import { listenError } from './startup-error.ts';
+import { watchStopRequests } from './stop-requests.ts';
+import { validatedConfig } from './validated-config.ts';
 import { buildInfo } from './version.ts';
 
+/** After a second signal, the longest the rest of the shutdown (usage records, telemetry export) may take. */
+const HURRIED_EXIT_MS = 2000;
+
 export async function serve(options: { config?: string; port?: number }): Promise<void> {
-  const config = loadConfig({ path: options.config, port: options.port });
-  const compiled = compileConfig(config);
+  const { compiled, warnings } = validatedConfig({ path: options.config, port: options.port });
+  const { config } = compiled;
   const build = buildInfo();
   // Before the logger: OTLP log export is a second destination of the same JSON log stream.
   const telemetry = await startTelemetry(config, { version: build.version });
   const workers = workerCount(config.server.workers);
   // A cluster worker's lines carry its pid: which worker wrote the line.
   const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee, pid: isClusterWorker() ? process.pid : undefined });
-  if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
-  const drainRequested = isClusterWorker() ? primaryShutdown() : undefined;
   const log = logs.module('server');
+  if (!isClusterWorker()) for (const warning of warnings) log.warn(warning); // once, not once per worker
+  if (isClusterPrimary(workers)) return supervise(compiled, logs, workers, telemetry);
   const yielded = yieldV8ThreadsOnOneCpu();
   if (yielded) log.info({ threads: yielded }, 'one CPU: V8 background threads lowered to nice 10 so they yield to the event loop');
 
@@ -71,7 +77,10 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, pipelines.finish(finish))),
+    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, pipelines.finish(finish), {
+      routing: logs.debugLogger('routing'),
+      auth: logs.debugLogger('auth'),
+    })),
     finish,
     health: createHealth({ ledger, providers, lifecycle }),
     recorder,
@@ -80,27 +89,17 @@ export async function serve(options: { config?: string; port?: number }): Promis
     tracing: telemetry.tracing,
   });
 
-  for (const provider of providers.values()) {
-    if (provider.unavailableReason) log.warn({ provider: provider.id, reason: provider.unavailableReason }, 'provider not usable');
-  }
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
-  log.info({ address, models: [...compiled.models.keys()] }, 'vigil listening');
-  const { listener } = config.metrics; // in cluster mode the primary hosts it
-  const metricsListener = listener.enabled && !isClusterWorker()
-    ? await startMetricsListener({ host: listener.host, port: listener.port, endpoint: scrape })
-    : undefined;
-  if (metricsListener) log.info({ port: listener.port, path: scrape.path }, 'metrics listener ready');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  let exitCode = 0;
+  const cut = () => {
+    lifecycle.cutting = true; // their requests end as GW_UNAVAILABLE_DRAINING, not as clients leaving
+    app.server.closeAllConnections();
+  };
+  const shutdown = async (reason: string) => {
     lifecycle.draining = true;
-    log.info({ signal, drain_timeout_ms: config.server.drain_timeout_ms }, 'draining');
+    log.info({ signal: reason, drain_timeout_ms: config.server.drain_timeout_ms }, 'draining');
     const deadline = setTimeout(() => {
       log.warn('drain timeout reached; closing remaining connections');
-      lifecycle.cutting = true; // their requests end as GW_UNAVAILABLE_DRAINING, not as clients leaving
-      app.server.closeAllConnections();
+      cut();
     }, config.server.drain_timeout_ms);
     deadline.unref();
     // Keep-alive connections that finish their last response while draining would otherwise idle on.
@@ -115,26 +114,48 @@ export async function serve(options: { config?: string; port?: number }): Promis
     stopCollectors();
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
-    log.info('stopped');
+    log.info({ exit_code: exitCode }, 'stopped');
     await telemetry.shutdown(); // exports queued spans, log lines and metrics; bounded by otlp.batch.export_timeout_ms
     logs.flush();
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  void drainRequested?.then((signal) => shutdown(signal));
+  const { host, port } = config.server;
+  await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
+  const bound = app.server.address() as AddressInfo; // what was bound, not what fastify prints for it
+  log.info({ address: httpUrl(bound), models: [...compiled.models.keys()] }, 'vigil listening');
+  const exposed = exposureWarning(bound.address, compiled.keyHashes.size);
+  if (exposed) log.warn(exposed);
+  const { listener } = config.metrics; // in cluster mode the primary hosts it
+  const metricsListener = listener.enabled && !isClusterWorker()
+    ? await startMetricsListener({ host: listener.host ?? host, port: listener.port, endpoint: scrape })
+      .catch((err) => { throw listenError(err, { host: listener.host ?? host, port: listener.port, ...METRICS_SETTINGS }); })
+    : undefined;
+  if (metricsListener) log.info({ address: httpUrl(metricsListener.server.address() as AddressInfo), path: scrape.path }, 'metrics listener ready');
+  watchStopRequests({
+    drain: (reason) => void shutdown(reason),
+    hurry(signal, code) {
+      exitCode = code;
+      log.warn({ signal, exit_code: code }, `second ${signal}: exiting now without finishing the drain`);
+      cut(); // the drain goes on from here: cut requests are still recorded, queued records written
+      setTimeout(() => { logs.flush(); process.exit(code); }, HURRIED_EXIT_MS).unref();
+    },
+  });
 }
+
+const METRICS_SETTINGS = { hostSetting: 'metrics.listener.host', portSetting: 'metrics.listener.port' };
 
 /** `server.workers` > 1, in the primary: fork and watch the workers; serve nothing but metrics. */
 async function supervise(compiled: CompiledConfig, logs: Logs, workers: number, telemetry: Telemetry): Promise<void> {
   const { server, metrics } = compiled.config;
-  await runPrimary({
+  const host = metrics.listener.host ?? server.host;
+  const primary = await runPrimary({
     workers,
     drainTimeoutMs: server.drain_timeout_ms,
     log: logs.module('cluster'),
     listener: metrics.listener.enabled
-      ? { host: metrics.listener.host, port: metrics.listener.port, endpoint: { path: metrics.path, credentials: compiled.metricsCredentials } }
+      ? { host, port: metrics.listener.port, endpoint: { path: metrics.path, credentials: compiled.metricsCredentials } }
       : undefined,
     onExit: (code) => void telemetry.shutdown().finally(() => { logs.flush(); process.exit(code); }),
-  });
+  }).catch((err) => { throw listenError(err, { host, port: metrics.listener.port, ...METRICS_SETTINGS }); });
+  watchStopRequests({ drain: (reason) => primary.shutdown(reason), hurry: (signal) => primary.hurry(signal) });
 }

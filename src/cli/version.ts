@@ -1,4 +1,4 @@
-// `vigil version`, and the build identity used by vigil_build_info and the logs.
+// `vigil version` (and `--version`), and the build identity used by vigil_build_info and the logs.
 import { readFileSync } from 'node:fs';
 
 export function buildInfo(): { version: string; commit: string } {
@@ -6,7 +6,11 @@ export function buildInfo(): { version: string; commit: string } {
   return { version: pkg.version, commit: process.env.VIGIL_COMMIT ?? 'unknown' };
 }
 
-export function printVersion(): void {
+export function versionLine(): string {
   const { version, commit } = buildInfo();
-  console.log(`vigil ${version} (commit ${commit}, node ${process.versions.node})`);
+  return `vigil ${version} (commit ${commit}, node ${process.versions.node})`;
+}
+
+export function printVersion(): void {
+  console.log(versionLine());
 }

@@ -44,7 +44,7 @@ test('auth keys resolve through env: and file: and are stored as sha256 → id',
   writeFileSync(keyFile, '  file-secret\n');
   const compiled = compileConfig(config({
     providers: { mock: { kind: 'mock' } },
-    models: [],
+    models: [{ name: 'm', provider: 'mock' }],
     auth: { keys: [{ id: 'a', key: 'env:KEY_A' }, { id: 'b', key: `file:${keyFile}` }, { id: 'c', key: 'literal-key' }] },
   }), { KEY_A: 'secret-a' });
   assert.equal(compiled.keyHashes.get(hashKey('secret-a')), 'a');
@@ -56,30 +56,30 @@ test('auth keys resolve through env: and file: and are stored as sha256 → id',
 
 test('a model naming an unknown provider: dotted key and the configured providers', () => {
   const message = compileError({ providers: { mock: { kind: 'mock' } }, models: [{ name: 'x', provider: 'mock' }, { name: 'y', provider: 'nope' }] });
-  assert.match(message, /^invalid config:\n/);
-  assert.match(message, /- models\.1\.provider: unknown provider "nope" \(configured: mock\)/);
+  assert.match(message, /^invalid config: models\.1\.provider: /, 'one problem, one line; the caller adds the source (cli/validated-config.ts)');
+  assert.match(message, /models\.1\.provider: unknown provider "nope" \(configured: mock\)/);
 });
 
 test('a duplicate model name is reported at its second position', () => {
   const message = compileError({ providers: { mock: { kind: 'mock' } }, models: [{ name: 'dup', provider: 'mock' }, { name: 'dup', provider: 'mock' }] });
-  assert.match(message, /- models\.1\.name: "dup" is configured twice/);
+  assert.match(message, /models\.1\.name: "dup" is configured twice/);
   assert.doesNotMatch(message, /models\.0/);
 });
 
 test('an embedding model on an anthropic provider is rejected', () => {
   const message = compileError({ providers: { ant: { kind: 'anthropic' } }, models: [{ name: 'e', provider: 'ant', type: 'embedding' }] });
-  assert.match(message, /- models\.0\.type: provider "ant" \(anthropic\) has no embeddings API/);
+  assert.match(message, /models\.0\.type: provider "ant" \(anthropic\) has no embeddings API/);
 });
 
 test('openai-compatible without base_url is rejected; with it, accepted', () => {
-  const message = compileError({ providers: { local: { kind: 'openai-compatible' } }, models: [] });
-  assert.match(message, /- providers\.local\.base_url: required for kind openai-compatible/);
-  assert.doesNotThrow(() => compileConfig(config({ providers: { local: { kind: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1' } }, models: [] }), {}));
+  const message = compileError({ providers: { local: { kind: 'openai-compatible' } }, models: [{ name: 'm', provider: 'local' }] });
+  assert.match(message, /providers\.local\.base_url: required for kind openai-compatible/);
+  assert.doesNotThrow(() => compileConfig(config({ providers: { local: { kind: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1' } }, models: [{ name: 'm', provider: 'local' }] }), {}));
 });
 
 test('a mock error_rates key that is not an injectable class names the key and the allowed ones', () => {
-  const message = compileError({ providers: { m: { kind: 'mock', error_rates: { rate_limit: 0.1, explode: 0.5 } } }, models: [] });
-  assert.match(message, /- providers\.m\.error_rates\.explode: expected one of rate_limit, server_error, timeout/);
+  const message = compileError({ providers: { m: { kind: 'mock', error_rates: { rate_limit: 0.1, explode: 0.5 } } }, models: [{ name: 'x', provider: 'm' }] });
+  assert.match(message, /providers\.m\.error_rates\.explode: expected one of rate_limit, server_error, timeout/);
   assert.doesNotMatch(message, /error_rates\.rate_limit/);
 });
 
@@ -89,10 +89,24 @@ test('unresolvable auth keys are reported with their reason; all problems are li
     models: [{ name: 'x', provider: 'ghost' }],
     auth: { keys: [{ id: 'a', key: 'env:MISSING_KEY' }, { id: 'b', key: `file:${join(dir, 'nope')}` }] },
   });
-  assert.match(message, /- auth\.keys\.0\.key: environment variable MISSING_KEY is not set/);
-  assert.match(message, /- auth\.keys\.1\.key: cannot read .*nope: ENOENT/);
-  assert.match(message, /- models\.0\.provider: unknown provider "ghost"/);
+  assert.match(message, /auth\.keys\.0\.key: environment variable MISSING_KEY is not set/);
+  assert.match(message, /auth\.keys\.1\.key: cannot read .*nope: ENOENT/);
+  assert.match(message, /models\.0\.provider: unknown provider "ghost"/);
   assert.equal(message.split('\n').filter((l) => l.startsWith('  - ')).length, 3);
+});
+
+test('no model at all is an error, not a gateway that answers 404 to everything', () => {
+  const message = compileError({ providers: { mock: { kind: 'mock' } }, models: [] });
+  assert.equal(message, 'invalid config: models: none configured, so every request would answer 404; add at least one (see vigil.example.yaml)');
+});
+
+test('ConfigError.withSource: the same problems under a header naming the file or the embedded defaults', () => {
+  const one = ConfigError.fromProblems(['models: none configured']);
+  assert.equal(one.withSource('/etc/vigil.yaml').message, 'invalid config /etc/vigil.yaml: models: none configured');
+  const two = ConfigError.fromProblems(['a: x', 'b: y']).withSource('(embedded defaults)');
+  assert.equal(two.message, 'invalid config (embedded defaults):\n  - a: x\n  - b: y');
+  const plain = new ConfigError('cannot read config file /nope');
+  assert.equal(plain.withSource('/nope'), plain, 'a message that is not a problem list already says what it is about');
 });
 
 test('resolveSecret: env:, file: (trimmed), literal, and failures', () => {

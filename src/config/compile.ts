@@ -28,6 +28,7 @@ export const hashKey = (key: string) => createHash('sha256').update(key).digest(
 export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.env): CompiledConfig {
   const problems: string[] = [];
   const models = new Map<string, ModelTarget>();
+  if (config.models.length === 0) problems.push('models: none configured, so every request would answer 404; add at least one (see vigil.example.yaml)');
   for (const [i, model] of config.models.entries()) {
     const provider = config.providers[model.provider];
     if (!provider) problems.push(`models.${i}.provider: unknown provider "${model.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`);

@@ -38,7 +38,8 @@ test('embedded defaults with an empty env: mock models only', () => {
     ['mock-embedding', 'mock', 'embedding'],
   ]);
   assert.equal(config.server.port, 8080);
-  assert.equal(config.server.host, '0.0.0.0');
+  assert.equal(config.server.host, '127.0.0.1', 'loopback unless set: an open gateway is not offered to every interface');
+  assert.equal(config.metrics.listener.host, undefined, 'the metrics listener follows server.host unless set');
   assert.equal(config.store.data_dir, './data');
   assert.equal(config.log.level, 'info');
   assert.equal(config.log.format, 'json');
@@ -119,10 +120,18 @@ auth:
   assert.ok(local.kind === 'openai-compatible' && local.base_url === 'http://127.0.0.1:11434/v1');
 });
 
-test('an empty YAML file is the empty mapping and reports the missing required keys', () => {
-  const message = loadError({ path: yamlFile(''), env: {} });
-  assert.match(message, /- providers: /);
-  assert.match(message, /- models: /);
+test('a file layers its top-level sections over the embedded defaults', () => {
+  const portOnly = loadConfig({ path: yamlFile('server: { port: 9000 }\n'), env: { OPENAI_API_KEY: 'sk-x' } });
+  assert.equal(portOnly.server.port, 9000);
+  assert.deepEqual(Object.keys(portOnly.providers).sort(), ['mock', 'openai'], 'the default providers, env ones included');
+  assert.ok(portOnly.models.some((m) => m.name === 'mock-chat') && portOnly.models.some((m) => m.name === 'gpt-4.1'));
+
+  const empty = loadConfig({ path: yamlFile(''), env: {} });
+  assert.deepEqual(empty.models.map((m) => m.name), ['mock-chat', 'mock-embedding'], 'an empty file is the defaults');
+
+  const own = loadConfig({ path: yamlFile('providers:\n  vllm: { kind: openai-compatible, base_url: "http://127.0.0.1:8000/v1" }\nmodels:\n  - { name: llama, provider: vllm }\n'), env: { OPENAI_API_KEY: 'sk-x' } });
+  assert.deepEqual(Object.keys(own.providers), ['vllm'], 'a section the file sets replaces the default one whole');
+  assert.deepEqual(own.models.map((m) => m.name), ['llama']);
 });
 
 test('a missing file, bad YAML and a non-mapping document are ConfigErrors naming the file', () => {
@@ -136,35 +145,45 @@ test('a missing file, bad YAML and a non-mapping document are ConfigErrors namin
 
 test('unknown key: the dotted path and the offending key', () => {
   const message = loadError({ path: yamlFile(`server:\n  prot: 1\n${MINIMAL}`), env: {} });
-  assert.match(message, /^invalid config .*config-\d+\.yaml:\n/);
-  assert.match(message, /- server: Unrecognized key: "prot"/);
+  assert.match(message, /^invalid config \/.*config-\d+\.yaml: server: /, 'the header names the file; one problem is one line');
+  assert.match(message, /server: Unrecognized key: "prot"/);
 });
 
 test('wrong type: the dotted path and what was expected', () => {
   const message = loadError({ path: yamlFile(`server:\n  port: eighty\n${MINIMAL}`), env: {} });
-  assert.match(message, /- server\.port: .*expected number/i);
+  assert.match(message, /server\.port: .*expected number/i);
   const nested = loadError({ path: yamlFile('providers:\n  mock: { kind: mock }\nmodels:\n  - { name: 5, provider: mock }\n'), env: {} });
-  assert.match(nested, /- models\.0\.name: .*expected string/i);
+  assert.match(nested, /models\.0\.name: .*expected string/i);
 });
 
-test('non-numeric VIGIL_PORT and a bad VIGIL_LOG_FORMAT are reported by key', () => {
-  assert.match(loadError({ env: { VIGIL_PORT: 'abc' } }), /- server\.port: /);
-  assert.match(loadError({ env: { VIGIL_LOG_FORMAT: 'xml' } }), /- log\.format: .*"json".*"pretty"/);
+test('environment overrides that fail validation name the variable and its value', () => {
+  assert.equal(loadError({ env: { VIGIL_PORT: 'abc' } }), 'invalid config (embedded defaults): server.port (from VIGIL_PORT=abc): Invalid input: expected number, received string');
+  assert.match(loadError({ env: { VIGIL_PORT: '70000' } }), /server\.port \(from VIGIL_PORT=70000\): .*<=65535/);
+  assert.match(loadError({ env: { VIGIL_LOG_FORMAT: 'xml' } }), /log\.format \(from VIGIL_LOG_FORMAT=xml\): .*"json".*"pretty"/);
+  assert.match(loadError({ env: { VIGIL_OTLP_PROTOCOL: 'udp' } }), /telemetry\.otlp\.protocol \(from VIGIL_OTLP_PROTOCOL=udp\): /);
+  const file = yamlFile('server: { port: 9000 }\n');
+  assert.match(loadError({ path: file, env: { VIGIL_HOST: '', VIGIL_LOG: 'verbose' } }), new RegExp(`^invalid config ${file}: log\\.level \\(from VIGIL_LOG=verbose\\): log level "verbose" is not one of`));
+});
+
+test('log.level directives are validated when the config loads, case-insensitively', () => {
+  assert.equal(loadConfig({ env: { VIGIL_LOG: 'DEBUG,routing=Trace' } }).log.level, 'DEBUG,routing=Trace');
+  assert.match(loadError({ path: yamlFile('log: { level: "info,routing=loud" }\n'), env: {} }), /log\.level: log level "loud" is not one of/);
+  assert.equal(loadConfig({ env: { VIGIL_OTLP_LOG_LEVEL: 'WARN' } }).telemetry.otlp.logs.min_level, 'warn');
 });
 
 test('provider kinds and field values are checked', () => {
   const kind = loadError({ path: yamlFile('providers:\n  x: { kind: gemini }\nmodels: []\n'), env: {} });
-  assert.match(kind, /- providers\.x\.kind: .*'mock' \| 'openai' \| 'anthropic' \| 'openai-compatible'/);
+  assert.match(kind, /providers\.x\.kind: .*'mock' \| 'openai' \| 'anthropic' \| 'openai-compatible'/);
   const rate = loadError({ path: yamlFile('providers:\n  m: { kind: mock, error_rates: { rate_limit: 2 } }\nmodels: []\n'), env: {} });
-  assert.match(rate, /- providers\.m\.error_rates\.rate_limit: .*<=1/);
+  assert.match(rate, /providers\.m\.error_rates\.rate_limit: .*<=1/);
   const url = loadError({ path: yamlFile('providers:\n  c: { kind: openai-compatible, base_url: not a url }\nmodels: []\n'), env: {} });
-  assert.match(url, /- providers\.c\.base_url: /);
+  assert.match(url, /providers\.c\.base_url: /);
 });
 
 test('a provider id that is not kebab-case: the message says what an id must look like', () => {
   // The schema's record key regex carries 'provider ids are lowercase kebab-case'; the operator should see it.
   const message = loadError({ path: yamlFile('providers:\n  Bad_Id: { kind: mock }\nmodels: []\n'), env: {} });
-  assert.match(message, /- providers\.Bad_Id: /);
+  assert.match(message, /providers\.Bad_Id: /);
   assert.match(message, /kebab-case/);
 });
 

@@ -1,14 +1,32 @@
-// Raw config: embedded defaults or a YAML file, then the environment overlay, then validation.
+// Raw config: the embedded defaults with a YAML file's sections layered over them, then the environment
+// overlay, then validation.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
-  /** Problems found after the schema passed (cross-references, secrets, files): one `key: reason` each. */
-  static fromProblems(problems: string[]): ConfigError {
-    return new ConfigError(`invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** One `key: reason` each, when the error is a list of problems (see withSource). */
+  problems: readonly string[] = [];
+
+  /** Problems in a loaded config: one `key: reason` each. `source` names where the config came from. */
+  static fromProblems(problems: readonly string[], source?: string): ConfigError {
+    const header = `invalid config${source ? ` ${source}` : ''}:`;
+    // One problem stays one line: a start-up failure reads as one line naming the cause.
+    const error = new ConfigError(problems.length === 1 ? `${header} ${problems[0]}` : `${header}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    error.problems = problems;
+    return error;
   }
+
+  /** The same problems under a header naming their source, for checks that ran after loading (compile, OTLP). */
+  withSource(source: string): ConfigError {
+    return this.problems.length ? ConfigError.fromProblems(this.problems, source) : this;
+  }
+}
+
+/** How error headers name a config: its file path, or the embedded defaults when there is no file. */
+export function configSource(options: LoadOptions = {}): string {
+  return options.path || (options.env ?? process.env).VIGIL_CONFIG || '(embedded defaults)';
 }
 
 /** Runs with no file at all: the deterministic mock, plus real providers whose keys are in the environment. */
@@ -42,28 +60,42 @@ export function embeddedDefaults(env: NodeJS.ProcessEnv): unknown {
   return { providers, models };
 }
 
+/** Dotted config key → the environment variable that set it, as errors show it (`VIGIL_PORT=abc`). */
+type EnvSources = Map<string, string>;
+
 /** The common keys operators set per deployment without editing the file. */
-function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
+function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): EnvSources {
+  const sources: EnvSources = new Map();
+  const set = (section: Record<string, any>, key: string, name: string, value: unknown, dotted: string) => {
+    section[key] = value;
+    sources.set(dotted, `${name}=${env[name]}`);
+  };
   const section = (name: string) => (raw[name] ??= {});
-  if (env.VIGIL_HOST) section('server').host = env.VIGIL_HOST;
-  if (env.VIGIL_PORT) section('server').port = Number(env.VIGIL_PORT);
-  if (env.VIGIL_DATA_DIR) section('store').data_dir = env.VIGIL_DATA_DIR;
-  if (env.VIGIL_LOG) section('log').level = env.VIGIL_LOG;
-  if (env.VIGIL_LOG_FORMAT) section('log').format = env.VIGIL_LOG_FORMAT;
-  applyOtlpEnv(raw, env);
+  if (env.VIGIL_HOST) set(section('server'), 'host', 'VIGIL_HOST', env.VIGIL_HOST, 'server.host');
+  // Digits only: Number('') is 0 and Number('abc') NaN, which would hide what was written.
+  if (env.VIGIL_PORT) set(section('server'), 'port', 'VIGIL_PORT', /^\d+$/.test(env.VIGIL_PORT) ? Number(env.VIGIL_PORT) : env.VIGIL_PORT, 'server.port');
+  if (env.VIGIL_DATA_DIR) set(section('store'), 'data_dir', 'VIGIL_DATA_DIR', env.VIGIL_DATA_DIR, 'store.data_dir');
+  if (env.VIGIL_LOG) set(section('log'), 'level', 'VIGIL_LOG', env.VIGIL_LOG, 'log.level');
+  if (env.VIGIL_LOG_FORMAT) set(section('log'), 'format', 'VIGIL_LOG_FORMAT', env.VIGIL_LOG_FORMAT, 'log.format');
+  applyOtlpEnv(raw, env, sources);
+  return sources;
 }
 
 /** VIGIL_OTLP_*: OTLP export set (or overridden) per deployment; setting the endpoint turns export on. */
-function applyOtlpEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
+function applyOtlpEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources: EnvSources): void {
   const names = ['ENDPOINT', 'PROTOCOL', 'HEADERS', 'LOG_LEVEL', 'SERVICE_NAME'];
   if (!names.some((name) => env[`VIGIL_OTLP_${name}`])) return;
   const telemetry = (raw.telemetry ??= {});
   const otlp = (telemetry.otlp ??= {});
-  if (env.VIGIL_OTLP_ENDPOINT) otlp.endpoint = env.VIGIL_OTLP_ENDPOINT;
-  if (env.VIGIL_OTLP_PROTOCOL) otlp.protocol = env.VIGIL_OTLP_PROTOCOL;
-  if (env.VIGIL_OTLP_HEADERS) otlp.headers = { ...otlp.headers, ...parseHeaderList(env.VIGIL_OTLP_HEADERS) };
-  if (env.VIGIL_OTLP_LOG_LEVEL) (otlp.logs ??= {}).min_level = env.VIGIL_OTLP_LOG_LEVEL;
-  if (env.VIGIL_OTLP_SERVICE_NAME) telemetry.service_name = env.VIGIL_OTLP_SERVICE_NAME;
+  const from = (dotted: string, name: string) => sources.set(dotted, `${name}=${env[name]}`);
+  if (env.VIGIL_OTLP_ENDPOINT) { otlp.endpoint = env.VIGIL_OTLP_ENDPOINT; from('telemetry.otlp.endpoint', 'VIGIL_OTLP_ENDPOINT'); }
+  if (env.VIGIL_OTLP_PROTOCOL) { otlp.protocol = env.VIGIL_OTLP_PROTOCOL; from('telemetry.otlp.protocol', 'VIGIL_OTLP_PROTOCOL'); }
+  if (env.VIGIL_OTLP_HEADERS) {
+    otlp.headers = { ...otlp.headers, ...parseHeaderList(env.VIGIL_OTLP_HEADERS) };
+    sources.set('telemetry.otlp.headers', 'VIGIL_OTLP_HEADERS'); // header values may be secrets: never echoed
+  }
+  if (env.VIGIL_OTLP_LOG_LEVEL) { (otlp.logs ??= {}).min_level = env.VIGIL_OTLP_LOG_LEVEL; from('telemetry.otlp.logs.min_level', 'VIGIL_OTLP_LOG_LEVEL'); }
+  if (env.VIGIL_OTLP_SERVICE_NAME) { telemetry.service_name = env.VIGIL_OTLP_SERVICE_NAME; from('telemetry.service_name', 'VIGIL_OTLP_SERVICE_NAME'); }
 }
 
 /** `name=value,name=value`; a value may itself contain `=` (base64). Errors never echo a value. */
@@ -86,45 +118,55 @@ export interface LoadOptions {
   port?: number;
 }
 
+/**
+ * The embedded defaults, with a file's top-level sections layered over them (a section the file sets
+ * replaces the default's whole), then the environment, then flags. So a file that sets only `server`
+ * keeps the default providers and models.
+ */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const path = options.path ?? env.VIGIL_CONFIG;
-  let raw: unknown;
-  if (path) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
-    }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
-    }
-  } else {
-    raw = embeddedDefaults(env);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config ${path} must be a YAML mapping`);
-  applyEnvOverlay(raw as Record<string, any>, env);
+  const source = configSource(options);
+  const raw = { ...(embeddedDefaults(env) as Record<string, unknown>), ...(path ? readConfigFile(path) : {}) };
+  const envSources = applyEnvOverlay(raw, env);
   if (options.port !== undefined) ((raw as any).server ??= {}).port = options.port;
 
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`invalid config${path ? ` ${path}` : ''}:\n${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw ConfigError.fromProblems(problemLines(parsed.error, envSources), source);
   return parsed.data;
 }
 
-/** One line per problem: the dotted key, then what was expected. */
-export function formatIssues(error: z.ZodError): string {
-  return flatten(error.issues, []).join('\n');
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config ${path} must be a YAML mapping`);
+  return raw as Record<string, unknown>;
+}
+
+/** One line per problem: the dotted key (and the environment variable that set it), then what was expected. */
+function problemLines(error: z.ZodError, envSources: EnvSources): string[] {
+  return flatten(error.issues, []).map(({ key, message }) => {
+    const variable = [...envSources].find(([dotted]) => key === dotted || key.startsWith(`${dotted}.`))?.[1];
+    return `${key}${variable ? ` (from ${variable})` : ''}: ${message}`;
+  });
 }
 
 /** zod nests the reason for a bad record key (and union members) in `issue.issues`; show the innermost. */
-function flatten(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): string[] {
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]): { key: string; message: string }[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as z.core.$ZodIssue[]) : [];
     if (nested.length) return flatten(nested, path);
-    return [`  - ${path.map(String).join('.') || '(root)'}: ${issue.message}`];
+    return [{ key: path.map(String).join('.') || '(root)', message: issue.message }];
   });
 }

@@ -1,5 +1,6 @@
 // The configuration contract: one zod schema gives validation, defaults and the TypeScript types.
 import { z } from 'zod';
+import { parseDirectives } from './log-directives.ts';
 
 const ms = z.number().int().nonnegative();
 /** A secret is never written inline in shared files: `env:NAME` or `file:/path`. Plain strings are allowed for local use. */
@@ -68,7 +69,8 @@ const metrics = z.object({
   /** A separate listener that serves only metrics (and liveness), e.g. kept off the public network. */
   listener: z.object({
     enabled: z.boolean().default(false),
-    host: z.string().default('0.0.0.0'),
+    /** Unset: `server.host`, so one setting (VIGIL_HOST) opens or closes both listeners. */
+    host: z.string().optional(),
     port: port.default(9091),
   }).strict().prefault({}),
   /** Distinct label sets per metric before new ones fold into one `other` series (counted). */
@@ -82,8 +84,17 @@ const metrics = z.object({
   }).strict().prefault({}),
 }).strict();
 
-/** Pino level names; OTLP export has its own minimum, independent of `log.level`. */
-const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+/** Pino level names, case-insensitive; OTLP export has its own minimum, independent of `log.level`. */
+const logLevel = z.preprocess((value) => (typeof value === 'string' ? value.toLowerCase() : value), z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']));
+
+/** `log.level` directives, checked here so every command that loads the config refuses the same ones. */
+const logDirectives = z.string().superRefine((spec, ctx) => {
+  try {
+    parseDirectives(spec);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 const telemetry = z.object({
   /** Resource attribute service.name of exported spans and logs. */
@@ -131,7 +142,8 @@ const telemetry = z.object({
 
 export const configSchema = z.object({
   server: z.object({
-    host: z.string().default('0.0.0.0'),
+    /** Loopback unless set: an open gateway (no auth.keys) must not relay to paid models on every interface by default. */
+    host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
     body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
     /** Client connections: idle keep-alive and the time allowed to send request headers. */
@@ -164,7 +176,7 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   log: z.object({
     /** Directives: a default level and per-module levels, e.g. `info,routing=debug`. */
-    level: z.string().default('info'),
+    level: logDirectives.default('info'),
     format: z.enum(['json', 'pretty']).default('json'),
   }).strict().prefault({}),
   slo: z.object({

@@ -4,12 +4,13 @@ import type { RequestContext, Stage } from '../core/context.ts';
 import { toGatewayError } from '../core/errors.ts';
 import { createAuthenticate } from '../policy/authenticate.ts';
 import type { Provider } from '../providers/provider.ts';
-import { createChatDispatch, createEmbeddingsDispatch } from '../routing/dispatch.ts';
+import { createChatDispatch, createEmbeddingsDispatch, type Decode } from '../routing/dispatch.ts';
 import { createPlan } from '../routing/plan.ts';
 import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/anthropic-messages.ts';
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
 import { renderModels } from '../surfaces/models.ts';
+import type { DebugLog } from '../telemetry/log.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
 
@@ -22,16 +23,26 @@ export interface Endpoints {
   models: Endpoint;
 }
 
-export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, finish: Finish): Endpoints {
-  const authenticate = createAuthenticate(compiled.keyHashes);
-  const planChat = createPlan(compiled.models, providers, 'chat');
+/** Per module, its logger when it writes debug lines (telemetry/log.ts's debugLogger), else undefined. */
+export interface StageDebug {
+  routing: DebugLog | undefined;
+  auth: DebugLog | undefined;
+}
+
+export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, finish: Finish, debug: StageDebug): Endpoints {
+  const authenticate = createAuthenticate(compiled.keyHashes, debug.auth);
+  const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
+  const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
   const models = renderModels(compiled.models.values(), new Date());
   const endpoint = (stages: Stage[]) => compose(stages, finish);
 
   return {
-    chatCompletions: endpoint([authenticate, acceptOpenAIChat, planChat, createChatDispatch(providers, decodeOpenAIChat), encodeChat]),
-    messages: endpoint([authenticate, acceptAnthropicMessages, planChat, createChatDispatch(providers, decodeAnthropicMessages), encodeChat]),
-    embeddings: endpoint([authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding'), createEmbeddingsDispatch(providers), encodeEmbeddings]),
+    chatCompletions: endpoint([authenticate, acceptOpenAIChat, planChat, chatDispatch(decodeOpenAIChat), encodeChat]),
+    messages: endpoint([authenticate, acceptAnthropicMessages, planChat, chatDispatch(decodeAnthropicMessages), encodeChat]),
+    embeddings: endpoint([
+      authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing),
+      createEmbeddingsDispatch(providers, debug.routing), encodeEmbeddings,
+    ]),
     models: endpoint([authenticate, (ctx) => ctx.reply.json(200, models(ctx))]),
   };
 }

@@ -3,15 +3,25 @@
 import { hashKey } from '../config/compile.ts';
 import type { Stage } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
+import type { DebugLog } from '../telemetry/log.ts';
 
-export function createAuthenticate(keyHashes: ReadonlyMap<string, string>): Stage {
+/** `debug`: the auth module's logger, only when it writes debug lines (never with the key itself). */
+export function createAuthenticate(keyHashes: ReadonlyMap<string, string>, debug?: DebugLog): Stage {
+  const denied = (ctx: { requestId: string }, code: 'GW_AUTH_MISSING_KEY' | 'GW_AUTH_INVALID_KEY', reason: string) => {
+    if (debug) debug.debug({ request_id: ctx.requestId, reason }, 'not authenticated');
+    return new GatewayError(code);
+  };
   return (ctx) => {
-    if (keyHashes.size === 0) return; // open gateway: no keys configured
+    if (keyHashes.size === 0) { // open gateway: no keys configured
+      if (debug) debug.debug({ request_id: ctx.requestId, identity_id: ctx.identityId, reason: 'no auth.keys configured' }, 'authenticated');
+      return;
+    }
     const key = presentedKey(ctx.headers.authorization, ctx.headers['x-api-key']);
-    if (!key) throw new GatewayError('GW_AUTH_MISSING_KEY');
+    if (!key) throw denied(ctx, 'GW_AUTH_MISSING_KEY', 'no key presented (Authorization: Bearer or x-api-key)');
     const identity = keyHashes.get(hashKey(key));
-    if (!identity) throw new GatewayError('GW_AUTH_INVALID_KEY');
+    if (!identity) throw denied(ctx, 'GW_AUTH_INVALID_KEY', 'the key matches no auth.keys entry');
     ctx.identityId = identity;
+    if (debug) debug.debug({ request_id: ctx.requestId, identity_id: identity }, 'authenticated');
   };
 }
 

@@ -1,7 +1,7 @@
 // Multi-core: with `server.workers` > 1 the primary process only supervises. It forks the workers (each
 // a whole gateway sharing the listening port through node:cluster's round-robin), restarts one that
 // dies with exponential backoff, hosts the dedicated metrics listener with every worker's metrics
-// combined, and on SIGTERM/SIGINT lets every worker drain before it exits. It opens no store: each
+// combined, and when asked to stop (cli/stop-requests.ts) lets every worker drain before it exits. It opens no store: each
 // worker writes the SQLite ledger itself (WAL mode with a busy timeout serialises the writers).
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
@@ -17,7 +17,8 @@ const STABLE_AFTER_MS = 10_000;
 /** After the workers' own drain deadline, how long the primary waits before killing stragglers. */
 const KILL_GRACE_MS = 5_000;
 
-interface ShutdownMessage { vigil: 'shutdown'; signal: string }
+/** Primary → worker: start draining, or (a second signal) stop waiting for in-flight requests. */
+type StopMessage = { vigil: 'shutdown'; signal: string } | { vigil: 'hurry'; signal: NodeJS.Signals };
 
 export const workerCount = (setting: number | 'auto'): number => (setting === 'auto' ? availableParallelism() : setting);
 
@@ -27,16 +28,22 @@ export const isClusterPrimary = (workers: number): boolean => workers > 1 && clu
 export const isClusterWorker = (): boolean => cluster.isWorker;
 
 /**
- * Worker side: resolves when the primary asks this worker to drain, or is gone (no orphans). Call it
- * early: a message that arrives before anyone listens is lost.
+ * Worker side: the primary asks this worker to drain (or to hurry its drain), or is gone (no orphans).
+ * Call it early: a message that arrives before anyone listens is lost.
  */
-export function primaryShutdown(): Promise<string> {
-  return new Promise((resolve) => {
-    process.on('message', (message: unknown) => {
-      if ((message as ShutdownMessage | null)?.vigil === 'shutdown') resolve((message as ShutdownMessage).signal);
-    });
-    process.once('disconnect', () => resolve('primary-exited'));
+export function onPrimaryRequest(handlers: { drain(reason: string): void; hurry(signal: NodeJS.Signals): void }): void {
+  process.on('message', (message: unknown) => {
+    const request = message as StopMessage | null;
+    if (request?.vigil === 'shutdown') handlers.drain(request.signal);
+    if (request?.vigil === 'hurry') handlers.hurry(request.signal);
   });
+  process.once('disconnect', () => handlers.drain('primary-exited'));
+}
+
+/** What the primary does when asked to stop: drain the workers, or tell them to stop waiting. */
+export interface PrimaryControl {
+  shutdown(reason: string): void;
+  hurry(signal: NodeJS.Signals): void;
 }
 
 export interface PrimaryOptions {
@@ -49,7 +56,7 @@ export interface PrimaryOptions {
   onExit(code: number): void;
 }
 
-export async function runPrimary(options: PrimaryOptions): Promise<void> {
+export async function runPrimary(options: PrimaryOptions): Promise<PrimaryControl> {
   const { log, workers } = options;
   const metrics = new ClusterMetrics(); // listens before the first fork, so no worker goes unseen
   const startedAt = new Map<number, number>();
@@ -58,6 +65,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const listening = new Set<number>();
   let quickFailures = 0;
   let stopping = false;
+  /** Why the workers are draining, once they are: told to each worker as soon as it listens. */
+  let drainReason: string | undefined;
   let exitCode = 0;
   let listener: FastifyInstance | undefined;
 
@@ -75,9 +84,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     options.onExit(code);
   };
 
+  const askToDrain = (worker: Worker, reason: string) => {
+    if (worker.isConnected()) worker.send({ vigil: 'shutdown', signal: reason } satisfies StopMessage);
+  };
   cluster.on('listening', (worker, address) => {
     everListening = true;
     listening.add(worker.id);
+    // A worker handles stop requests once it listens: one that was still starting is asked now.
+    if (drainReason) askToDrain(worker, drainReason);
     if (listening.size === workers) log.info({ workers, address: `${address.address}:${address.port}` }, 'all workers listening');
     log.debug({ worker: worker.id, pid: worker.process.pid }, 'worker listening');
   });
@@ -110,14 +124,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     restarts.add(timer);
   });
 
-  const shutdown = (signal: string) => {
+  const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
+    drainReason = reason;
     for (const timer of restarts) clearTimeout(timer);
-    log.info({ signal, workers: live().length, drain_timeout_ms: options.drainTimeoutMs }, 'draining workers');
-    // A message rather than a signal: a second SIGTERM (systemd's control-group kill, a shell's process
-    // group) would hit the worker's default handler and end it mid-drain.
-    for (const w of live()) if (w.isConnected()) w.send({ vigil: 'shutdown', signal } satisfies ShutdownMessage);
+    log.info({ signal: reason, workers: live().length, drain_timeout_ms: options.drainTimeoutMs }, 'draining workers');
+    // A message rather than a signal: the workers share this process group, so a signal sent to the
+    // group already reached them once; a forwarded copy would count as a second signal.
+    for (const w of live()) if (listening.has(w.id)) askToDrain(w, reason);
     const deadline = setTimeout(() => {
       log.warn({ workers: live().length }, 'workers still running after the drain timeout; killing them');
       for (const w of live()) w.process.kill('SIGKILL');
@@ -125,8 +140,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     deadline.unref();
     if (live().length === 0) void finish(exitCode);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const hurry = (signal: NodeJS.Signals) => {
+    log.warn({ signal, workers: live().length }, `second ${signal}: telling the workers to stop without finishing the drain`);
+    exitCode = 1;
+    for (const w of live()) if (w.isConnected()) w.send({ vigil: 'hurry', signal } satisfies StopMessage);
+  };
 
   if (options.listener) { // before forking: a taken port stops start-up with no worker to clean up
     const { host, port, endpoint } = options.listener;
@@ -135,5 +153,5 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   }
   log.info({ workers }, 'starting workers');
   for (let i = 0; i < workers; i++) fork();
-
+  return { shutdown, hurry };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogs, parseDirectives } from './log.ts';
+import { createLogs, unknownLogModules } from './log.ts';
 
 function capture(level: string) {
   const lines: Record<string, any>[] = [];
@@ -13,20 +13,6 @@ function capture(level: string) {
   });
   return { lines, logs: createLogs({ level, format: 'json', version: '1.2.3' }, stream) };
 }
-
-test('parseDirectives: a default level and per-module levels', () => {
-  assert.deepEqual(parseDirectives('info,routing=debug'), { level: 'info', modules: { routing: 'debug' } });
-  assert.deepEqual(parseDirectives(' warn , store=trace , server=silent '), { level: 'warn', modules: { store: 'trace', server: 'silent' } });
-  assert.deepEqual(parseDirectives('routing=debug'), { level: 'info', modules: { routing: 'debug' } });
-  assert.deepEqual(parseDirectives(''), { level: 'info', modules: {} });
-  assert.deepEqual(parseDirectives('error'), { level: 'error', modules: {} });
-});
-
-test('parseDirectives: an unknown level throws and names it', () => {
-  assert.throws(() => parseDirectives('verbose'), /log level "verbose" is not one of trace, debug, info/);
-  assert.throws(() => parseDirectives('info,routing=loud'), /log level "loud"/);
-  assert.throws(() => parseDirectives('info,routing='), /log level ""/);
-});
 
 test('createLogs: JSON lines with label level, ISO time, service, version and msg', () => {
   const { lines, logs } = capture('info');
@@ -87,6 +73,22 @@ test('createLogs: credentials are redacted', () => {
 
 test('createLogs: a bad level in the config throws before any logger exists', () => {
   assert.throws(() => createLogs({ level: 'chatty', format: 'json', version: 'x' }, new Writable({ write(_c, _e, cb) { cb(); } })), /"chatty"/);
+});
+
+test('debugLogger: the module logger when debug is on for it, else undefined (decided once, not per line)', () => {
+  const { lines, logs } = capture('INFO,routing=Debug');
+  assert.equal(logs.debugLogger('auth'), undefined);
+  assert.equal(logs.debugLogger('server'), undefined);
+  const routing = logs.debugLogger('routing');
+  assert.ok(routing);
+  routing.debug({ request_id: 'r1', provider: 'mock' }, 'routed');
+  assert.deepEqual(lines.map((l) => [l.module, l.level, l.msg, l.provider]), [['routing', 'debug', 'routed', 'mock']]);
+  assert.ok(capture('debug').logs.debugLogger('auth'), 'the default level reaches every module');
+});
+
+test('unknownLogModules: module names no module uses', () => {
+  assert.deepEqual(unknownLogModules('info,routing=debug,auth=warn,store=error,server=info,pipeline=info,cluster=info'), []);
+  assert.deepEqual(unknownLogModules('debug,routng=debug,http=trace'), ['routng', 'http']);
 });
 
 test('createLogs: request lines come from the pipeline module at its level, without the redaction pass', () => {

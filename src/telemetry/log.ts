@@ -1,34 +1,36 @@
 // pino, configured once: JSON lines (or pretty for humans), ISO time, label levels, and per-module levels
 // from directives like `info,routing=debug`. Module loggers are made at start-up, never per request.
-import pino, { type Logger, type LevelWithSilent } from 'pino';
+import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { parseDirectives, type LogLevel } from '../config/log-directives.ts';
 import { isoNow } from '../core/clock.ts';
 import { LineBatch } from './line-batch.ts';
 
 export type { Logger };
 
-const LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+/** Every module that writes log lines: the names `log.level` directives may use (`info,routing=debug`). */
+export const LOG_MODULES = ['server', 'pipeline', 'routing', 'auth', 'store', 'cluster'] as const;
+export type LogModule = (typeof LOG_MODULES)[number];
 
-export interface LogDirectives {
-  level: LevelWithSilent;
-  modules: Record<string, LevelWithSilent>;
+/** Module names in directives that no module uses: each would silently change nothing. */
+export function unknownLogModules(spec: string): string[] {
+  return Object.keys(parseDirectives(spec).modules).filter((name) => !(LOG_MODULES as readonly string[]).includes(name));
 }
 
-export function parseDirectives(spec: string): LogDirectives {
-  const result: LogDirectives = { level: 'info', modules: {} };
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [name, level] = part.includes('=') ? part.split('=', 2) : [undefined, part];
-    if (!LEVELS.includes(level as LevelWithSilent)) throw new Error(`log level "${level}" is not one of ${LEVELS.join(', ')}`);
-    if (name) result.modules[name] = level as LevelWithSilent;
-    else result.level = level as LevelWithSilent;
-  }
-  return result;
+/** What a request stage needs to write debug lines; handed over only when debug is on for its module. */
+export interface DebugLog {
+  debug(fields: Record<string, unknown>, msg: string): void;
 }
 
 export interface Logs {
   readonly root: Logger;
-  /** The logger of one module (server, pipeline, routing, store, …), at its configured level. */
-  module(name: string): Logger;
+  /** The logger of one module, at its configured level. */
+  module(name: LogModule): Logger;
+  /**
+   * A module's logger when it writes debug lines, else undefined: decided once at start-up, so a stage's
+   * disabled debug line costs one check of a constant per request.
+   */
+  debugLogger(name: LogModule): DebugLog | undefined;
   /**
    * The pipeline's one line per request. That line is built field by field from the context (an allowlist,
    * see pipeline/finish.ts), so it skips pino's redaction pass (~2 µs a line), is serialised in one step at
@@ -86,7 +88,7 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
    * independent of stdout's both ways (stdout at warn can still ship info to the collector). Each module
    * has one of its own, as multistream's levels are per stream, not per module.
    */
-  const logger = (level: LevelWithSilent): Logger => {
+  const logger = (level: LogLevel): Logger => {
     if (!tee) return pino({ ...shape, redact, level }, destination);
     const streams: pino.StreamEntry[] = [{ stream: tee, level: tee.level }];
     if (level !== 'silent') streams.push({ stream: destination as NodeJS.WritableStream, level });
@@ -94,16 +96,21 @@ export function createLogs(options: { level: string; format: 'json' | 'pretty'; 
     return pino({ ...shape, redact, level: pino.levels.labels[lowest] }, pino.multistream(streams));
   };
   const root = logger(directives.level);
-  const modules = new Map<string, Logger>();
+  const modules = new Map<LogModule, Logger>();
+  const module = (name: LogModule): Logger => {
+    let made = modules.get(name);
+    if (!made) {
+      made = logger(directives.modules[name] ?? directives.level).child({ module: name });
+      modules.set(name, made);
+    }
+    return made;
+  };
   return {
     root,
-    module(name) {
-      let module = modules.get(name);
-      if (!module) {
-        module = logger(directives.modules[name] ?? directives.level).child({ module: name });
-        modules.set(name, module);
-      }
-      return module;
+    module,
+    debugLogger(name) {
+      const made = module(name);
+      return made.isLevelEnabled('debug') ? made : undefined;
     },
     requestLines() {
       const bindings = { module: 'pipeline' };

@@ -1,9 +1,8 @@
 // Real OTLP receivers for tests: a gRPC server implementing TraceService/LogsService/MetricsService Export,
 // and an HTTP server taking /v1/traces, /v1/logs and /v1/metrics as application/x-protobuf, both optionally over TLS. Payloads are
 // decoded with the official opentelemetry-proto definitions through @grpc/proto-loader. The .proto files
-// come from the `otlp-proto-files` devDependency (an npm alias of @opentelemetry/otlp-grpc-exporter-base
-// 0.38.0, the last release that ships them; OTLP/protobuf is wire-stable since 1.0, newer fields are
-// simply ignored) because no npm package ships the current ones.
+// are kept beside this file (otlp-proto/README.md says where from), because no npm package ships the
+// current ones and the last that did brings a peer-dependency conflict with it.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +10,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { REPO_ROOT } from './gateway.ts';
 
-const PROTO_ROOT = join(REPO_ROOT, 'node_modules/otlp-proto-files/build/protos');
+const PROTO_ROOT = join(import.meta.dirname, 'otlp-proto');
 const definition = protoLoader.loadSync([
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
