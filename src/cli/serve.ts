@@ -60,7 +60,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     maxSeriesPerMetric: config.metrics.max_series_per_metric, identityCost: config.metrics.identity_cost,
   });
   telemetry.countDropsWith((signal, reason, count) => recorder.otlpDropped(signal, reason, count));
-  const upstreams = new Upstreams(config.upstream);
+  const upstreams = new Upstreams(config.upstream, recorder);
   const providers = buildProviders(config, (url, connections) => upstreams.bind(url, connections));
   const storeLog = logs.module('store');
   const ledger = new SqliteUsageLedger({
@@ -87,6 +87,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     lifecycle,
     metrics: config.metrics.main_port ? scrape : undefined,
     tracing: telemetry.tracing,
+    version: build.version,
   });
 
   let exitCode = 0;

@@ -15,10 +15,10 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
     ];
     if (!reasons.length) continue;
     unusable.add(id);
-    warnings.push(`providers.${id}.${reasons[0]}; its models will answer 503`);
+    warnings.push(`providers.${id}.${reasons[0]}; its models will answer 500 GW_PROVIDER_UNAVAILABLE`);
   }
   if (config.models.length && config.models.every((model) => unusable.has(model.provider))) {
-    warnings.push('no model is routable: the provider of every model is unusable (see above), so every request will answer 503');
+    warnings.push('no model is routable: the provider of every model is unusable (see above), so every request will answer 500 GW_PROVIDER_UNAVAILABLE');
   }
   return warnings;
 }

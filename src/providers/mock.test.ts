@@ -228,3 +228,19 @@ test('offered tools, the mock calls the first (or the chosen) tool with input fr
   assert.equal(answered.finishReason, 'stop');
   assert.equal(answered.content[0].type, 'text');
 });
+
+test('the mock ends its upstream part when its answer is ready: encoding and writing are the gateway\'s time', async () => {
+  const mock = createMockProvider('mock', options());
+  const plain = context('chat', { chat: chatRequest('timing') });
+  await mock.chat(plain, target);
+  assert.ok(plain.upstreamStartedAt >= 0 && plain.upstreamEndedAt >= plain.upstreamStartedAt, 'a whole answer is over when chat() returns');
+
+  const streamed = context('chat', { chat: chatRequest('timing', true) });
+  const output = await mock.chat(streamed, target);
+  assert.equal(output.kind, 'events');
+  const events = (output as { kind: 'events'; events: AsyncIterable<StreamEvent> }).events;
+  const endedAtEach: number[] = [];
+  for await (const event of events) endedAtEach.push(event.type === 'usage' ? streamed.upstreamEndedAt : -1);
+  assert.ok(streamed.upstreamEndedAt >= streamed.upstreamStartedAt, 'a stream is over after its last event');
+  assert.ok(endedAtEach.at(-1)! >= 0, 'and by the time its usage is read');
+});

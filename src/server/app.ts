@@ -33,6 +33,8 @@ export interface ServerDeps {
   metrics?: MetricsEndpoint;
   /** Absent when tracing is off: no span work at all. */
   tracing?: Tracing;
+  /** The build's version, for `GET /`. */
+  version: string;
 }
 
 /** `either`: a route both SDKs call (models, unknown paths), answered in the asking one's dialect. */
@@ -169,7 +171,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   // `/`: what this is and where to go, for whoever opens the gateway's address first.
-  const root = renderRoot(routeList, deps.metrics?.path);
+  const root = renderRoot(deps.version, routeList, deps.metrics?.path);
   app.get('/', (req, reply) => {
     reply.header('content-type', 'application/json; charset=utf-8').send(root);
     deps.recorder.requestServed('/', req.method, 200, reply.elapsedTime / 1000);

@@ -263,9 +263,8 @@ test('gateway overhead: the histogram adds up to the x-vigil-overhead-ms headers
     assert.ok(upstreamMs > 0, 'the upstream took time of its own');
     // Total time is upstream time plus what the gateway added (the overhead is total minus upstream).
     assert.ok(Math.abs(totalMs - upstreamMs - histogramMs) < 0.001 * N, `total ${totalMs} ms = upstream ${upstreamMs} ms + overhead ${histogramMs} ms`);
-    // The in-process mock answers at once: its "upstream" time is less than the gateway's own work, whose
-    // encoding and writing of the answer no longer count as the provider's.
-    if (model === 'mock-chat') assert.ok(upstreamMs < histogramMs, `mock upstream ${upstreamMs} ms, overhead ${histogramMs} ms`);
+    // That the mock's answer ends its upstream part before encoding is src/providers/mock.test.ts's to show:
+    // compared here in time (two sub-millisecond sums) it failed whenever the machine was busy.
   }
 });
 

@@ -293,7 +293,7 @@ test('vigil.example.yaml passes config check: with no provider keys set (warning
   const bare = vigilCli(['config', 'check', '--config', 'vigil.example.yaml']);
   assert.equal(bare.status, 0, bare.stderr);
   for (const name of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENROUTER_API_KEY']) {
-    assert.match(bare.stderr, new RegExp(`warning: providers\\.\\w+\\.api_key: environment variable ${name} is not set; its models will answer 503`));
+    assert.match(bare.stderr, new RegExp(`warning: providers\\.\\w+\\.api_key: environment variable ${name} is not set; its models will answer 500 GW_PROVIDER_UNAVAILABLE`));
   }
   assert.match(bare.stderr, /config ok\n$/);
   for (const model of ['mock-chat', 'mock-embedding', 'gpt-4.1-mini', 'claude-sonnet-4-5', 'llama-3.3-70b', 'qwen3']) {

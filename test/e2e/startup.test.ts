@@ -113,8 +113,8 @@ test('serve and config check agree: the same refusals (naming the source and var
   const unusable = join(dir, 'unusable.yaml');
   writeFileSync(unusable, 'providers: { oa: { kind: openai, api_key: env:VIGIL_TEST_UNSET } }\nmodels: [{ name: gpt, provider: oa }]\n');
   const warnings = [
-    'providers.oa.api_key: environment variable VIGIL_TEST_UNSET is not set; its models will answer 503',
-    'no model is routable: the provider of every model is unusable (see above), so every request will answer 503',
+    'providers.oa.api_key: environment variable VIGIL_TEST_UNSET is not set; its models will answer 500 GW_PROVIDER_UNAVAILABLE',
+    'no model is routable: the provider of every model is unusable (see above), so every request will answer 500 GW_PROVIDER_UNAVAILABLE',
   ];
   const check = vigil(['config', 'check', '--config', unusable], childEnv(dir));
   assert.equal(check.status, 0, check.stderr);
