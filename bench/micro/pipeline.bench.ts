@@ -30,13 +30,13 @@ const send: Send = async (ctx) => {
   ctx.upstreamStatus = 200;
   return { status: 200, headers: {}, chunks: (async function* () {})(), bytes: async () => answer, text: async () => completionJson };
 };
-const providers = buildProviders(config, () => send);
+const providers = buildProviders(compiled, () => send);
 const metrics = createMetrics();
 const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models: compiled.models.keys(), sli: new SliWindow({ windowSeconds: 300, latencyBudgetSeconds: 0.01 }) });
 const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json', version: 'bench' }, new Writable({ write(_c, _e, done) { done(); } }));
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
 const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
-const endpoints = buildEndpoints(compiled, providers, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') });
+const endpoints = buildEndpoints(compiled, providers, undefined, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') });
 
 const body = JSON.parse(chatRequest('bench-model', false));
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };

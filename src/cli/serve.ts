@@ -3,14 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { buildEndpoints } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
-import { buildProviders } from '../providers/registry.ts';
+import { buildProviders, providerChecks } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
-import { SqliteUsageLedger } from '../store/sqlite/usage-ledger.ts';
-import { createHealth } from '../telemetry/health.ts';
+import { buildStores } from '../store/factory.ts';
+import { Health, lifecycleCheck } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
 import { startTelemetry, type Telemetry } from '../telemetry/otel.ts';
 import { installCollectors } from '../telemetry/metrics/collect.ts';
@@ -35,7 +35,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const { config } = compiled;
   const build = buildInfo();
   // Before the logger: OTLP log export is a second destination of the same JSON log stream.
-  const telemetry = await startTelemetry(config, { version: build.version });
+  const telemetry = await startTelemetry(config, { version: build.version, otlpHeaders: compiled.otlpHeaders });
   const workers = workerCount(config.server.workers);
   // A cluster worker's lines carry its pid: which worker wrote the line.
   const logs = createLogs({ ...config.log, version: build.version, tee: telemetry.logTee, pid: isClusterWorker() ? process.pid : undefined });
@@ -61,28 +61,28 @@ export async function serve(options: { config?: string; port?: number }): Promis
   });
   telemetry.countDropsWith((signal, reason, count) => recorder.otlpDropped(signal, reason, count));
   const upstreams = new Upstreams(config.upstream, recorder);
-  const providers = buildProviders(config, (url, connections) => upstreams.bind(url, connections));
+  const providers = buildProviders(compiled, (url, connections) => upstreams.bind(url, connections));
   const storeLog = logs.module('store');
-  const ledger = new SqliteUsageLedger({
-    dataDir: config.store.data_dir,
-    flushIntervalMs: config.store.flush_interval_ms,
-    maxBatch: config.store.max_batch,
+  const stores = buildStores(compiled, {
     onError: (err) => storeLog.error({ err }, 'usage records not written; will retry'),
     onCheckpointError: (err) => storeLog.error({ err }, 'WAL checkpoint thread failed; commits checkpoint again'),
-    onQuery: (operation, seconds) => recorder.storeOperation('sqlite', operation, seconds),
+    onQuery: (store, operation, seconds) => recorder.storeOperation(store, operation, seconds),
   });
-  const stopCollectors = installCollectors(metrics, { sli, store: () => ledger.stats() });
+  const { ledger } = stores;
+  const stopCollectors = installCollectors(metrics, { sli, store: stores.stats });
   const lifecycle = { draining: false, cutting: false };
+  const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
+    lifecycleCheck(lifecycle), ...providerChecks(providers));
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, pipelines.finish(finish), {
+    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, stores.keys, pipelines.finish(finish), {
       routing: logs.debugLogger('routing'),
       auth: logs.debugLogger('auth'),
     })),
     finish,
-    health: createHealth({ ledger, providers, lifecycle }),
+    health,
     recorder,
     lifecycle,
     metrics: config.metrics.main_port ? scrape : undefined,

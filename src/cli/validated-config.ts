@@ -16,10 +16,10 @@ export function validatedConfig(options: LoadOptions): ValidatedConfig {
   try {
     const config = loadConfig(options);
     const compiled = compileConfig(config);
-    resolveOtlp(config.telemetry); // OTLP header references and the CA file, as serve reads them
+    resolveOtlp(config.telemetry, compiled.otlpHeaders); // the OTLP CA file, as serve reads it
     const unknownModules = unknownLogModules(config.log.level).map((name) =>
       `log.level: no module is called "${name}", so its level changes nothing (modules: ${LOG_MODULES.join(', ')})`);
-    return { compiled, warnings: [...configWarnings(config), ...unknownModules] };
+    return { compiled, warnings: [...configWarnings(compiled), ...unknownModules] };
   } catch (err) {
     throw err instanceof ConfigError ? err.withSource(configSource(options)) : err;
   }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileConfig, hashKey } from './compile.ts';
+import { hashKey } from '../core/key-hash.ts';
+import { compileConfig } from './compile.ts';
 import { ConfigError } from './load.ts';
 import { configSchema, type Config } from './schema.ts';
 import { maskSecret, resolveSecret } from './secrets.ts';
@@ -126,4 +127,30 @@ test('maskSecret keeps references readable and hides literals', () => {
   assert.equal(maskSecret('file:/run/secrets/key'), 'file:/run/secrets/key');
   assert.equal(maskSecret('sk-live-123456'), '****');
   assert.equal(maskSecret(''), '****');
+});
+
+test('provider keys and headers resolve here, once: a reference that does not resolve leaves that provider unusable, not the config invalid', () => {
+  const compiled = compileConfig(config({
+    providers: {
+      mock: { kind: 'mock' },
+      oa: { kind: 'openai', api_key: 'env:OA_KEY', headers: { 'X-Org': 'env:OA_ORG', 'x-plain': 'v' } },
+      nokey: { kind: 'anthropic', api_key: 'env:UNSET_KEY' },
+      badheader: { kind: 'openai', headers: { 'X-Token': 'env:UNSET_TOKEN' } },
+    },
+    models: [{ name: 'm', provider: 'oa' }],
+  }), { OA_KEY: 'sk-oa-resolved', OA_ORG: 'org-1' });
+  assert.deepEqual([...compiled.providerCredentials.keys()], ['oa', 'nokey', 'badheader'], 'the mock has none');
+  assert.deepEqual(compiled.providerCredentials.get('oa'), { apiKey: 'sk-oa-resolved', headers: { 'x-org': 'org-1', 'x-plain': 'v' }, unavailableReason: undefined });
+  assert.equal(compiled.providerCredentials.get('nokey')!.unavailableReason, 'api_key: environment variable UNSET_KEY is not set');
+  assert.equal(compiled.providerCredentials.get('badheader')!.unavailableReason, 'headers.X-Token: environment variable UNSET_TOKEN is not set');
+});
+
+test('OTLP headers resolve here when an endpoint is set; one that does not resolve names the key and stops start-up', () => {
+  const otlp = (headers: Record<string, string>, endpoint?: string) => ({
+    providers: { mock: { kind: 'mock' } }, models: [{ name: 'm', provider: 'mock' }], telemetry: { otlp: { endpoint, headers } },
+  });
+  const headers = { Authorization: 'env:OTLP_TOKEN', 'x-org': '42' };
+  assert.deepEqual(compileConfig(config(otlp(headers, 'http://c:4317')), { OTLP_TOKEN: 'Bearer t' }).otlpHeaders, { authorization: 'Bearer t', 'x-org': '42' });
+  assert.match(compileError(otlp(headers, 'http://c:4317')), /telemetry\.otlp\.headers\.Authorization: environment variable OTLP_TOKEN is not set/);
+  assert.deepEqual(compileConfig(config(otlp(headers)), {}).otlpHeaders, {}, 'no endpoint: nothing is sent, nothing to resolve');
 });

@@ -1,11 +1,12 @@
-// Raw config → a frozen runtime snapshot: cross-references checked, model table built, secrets resolved
-// and key hashes computed once, so no request ever does this work.
-import { createHash } from 'node:crypto';
+// Raw config → a frozen runtime snapshot: cross-references checked, model table built, and every secret
+// resolved here, once (gateway key hashes, provider keys and headers, scrape credentials, OTLP headers),
+// so no other folder reads a secret reference and no request does this work.
 import type { ModelTarget } from '../core/context.ts';
+import { hashKey } from '../core/key-hash.ts';
 import { ConfigError } from './load.ts';
 import type { Config } from './schema.ts';
 import { compileMetricsCredentials, type MetricsCredentials } from './metrics-credentials.ts';
-import { resolveSecret } from './secrets.ts';
+import { resolveHeaders, resolveSecret } from './secrets.ts';
 
 export interface CompiledConfig {
   readonly config: Config;
@@ -15,6 +16,21 @@ export interface CompiledConfig {
   readonly keyHashes: ReadonlyMap<string, string>;
   /** Scrape credentials for the metrics path; empty means open. */
   readonly metricsCredentials: MetricsCredentials;
+  /** Provider id → its resolved key and headers, for every provider but the mock. */
+  readonly providerCredentials: ReadonlyMap<string, ProviderCredentials>;
+  /** `telemetry.otlp.headers` resolved, lower-cased names; empty when no OTLP endpoint is set. */
+  readonly otlpHeaders: Readonly<Record<string, string>>;
+}
+
+export interface ProviderCredentials {
+  readonly apiKey?: string;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Set when a reference did not resolve: the provider stays configured but unusable (readiness and its
+   * models' errors say why), so one missing variable does not stop the gateway serving the other providers.
+   */
+  readonly unavailableReason?: string;
 }
 
 /** Paths the API listener already serves; the metrics path must not shadow them. */
@@ -22,8 +38,6 @@ const RESERVED_PATHS = ['/healthz', '/health', '/health/live', '/livez', '/ready
 
 /** Upstream error classes the mock provider can inject (see providers/mock.ts). */
 const INJECTABLE = new Set(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'upstream_auth', 'context_overflow', 'invalid_request']);
-
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.env): CompiledConfig {
   const problems: string[] = [];
@@ -53,11 +67,24 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
     else keyHashes.set(hashKey(secret.value), entry.id);
   }
   const metricsCredentials = compileMetricsCredentials(config.metrics.auth, env, problems);
+  const providerCredentials = new Map<string, ProviderCredentials>();
+  for (const [id, provider] of Object.entries(config.providers)) {
+    if (provider.kind !== 'mock') providerCredentials.set(id, resolveProviderCredentials(provider.api_key, provider.headers, env));
+  }
+  const otlpHeaders = config.telemetry.otlp.endpoint ? resolveHeaders(config.telemetry.otlp.headers, env) : { headers: {}, problems: [] };
+  for (const problem of otlpHeaders.problems) problems.push(`telemetry.otlp.headers.${problem}`);
   const metricsPath = config.metrics.path;
   if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
     problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
   }
   if (problems.length) throw ConfigError.fromProblems(problems);
-  return Object.freeze({ config, models, keyHashes, metricsCredentials });
+  return Object.freeze({ config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers) });
+}
+
+function resolveProviderCredentials(apiKeyRef: string | undefined, headerRefs: Record<string, string>, env: NodeJS.ProcessEnv): ProviderCredentials {
+  const secret = apiKeyRef ? resolveSecret(apiKeyRef, env) : undefined;
+  const { headers, problems } = resolveHeaders(headerRefs, env);
+  const unavailableReason = secret && !secret.ok ? `api_key: ${secret.reason}` : problems.length ? `headers.${problems[0]}` : undefined;
+  return Object.freeze({ apiKey: secret?.ok ? secret.value : undefined, headers: Object.freeze(headers), unavailableReason });
 }

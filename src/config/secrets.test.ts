@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REDACT_MIN_LENGTH, redactSecrets, resolveHeaders, resolveSecret } from './secrets.ts';
+import { REDACT_MIN_LENGTH, redactSecrets } from '../core/redact.ts';
+import { resolveHeaders, resolveSecret } from './secrets.ts';
 
 test('redactSecrets: every resolved secret (literal, env:, file:, header values) is scrubbed wherever it occurs', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-secrets-'));

@@ -3,6 +3,7 @@
 import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { emptyUsage } from './canonical.ts';
 import { GatewayError } from './errors.ts';
+import { ANONYMOUS, type Principal } from './principal.ts';
 import type { RequestSpan } from './trace.ts';
 
 /** The client connection as the pipeline sees it; implemented by server/, so no other folder knows HTTP. */
@@ -54,7 +55,8 @@ export class RequestContext {
   chat: ChatRequest | undefined = undefined;
   /** What the provider answered; the encode stage writes it to the client. */
   output: ChatOutput | EmbeddingsOutput | undefined = undefined;
-  identityId = 'anonymous';
+  /** Who the request acts for; authenticate replaces the shared anonymous one when keys are configured. */
+  principal: Principal = ANONYMOUS;
   /** The `model` the client asked for, and the configured target it resolved to. */
   requestedModel = '';
   target: ModelTarget | undefined = undefined;

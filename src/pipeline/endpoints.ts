@@ -10,6 +10,7 @@ import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/an
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
 import { renderModels } from '../surfaces/models.ts';
+import type { KeyLookup } from '../store/ports.ts';
 import type { DebugLog } from '../telemetry/log.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
@@ -29,8 +30,9 @@ export interface StageDebug {
   auth: DebugLog | undefined;
 }
 
-export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, finish: Finish, debug: StageDebug): Endpoints {
-  const authenticate = createAuthenticate(compiled.keyHashes, debug.auth);
+/** `keys`: undefined for an open gateway (store/factory.ts). */
+export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, keys: KeyLookup | undefined, finish: Finish, debug: StageDebug): Endpoints {
+  const authenticate = createAuthenticate(keys, debug.auth);
   const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
   const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
   const models = renderModels(compiled.models.values(), new Date());

@@ -36,7 +36,7 @@ export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps
       ledger.append({
         time: isoNow(),
         requestId: ctx.requestId,
-        identityId: ctx.identityId,
+        identityId: ctx.principal.id,
         route: ctx.route,
         provider: ctx.target.providerId,
         model: ctx.target.name,
@@ -61,7 +61,7 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
     request_id: ctx.requestId,
     trace_id: ctx.span?.traceId,
     span_id: ctx.span?.spanId,
-    identity_id: ctx.identityId,
+    identity_id: ctx.principal.id,
     method: ctx.method,
     route: ctx.route,
     status: ctx.status,

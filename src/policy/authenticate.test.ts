@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashKey } from '../config/compile.ts';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
+import { hashKey } from '../core/key-hash.ts';
+import { ANONYMOUS } from '../core/principal.ts';
+import { ConfigKeys } from '../store/memory/config-keys.ts';
 import { createAuthenticate } from './authenticate.ts';
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
@@ -11,7 +13,7 @@ const context = (headers: Record<string, string | string[] | undefined>) => new 
   dialect: 'openai', operation: 'chat', reply, headers,
 });
 
-const keys = new Map([[hashKey('sk-team-a'), 'team-a'], [hashKey('sk-team-b'), 'team-b']]);
+const keys = new ConfigKeys(new Map([[hashKey('sk-team-a'), 'team-a'], [hashKey('sk-team-b'), 'team-b']]));
 const authenticate = createAuthenticate(keys);
 
 function rejects(headers: Record<string, string | string[] | undefined>, code: string): void {
@@ -23,28 +25,30 @@ function rejects(headers: Record<string, string | string[] | undefined>, code: s
     assert.equal(err.errorClass, 'auth');
     return true;
   });
-  assert.equal(ctx.identityId, 'anonymous');
+  assert.equal(ctx.principal, ANONYMOUS);
 }
 
-test('an open gateway (no keys) lets everyone through as anonymous', async () => {
-  const open = createAuthenticate(new Map());
+test('an open gateway (no key store) lets everyone through as the one shared, frozen anonymous principal', async () => {
+  const open = createAuthenticate(undefined);
   for (const headers of [{}, { authorization: 'Bearer whatever' }, { 'x-api-key': 'nope' }]) {
     const ctx = context(headers);
     await open(ctx);
-    assert.equal(ctx.identityId, 'anonymous');
+    assert.equal(ctx.principal, ANONYMOUS);
   }
+  assert.deepEqual(ANONYMOUS, { id: 'anonymous' });
+  assert.ok(Object.isFrozen(ANONYMOUS));
 });
 
 test('Authorization: Bearer and x-api-key are both accepted and set the identity', async () => {
   const bearer = context({ authorization: 'Bearer sk-team-a' });
   await authenticate(bearer);
-  assert.equal(bearer.identityId, 'team-a');
+  assert.equal(bearer.principal.id, 'team-a');
   const apiKey = context({ 'x-api-key': 'sk-team-b' });
   await authenticate(apiKey);
-  assert.equal(apiKey.identityId, 'team-b');
+  assert.equal(apiKey.principal.id, 'team-b');
   const padded = context({ authorization: 'Bearer   sk-team-a  ' });
   await authenticate(padded);
-  assert.equal(padded.identityId, 'team-a');
+  assert.equal(padded.principal.id, 'team-a');
 });
 
 test('a missing key is GW_AUTH_MISSING_KEY', () => {
@@ -64,7 +68,7 @@ test('an unknown key is GW_AUTH_INVALID_KEY', () => {
 test('Bearer wins over x-api-key when both are sent', async () => {
   const ctx = context({ authorization: 'Bearer sk-team-b', 'x-api-key': 'sk-team-a' });
   await authenticate(ctx);
-  assert.equal(ctx.identityId, 'team-b');
+  assert.equal(ctx.principal.id, 'team-b');
   rejects({ authorization: 'Bearer sk-wrong', 'x-api-key': 'sk-team-a' }, 'GW_AUTH_INVALID_KEY');
 });
 
@@ -90,6 +94,23 @@ test('the auth scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARE
   for (const scheme of ['bearer', 'BEARER']) {
     const ctx = context({ authorization: `${scheme} sk-team-a` });
     await authenticate(ctx);
-    assert.equal(ctx.identityId, 'team-a', scheme);
+    assert.equal(ctx.principal.id, 'team-a', scheme);
   }
+});
+
+test('the principal is the key record\'s own (no copy per request); a store answering asynchronously works too', async () => {
+  const first = context({ authorization: 'Bearer sk-team-a' });
+  const second = context({ 'x-api-key': 'sk-team-a' });
+  await authenticate(first);
+  await authenticate(second);
+  assert.equal(first.principal, second.principal);
+
+  const principal = { id: 'team-c', team: 'c', allowedModels: ['m'] };
+  const remote = createAuthenticate({ lookup: async (hash) => (hash === hashKey('sk-team-c') ? { hash, principal } : undefined) });
+  const ctx = context({ authorization: 'Bearer sk-team-c' });
+  await remote(ctx);
+  assert.equal(ctx.principal, principal);
+  const unknown = context({ authorization: 'Bearer sk-team-a' });
+  await assert.rejects(async () => remote(unknown), (err: GatewayError) => err.code === 'GW_AUTH_INVALID_KEY');
+  assert.equal(unknown.principal, ANONYMOUS);
 });

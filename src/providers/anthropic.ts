@@ -2,10 +2,10 @@
 import type { ChatOutput, ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
+import { formatSse, parseSse } from '../core/sse.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { passthroughBody } from './shared/passthrough-body.ts';
-import { formatSse, parseSse } from './shared/sse-parse.ts';
 import { streamErrorEvent, truncatedStream } from './shared/stream-end.ts';
 import { wholeAnswer } from './shared/whole-answer.ts';
 

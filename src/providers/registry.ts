@@ -1,6 +1,7 @@
-// Provider id → Provider, built once from config. Explicit construction, no import side effects.
-import type { Config } from '../config/schema.ts';
-import { resolveHeaders, resolveSecret } from '../config/secrets.ts';
+// Provider id → Provider, built once from the compiled config (keys and headers already resolved there).
+// Explicit construction, no import side effects.
+import type { CompiledConfig } from '../config/compile.ts';
+import type { HealthCheck } from '../core/health.ts';
 import { ANTHROPIC_BASE_URL, createAnthropicProvider } from './anthropic.ts';
 import { createMockProvider } from './mock.ts';
 import { createOpenAIProvider, OPENAI_BASE_URL } from './openai.ts';
@@ -9,19 +10,14 @@ import type { Provider, Send } from './provider.ts';
 /** How a provider gets its transport: routing/upstream binds a pool per origin. */
 export type BindTransport = (baseUrl: string, connections: number) => Send;
 
-export function buildProviders(config: Config, bind: BindTransport, env: NodeJS.ProcessEnv = process.env): Map<string, Provider> {
+export function buildProviders(compiled: CompiledConfig, bind: BindTransport): Map<string, Provider> {
   const providers = new Map<string, Provider>();
-  for (const [id, options] of Object.entries(config.providers)) {
+  for (const [id, options] of Object.entries(compiled.config.providers)) {
     if (options.kind === 'mock') {
       providers.set(id, createMockProvider(id, options));
       continue;
     }
-    // A key that does not resolve leaves the provider configured but unusable (readiness and its models' errors say why),
-    // so one missing variable does not stop the gateway serving every other provider.
-    const secret = options.api_key ? resolveSecret(options.api_key, env) : undefined;
-    const apiKey = secret?.ok ? secret.value : undefined;
-    const { headers, problems } = resolveHeaders(options.headers, env);
-    const unavailableReason = secret && !secret.ok ? `api_key: ${secret.reason}` : problems.length ? `headers.${problems[0]}` : undefined;
+    const { apiKey, headers, unavailableReason } = compiled.providerCredentials.get(id)!;
     if (options.kind === 'anthropic') {
       const send = bind(options.base_url ?? ANTHROPIC_BASE_URL, options.connections);
       providers.set(id, createAnthropicProvider({ id, send, apiKey, headers, unavailableReason }));
@@ -31,4 +27,25 @@ export function buildProviders(config: Config, bind: BindTransport, env: NodeJS.
     }
   }
   return providers;
+}
+
+/**
+ * Readiness of the providers, never calling a paid upstream: a provider is routable when its credentials
+ * resolved. `providers` (required) fails when none is; each unusable one is reported on its own.
+ */
+export function providerChecks(providers: ReadonlyMap<string, Provider>): HealthCheck[] {
+  const all = [...providers.values()];
+  const routable = all.filter((p) => !p.unavailableReason).length;
+  const checks: HealthCheck[] = [{
+    name: 'providers',
+    required: true,
+    check: () => routable > 0
+      ? { status: 'ok', detail: `${routable}/${all.length} routable` }
+      : { status: 'fail', detail: 'no provider has usable credentials' },
+  }];
+  for (const p of all) {
+    const detail = p.unavailableReason;
+    if (detail) checks.push({ name: `provider:${p.id}`, required: false, check: () => ({ status: 'fail', detail }) });
+  }
+  return checks;
 }

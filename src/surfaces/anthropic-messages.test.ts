@@ -4,7 +4,7 @@ import type { StreamEvent } from '../core/canonical.ts';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { encodeRequest as encodeOpenAIRequest } from '../providers/openai.ts';
-import { parseSse } from '../providers/shared/sse-parse.ts';
+import { parseSse } from '../core/sse.ts';
 import { acceptAnthropicMessages, decodeAnthropicMessages, encodeAnthropicMessage, encodeAnthropicStream } from './anthropic-messages.ts';
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };

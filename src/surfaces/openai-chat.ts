@@ -3,7 +3,7 @@
 import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, ToolChoice, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
-import { formatSse } from '../providers/shared/sse-parse.ts';
+import { formatSse } from '../core/sse.ts';
 import { mintId } from './reply-ids.ts';
 import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 

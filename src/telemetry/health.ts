@@ -1,13 +1,9 @@
-// Liveness and readiness as named component checks. Readiness never calls a paid upstream: a provider
-// is "routable" when it is configured with usable credentials.
-import type { Provider } from '../providers/provider.ts';
-import type { UsageLedger } from '../store/ports.ts';
+// Liveness and readiness as named component checks, registered by the components' owners (core/health.ts):
+// this module runs them and knows none of them. Readiness never calls a paid upstream.
+import type { ComponentState, HealthCheck } from '../core/health.ts';
 import { withDeadline } from './deadline.ts';
 
-export interface ComponentState {
-  status: 'ok' | 'fail';
-  detail?: string;
-}
+export type { ComponentState, HealthCheck };
 
 export interface HealthReport {
   status: 'ok' | 'fail';
@@ -20,30 +16,49 @@ export interface Lifecycle {
   cutting: boolean;
 }
 
-const STORE_PING_TIMEOUT_MS = 1000;
-
-export function createHealth(deps: { ledger: UsageLedger; providers: ReadonlyMap<string, Provider>; lifecycle: Lifecycle }) {
-  return {
-    live(): HealthReport {
-      return { status: 'ok', components: { process: { status: 'ok' } } };
-    },
-
-    async ready(): Promise<HealthReport> {
-      const components: Record<string, ComponentState> = { config: { status: 'ok' } };
-      components.store = await withDeadline(deps.ledger.ping(), STORE_PING_TIMEOUT_MS, 'store ping')
-        .then((): ComponentState => ({ status: 'ok' }), (err: Error): ComponentState => ({ status: 'fail', detail: err.message }));
-      components.lifecycle = deps.lifecycle.draining ? { status: 'fail', detail: 'draining' } : { status: 'ok' };
-      const providers = [...deps.providers.values()];
-      const routable = providers.filter((p) => !p.unavailableReason);
-      components.providers = routable.length > 0
-        ? { status: 'ok', detail: `${routable.length}/${providers.length} routable` }
-        : { status: 'fail', detail: 'no provider has usable credentials' };
-      for (const p of providers) if (p.unavailableReason) components[`provider:${p.id}`] = { status: 'fail', detail: p.unavailableReason };
-      const required = ['config', 'store', 'lifecycle', 'providers'];
-      return { status: required.every((name) => components[name].status === 'ok') ? 'ok' : 'fail', components };
-    },
-  };
+/** Ready unless draining: a load balancer stops sending new requests while in-flight ones finish. */
+export function lifecycleCheck(lifecycle: Lifecycle): HealthCheck {
+  return { name: 'lifecycle', required: true, check: () => (lifecycle.draining ? DRAINING : OK) };
 }
 
-export type Health = ReturnType<typeof createHealth>;
+const OK: ComponentState = Object.freeze({ status: 'ok' });
+const DRAINING: ComponentState = Object.freeze({ status: 'fail', detail: 'draining' });
 
+export class Health {
+  readonly #checks: HealthCheck[] = [];
+
+  /** Checks report in registration order; a name is registered once. */
+  register(...checks: HealthCheck[]): this {
+    for (const check of checks) {
+      if (this.#checks.some((c) => c.name === check.name)) throw new Error(`health check "${check.name}" is registered twice`);
+      this.#checks.push(check);
+    }
+    return this;
+  }
+
+  live(): HealthReport {
+    return { status: 'ok', components: { process: { status: 'ok' } } };
+  }
+
+  /** Every check at once, each bounded by its deadline. */
+  async ready(): Promise<HealthReport> {
+    const states = await Promise.all(this.#checks.map(run));
+    const components: Record<string, ComponentState> = {};
+    let status: HealthReport['status'] = 'ok';
+    for (const [i, check] of this.#checks.entries()) {
+      components[check.name] = states[i];
+      if (check.required && states[i].status !== 'ok') status = 'fail';
+    }
+    return { status, components };
+  }
+}
+
+async function run(check: HealthCheck): Promise<ComponentState> {
+  try {
+    const state = check.check();
+    if (!(state instanceof Promise)) return state;
+    return await (check.deadline ? withDeadline(state, check.deadline.ms, check.deadline.waitingFor) : state);
+  } catch (err) {
+    return { status: 'fail', detail: (err as Error).message };
+  }
+}

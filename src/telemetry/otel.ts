@@ -24,13 +24,14 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-export async function startTelemetry(config: Config, options: { version: string; env?: NodeJS.ProcessEnv }): Promise<Telemetry> {
+/** `otlpHeaders`: the OTLP headers as config/compile.ts resolved them. */
+export async function startTelemetry(config: Config, options: { version: string; otlpHeaders: Readonly<Record<string, string>> }): Promise<Telemetry> {
   const t = config.telemetry;
   const tracingOn = t.tracing.enabled;
   const exporting = t.otlp.endpoint !== undefined && (t.otlp.traces.enabled || t.otlp.logs.enabled || t.otlp.metrics.enabled);
   if (!exporting && !tracingOn) return { tracing: undefined, logTee: undefined, genAiMetrics: undefined, countDropsWith() {}, async shutdown() {} };
   const otlp = exporting ? await import('./otlp.ts') : undefined;
-  const settings = otlp?.resolveOtlp(t, options.env);
+  const settings = otlp?.resolveOtlp(t, options.otlpHeaders);
   const resource = otlp?.otlpResource(t, options.version) ?? {};
   const shutdownTimeoutMs = t.otlp.batch.export_timeout_ms;
 

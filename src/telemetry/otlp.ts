@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../config/load.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
-import { resolveHeaders } from '../config/secrets.ts';
 import type { DropReason } from './otlp/batch.ts';
 import { encodeLogRecord, encodeSpan, type Attributes, type LogRecordData, type Signal, type SpanRecord } from './otlp/encode.ts';
 import { createExporter, type RecordSink } from './otlp/exporter.ts';
@@ -26,13 +25,11 @@ export interface OtlpSettings {
   batch: TelemetryConfig['otlp']['batch'];
 }
 
-/** Secret references and the CA file, read once at start-up; a reference that does not resolve stops start-up. */
-export function resolveOtlp(config: TelemetryConfig, env: NodeJS.ProcessEnv = process.env): OtlpSettings | undefined {
+/** `headers`: resolved by config/compile.ts. The CA file is read once at start-up; one that cannot be read stops start-up. */
+export function resolveOtlp(config: TelemetryConfig, headers: Readonly<Record<string, string>>): OtlpSettings | undefined {
   const { otlp } = config;
   if (!otlp.endpoint) return undefined;
-  const resolved = resolveHeaders(otlp.headers, env);
-  const headers = resolved.headers;
-  const problems = resolved.problems.map((problem) => `telemetry.otlp.headers.${problem}`);
+  const problems: string[] = [];
   let ca: Buffer | undefined;
   if (otlp.tls.ca_cert_path) {
     try {
@@ -42,7 +39,7 @@ export function resolveOtlp(config: TelemetryConfig, env: NodeJS.ProcessEnv = pr
     }
   }
   if (problems.length) throw ConfigError.fromProblems(problems);
-  return { endpoint: otlp.endpoint, protocol: otlp.protocol, headers, ca, verify: otlp.tls.verify, batch: otlp.batch };
+  return { endpoint: otlp.endpoint, protocol: otlp.protocol, headers: { ...headers }, ca, verify: otlp.tls.verify, batch: otlp.batch };
 }
 
 export function otlpResource(config: TelemetryConfig, version: string): Attributes {

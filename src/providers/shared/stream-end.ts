@@ -3,8 +3,8 @@
 // answer, and an error event is the provider failing mid-answer. Either is thrown, so the client's stream
 // ends in an error event in its own dialect and the request is counted as the failure it is, never as a
 // clean end that an encoder would close with `stop` or `end_turn`.
-import { redactSecrets } from '../../config/secrets.ts';
 import { GatewayError } from '../../core/errors.ts';
+import { redactSecrets } from '../../core/redact.ts';
 
 export function truncatedStream(): GatewayError {
   return new GatewayError('GW_UPSTREAM_PROTOCOL', 'the stream ended before the answer was complete');

@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { LedgerStats } from '../../store/ports.ts';
 import { SliWindow } from '../sli.ts';
-import { installCollectors } from './collect.ts';
+import { installCollectors, type StoreFigures } from './collect.ts';
 import { createMetrics } from './registry.ts';
 
 /** A real garbage collection on demand, without restarting the test process under --expose-gc. */
@@ -19,7 +18,7 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-function setup(store: () => LedgerStats = () => ({ store: 'sqlite', open: true, walBytes: 0, queued: 0, dropped: 0 })) {
+function setup(store: () => StoreFigures = () => ({ store: 'sqlite', open: true, walBytes: 0, queued: 0, dropped: 0 })) {
   const metrics = createMetrics();
   const stop = installCollectors(metrics, { sli: new SliWindow({ windowSeconds: 60, latencyBudgetSeconds: 0.01 }), store });
   return { stop, text: () => metrics.registry.metrics() };

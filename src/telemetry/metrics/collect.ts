@@ -3,14 +3,22 @@
 // active-handle listing cost a directory read and array allocations on every scrape.
 import { monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import type { LedgerStats } from '../../store/ports.ts';
 import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
 
 
 export interface CollectSources {
   sli: SliWindow;
-  store: () => LedgerStats;
+  store: () => StoreFigures;
+}
+
+/** What the store says about itself (store/ports.ts LedgerStats); `walBytes` only from stores with a WAL. */
+export interface StoreFigures {
+  store: string;
+  open: boolean;
+  queued: number;
+  dropped: number;
+  walBytes?: number;
 }
 
 const GC_KINDS: Record<number, string> = {
@@ -35,7 +43,7 @@ export function installCollectors(metrics: Metrics, sources: CollectSources): ()
   let dropped = 0;
   onScrape(m.storeWalBytes, () => {
     const stats = sources.store();
-    m.storeWalBytes.labels(stats.store).set(stats.walBytes);
+    if (stats.walBytes !== undefined) m.storeWalBytes.labels(stats.store).set(stats.walBytes);
     m.storeConnections.labels(stats.store, 'open').set(stats.open ? 1 : 0);
     m.usageQueue.set(stats.queued);
     m.usageDropped.inc(stats.dropped - dropped);

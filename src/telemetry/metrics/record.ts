@@ -174,7 +174,7 @@ export class Recorder {
     if (usage.cachedInputTokens) this.#child(m.llmTokens, [provider, model, 'cached_input']).inc(usage.cachedInputTokens);
     if (ctx.costUsd > 0) {
       this.#child(m.llmCost, [provider, model]).inc(ctx.costUsd);
-      if (this.#identityCost) this.#child(m.identityCost, [ctx.identityId]).inc(ctx.costUsd);
+      if (this.#identityCost) this.#child(m.identityCost, [ctx.principal.id]).inc(ctx.costUsd);
     }
     for (const tool of ctx.toolCalls) this.#child(m.llmToolCalls, [provider, model, tool]).inc();
 

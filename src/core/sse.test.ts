@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSse, parseSse, type SseEvent } from './sse-parse.ts';
+import { formatSse, parseSse, type SseEvent } from './sse.ts';
 
 async function* chunked(parts: (string | Buffer)[]): AsyncGenerator<Buffer> {
   for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
