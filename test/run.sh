@@ -27,6 +27,24 @@ if ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 
+# test/deploy/helm.test.ts renders the Helm charts with test/helm-render, a small Go program built
+# from Debian's Go toolchain and Go packages (GOPATH mode, no network): no helm binary exists here.
+go_packages="golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev"
+if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/Masterminds/sprig ] \
+    || [ ! -d /usr/share/gocode/src/gopkg.in/yaml.v3 ]; then
+  echo "== installing $go_packages (Debian)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt_install() { DEBIAN_FRONTEND=noninteractive apt-get -qq -y install $go_packages >/dev/null; }
+    if apt_install || { DEBIAN_FRONTEND=noninteractive apt-get -qq update && apt_install; }; then
+      go version
+    else
+      echo "could not install $go_packages; test/deploy/helm.test.ts will fail" >&2
+    fi
+  else
+    echo "Go and sprig are missing and installing them needs root and apt-get; test/deploy/helm.test.ts will fail" >&2
+  fi
+fi
+
 echo "== type check"
 tsc --noEmit -p .
 
