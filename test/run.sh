@@ -1,84 +1,53 @@
 #!/usr/bin/env bash
 # The whole test suite: type check, then unit, integration and end-to-end tests on Node's test runner.
 # Runs on the project's pinned Node 24 (node_modules/.bin first on PATH under npm scripts).
+# Tools the tests need are installed from Debian when missing; a test whose tool could not be installed
+# fails (it never skips), and this script says which one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 echo "node $(node --version)"
 
-# test/ops/promtool.test.ts lints a live scrape with Prometheus' promtool; it fails (never skips) without
-# it. When missing, take it from Debian's prometheus package: only the promtool binary is extracted (it
-# needs nothing but libc), so no Prometheus service gets installed or started.
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "== installing promtool (Debian package prometheus)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    tmp="$(mktemp -d)"
-    apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"; }
-    if (cd "$tmp" && { apt_get download prometheus 2>/dev/null || { apt_get update && apt_get download prometheus; }; } \
-        && dpkg -x prometheus_*.deb root && install -m 0755 root/usr/bin/promtool /usr/local/bin/promtool); then
-      promtool --version 2>&1 | sed -n 1p
-    else
-      echo "could not install promtool; test/ops/promtool.test.ts will fail" >&2
-    fi
-    rm -rf "$tmp"
-  else
-    echo "promtool is missing and installing it needs root and apt-get; test/ops/promtool.test.ts will fail" >&2
-  fi
-fi
+apt() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"; }
+can_install() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && return 0
+  echo "$1 is missing and installing it needs root and apt-get; $2 will fail" >&2
+  return 1
+}
 
-# test/deploy/compose.test.ts checks deploy/compose/alertmanager.yml with amtool: taken from Debian's
-# prometheus-alertmanager the same way (the binary only; no service installed or started).
-if ! command -v amtool >/dev/null 2>&1; then
-  echo "== installing amtool (Debian package prometheus-alertmanager)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    tmp="$(mktemp -d)"
-    apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"; }
-    if (cd "$tmp" && { apt_get download prometheus-alertmanager 2>/dev/null || { apt_get update && apt_get download prometheus-alertmanager; }; } \
-        && dpkg -x prometheus-alertmanager_*.deb root && install -m 0755 root/usr/bin/amtool /usr/local/bin/amtool); then
-      amtool --version 2>&1 | sed -n 1p
-    else
-      echo "could not install amtool; test/deploy/compose.test.ts will fail" >&2
-    fi
-    rm -rf "$tmp"
+# One binary out of a Debian package, without installing the package: no service is installed or started.
+binary_from_deb() { # binary package test
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "== installing $1 (Debian package $2)"
+  can_install "$1" "$3" || return 0
+  local tmp
+  tmp="$(mktemp -d)"
+  if (cd "$tmp" && { apt download "$2" 2>/dev/null || { apt update && apt download "$2"; }; } \
+      && dpkg -x "$2"_*.deb root && install -m 0755 "root/usr/bin/$1" "/usr/local/bin/$1"); then
+    "$1" --version 2>&1 | sed -n 1p
   else
-    echo "amtool is missing and installing it needs root and apt-get; test/deploy/compose.test.ts will fail" >&2
+    echo "could not install $1; $3 will fail" >&2
   fi
-fi
+  rm -rf "$tmp"
+}
 
-# test/deploy/compose.test.ts validates deploy/compose/compose.yaml with docker-compose (Debian's 1.29,
-# Python; `config` needs no Docker engine, and none runs here).
-if ! command -v docker-compose >/dev/null 2>&1; then
-  echo "== installing docker-compose (Debian package docker-compose)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt_install() { DEBIAN_FRONTEND=noninteractive apt-get -qq -y install docker-compose >/dev/null; }
-    if apt_install || { DEBIAN_FRONTEND=noninteractive apt-get -qq update && apt_install; }; then
-      docker-compose version --short
-    else
-      echo "could not install docker-compose; test/deploy/compose.test.ts will fail" >&2
-    fi
-  else
-    echo "docker-compose is missing and installing it needs root and apt-get; test/deploy/compose.test.ts will fail" >&2
-  fi
-fi
+# Whole Debian packages, when `check` fails.
+packages() { # check "packages" test
+  eval "$1" && return 0
+  echo "== installing $2 (Debian)"
+  can_install "$2" "$3" || return 0
+  apt -y install $2 >/dev/null || { apt update && apt -y install $2 >/dev/null; } || echo "could not install $2; $3 will fail" >&2
+}
 
-# test/deploy/helm.test.ts renders the Helm charts with test/helm-render, a small Go program built
-# from Debian's Go toolchain and Go packages (GOPATH mode, no network): no helm binary exists here.
-go_packages="golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev"
-if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/Masterminds/sprig ] \
-    || [ ! -d /usr/share/gocode/src/gopkg.in/yaml.v3 ]; then
-  echo "== installing $go_packages (Debian)"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt_install() { DEBIAN_FRONTEND=noninteractive apt-get -qq -y install $go_packages >/dev/null; }
-    if apt_install || { DEBIAN_FRONTEND=noninteractive apt-get -qq update && apt_install; }; then
-      go version
-    else
-      echo "could not install $go_packages; test/deploy/helm.test.ts will fail" >&2
-    fi
-  else
-    echo "Go and sprig are missing and installing them needs root and apt-get; test/deploy/helm.test.ts will fail" >&2
-  fi
-fi
+# promtool lints a live scrape and checks rule files; amtool checks the compose stack's Alertmanager config.
+binary_from_deb promtool prometheus test/ops/promtool.test.ts
+binary_from_deb amtool prometheus-alertmanager test/deploy/compose.test.ts
+# docker-compose validates the compose file (`config` needs no Docker engine, and none runs here).
+packages 'command -v docker-compose >/dev/null' docker-compose test/deploy/compose.test.ts
+# No helm binary exists here: test/helm-render renders the charts with Go's text/template and sprig (GOPATH mode).
+packages 'command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] && [ -d /usr/share/gocode/src/gopkg.in/yaml.v3 ]' \
+  'golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev' test/deploy/helm.test.ts
 
 echo "== type check"
 tsc --noEmit -p .
