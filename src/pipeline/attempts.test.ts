@@ -90,9 +90,10 @@ function telemetry() {
       return lines.filter((l) => l.module === 'pipeline');
     },
     async rows() {
-      await ledger.close();
+      await ledger.flush();
       return ledgerRows(dataDir);
     },
+    close: () => ledger.close(),
   };
 }
 
@@ -165,7 +166,7 @@ test('two attempts (a 503, then an answer): one request counted, logged and bill
     assert.deepEqual([row.request_id, row.provider, row.input_tokens, row.output_tokens, row.status, row.error_class], ['two-attempts', 'up', 11, 4, 200, '']);
     assert.equal(row.cost_usd, (11 * 1 + 4 * 2) / 1e6);
   } finally {
-    await up.close();
+    await Promise.all([up.close(), t.close()]);
   }
 });
 
@@ -181,6 +182,6 @@ test('a failure that is not retryable ends the request at its first attempt, wha
     assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",status="invalid_request"}'), 1);
     assert.equal((await t.rows()).length, 1);
   } finally {
-    await up.close();
+    await Promise.all([up.close(), t.close()]);
   }
 });
