@@ -11,7 +11,7 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
 const OWNERS: Record<string, string[]> = {
   undici: ['routing/upstream.ts'],
   'node:sqlite': ['store/'],
-  fastify: ['server/'],
+  'find-my-way': ['server/'],
   'prom-client': ['telemetry/'],
   pino: ['telemetry/'],
   'pino-pretty': ['telemetry/'],
