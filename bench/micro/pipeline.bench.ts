@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { compileConfig } from '../../src/config/compile.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
-import { buildEndpoints } from '../../src/pipeline/endpoints.ts';
+import { buildRoutes } from '../../src/pipeline/endpoints.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { buildProviders } from '../../src/providers/registry.ts';
 import type { Send } from '../../src/providers/provider.ts';
@@ -36,7 +36,8 @@ const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', mode
 const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json', version: 'bench' }, new Writable({ write(_c, _e, done) { done(); } }));
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
 const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
-const endpoints = buildEndpoints(compiled, providers, undefined, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') });
+const chatCompletions = buildRoutes(compiled, providers, undefined, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') })
+  .find((route) => route.path === '/v1/chat/completions')!.endpoint;
 
 const body = JSON.parse(chatRequest('bench-model', false));
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
@@ -45,7 +46,7 @@ async function once(): Promise<void> {
   const ctx = new RequestContext({ requestId: 'r', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
   ctx.body = { ...body };
   recorder.requestStarted(ctx.route);
-  await endpoints.chatCompletions(ctx);
+  await chatCompletions(ctx);
 }
 
 const N = 100_000;

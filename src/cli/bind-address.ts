@@ -1,5 +1,5 @@
 // What the start-up lines say about the address the gateway bound: the address itself (from the socket,
-// not fastify's display string, which says 127.0.0.1 for 0.0.0.0), and whether that opens it to others.
+// not the configured host's spelling), and whether that opens it to others.
 import type { AddressInfo } from 'node:net';
 
 export const httpUrl = ({ address, family, port }: AddressInfo): string => `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;

@@ -1,6 +1,6 @@
 // `vigil serve`: build every dependency from config, start listening, and drain gracefully on SIGTERM.
 import type { AddressInfo } from 'node:net';
-import { buildEndpoints } from '../pipeline/endpoints.ts';
+import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders, providerChecks } from '../providers/registry.ts';
@@ -77,7 +77,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    endpoints: pipelines.endpoints(buildEndpoints(compiled, providers, stores.keys, pipelines.finish(finish), {
+    routes: pipelines.routes(buildRoutes(compiled, providers, stores.keys, pipelines.finish(finish), {
       routing: logs.debugLogger('routing'),
       auth: logs.debugLogger('auth'),
     })),
@@ -121,8 +121,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     process.exit(exitCode);
   };
   const { host, port } = config.server;
-  await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
-  const bound = app.server.address() as AddressInfo; // what was bound, not what fastify prints for it
+  const bound = await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
   log.info({ address: httpUrl(bound), models: [...compiled.models.keys()] }, 'vigil listening');
   const exposed = exposureWarning(bound.address, compiled.keyHashes.size);
   if (exposed) log.warn(exposed);

@@ -39,6 +39,7 @@ export const ERRORS = {
   GW_REQUEST_BODY_TOO_LARGE: { status: 413, class: 'invalid_request', expose: true, retryable: false, message: 'Request body is larger than the gateway allows' },
   GW_REQUEST_UNSUPPORTED: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Request uses a feature the target model does not support' },
   GW_ROUTE_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, retryable: false, message: 'No such endpoint' },
+  GW_METHOD_NOT_ALLOWED: { status: 405, class: 'invalid_request', expose: true, retryable: false, message: 'This endpoint does not answer this method' },
   GW_MODEL_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, retryable: false, message: 'Model is not configured on this gateway' },
   GW_MODEL_WRONG_TYPE: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Model does not serve this operation' },
   GW_AUTH_MISSING_KEY: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Missing API key: send Authorization: Bearer <key> or x-api-key' },

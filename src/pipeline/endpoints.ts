@@ -1,4 +1,6 @@
-// The only place the order of stages is written down: one list per endpoint, composed at start-up.
+// The API's route table and the only place the order of stages is written down: one list per endpoint,
+// composed at start-up.
+import type { Dialect, Operation } from '../core/canonical.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { RequestContext, Stage } from '../core/context.ts';
 import { toGatewayError } from '../core/errors.ts';
@@ -17,11 +19,18 @@ import type { Finish } from './finish.ts';
 
 export type Endpoint = (ctx: RequestContext) => Promise<void>;
 
-export interface Endpoints {
-  chatCompletions: Endpoint;
-  messages: Endpoint;
-  embeddings: Endpoint;
-  models: Endpoint;
+/**
+ * One API endpoint: where it is served and its stages, composed. The server routes from this list, so adding
+ * an endpoint is one entry. `path` is a pattern: `{name}` matches one segment, a trailing `{name...}` the rest
+ * of the path; a route without a body receives its parameters as `ctx.body`. `either`: a route both SDKs
+ * call, answered in the dialect of the asking one (server/app.ts).
+ */
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  dialect: Dialect | 'either';
+  operation: Operation;
+  endpoint: Endpoint;
 }
 
 /** Per module, its logger when it writes debug lines (telemetry/log.ts's debugLogger), else undefined. */
@@ -31,22 +40,33 @@ export interface StageDebug {
 }
 
 /** `keys`: undefined for an open gateway (store/factory.ts). */
-export function buildEndpoints(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, keys: KeyLookup | undefined, finish: Finish, debug: StageDebug): Endpoints {
+export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, keys: KeyLookup | undefined, finish: Finish, debug: StageDebug): ApiRoute[] {
   const authenticate = createAuthenticate(keys, debug.auth);
   const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
   const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
-  const models = renderModels(compiled.models.values(), new Date());
-  const endpoint = (stages: Stage[]) => compose(stages, finish);
+  const modelList = renderModels(compiled.models.values(), new Date());
+  const models: Stage[] = [authenticate, (ctx) => ctx.reply.json(200, modelList(ctx))];
 
-  return {
-    chatCompletions: endpoint([authenticate, acceptOpenAIChat, planChat, chatDispatch(decodeOpenAIChat), encodeChat]),
-    messages: endpoint([authenticate, acceptAnthropicMessages, planChat, chatDispatch(decodeAnthropicMessages), encodeChat]),
-    embeddings: endpoint([
-      authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing),
-      createEmbeddingsDispatch(providers, debug.routing), encodeEmbeddings,
-    ]),
-    models: endpoint([authenticate, (ctx) => ctx.reply.json(200, models(ctx))]),
-  };
+  const table: (Omit<ApiRoute, 'endpoint'> & { stages: Stage[] })[] = [
+    {
+      method: 'POST', path: '/v1/chat/completions', dialect: 'openai', operation: 'chat',
+      stages: [authenticate, acceptOpenAIChat, planChat, chatDispatch(decodeOpenAIChat), encodeChat],
+    },
+    {
+      method: 'POST', path: '/v1/messages', dialect: 'anthropic', operation: 'chat',
+      stages: [authenticate, acceptAnthropicMessages, planChat, chatDispatch(decodeAnthropicMessages), encodeChat],
+    },
+    {
+      method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',
+      stages: [
+        authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing),
+        createEmbeddingsDispatch(providers, debug.routing), encodeEmbeddings,
+      ],
+    },
+    { method: 'GET', path: '/v1/models', dialect: 'either', operation: 'chat', stages: models },
+    { method: 'GET', path: '/v1/models/{model...}', dialect: 'either', operation: 'chat', stages: models },
+  ];
+  return table.map(({ stages, ...route }) => ({ ...route, endpoint: compose(stages, finish) }));
 }
 
 /** Runs the stages in order; the first GatewayError stops them and is reported. `finish` always runs. */

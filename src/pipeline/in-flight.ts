@@ -1,20 +1,25 @@
 // Pipelines begun and not yet finished, so a drain can wait for their finish (and so their usage record)
 // before the store closes: connections cut at the drain timeout close the server a few ticks before their
 // pipelines have unwound. A counter, not a set of contexts: an increment and a decrement per request.
-import type { Endpoint, Endpoints } from './endpoints.ts';
+import type { ApiRoute } from './endpoints.ts';
 import type { Finish } from './finish.ts';
 
 export class InFlight {
   #open = 0;
   #wake: (() => void) | undefined;
 
-  /** The endpoints, each counting a request as it begins. */
-  endpoints(e: Endpoints): Endpoints {
-    const track = (endpoint: Endpoint): Endpoint => (ctx) => {
-      this.#open++;
-      return endpoint(ctx);
-    };
-    return { chatCompletions: track(e.chatCompletions), messages: track(e.messages), embeddings: track(e.embeddings), models: track(e.models) };
+  /** The routes, each endpoint counting a request as it begins. */
+  routes(routes: readonly ApiRoute[]): ApiRoute[] {
+    return routes.map((route) => {
+      const endpoint = route.endpoint;
+      return {
+        ...route,
+        endpoint: (ctx) => {
+          this.#open++;
+          return endpoint(ctx);
+        },
+      };
+    });
   }
 
   /** The finish the pipelines run (compose runs it exactly once per request), counting it done. */

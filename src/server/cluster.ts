@@ -4,10 +4,11 @@
 // combined, and when asked to stop (cli/stop-requests.ts) lets every worker drain before it exits. It opens no store: each
 // worker writes the SQLite ledger itself (WAL mode with a busy timeout serialises the writers).
 import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../telemetry/log.ts';
 import { ClusterMetrics } from '../telemetry/metrics/cluster.ts';
+import type { HttpServer } from './http-server.ts';
 import { startMetricsListener, type MetricsEndpoint } from './metrics-http.ts';
 
 const FIRST_BACKOFF_MS = 100;
@@ -68,7 +69,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<PrimaryContro
   /** Why the workers are draining, once they are: told to each worker as soon as it listens. */
   let drainReason: string | undefined;
   let exitCode = 0;
-  let listener: FastifyInstance | undefined;
+  let listener: HttpServer | undefined;
 
   // Our own table rather than cluster.workers, which drops a worker at disconnect, before it has exited.
   const running = new Map<number, Worker>();
@@ -149,7 +150,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<PrimaryContro
   if (options.listener) { // before forking: a taken port stops start-up with no worker to clean up
     const { host, port, endpoint } = options.listener;
     listener = await startMetricsListener({ host, port, endpoint: { ...endpoint, render: (format) => metrics.render(format) } });
-    log.info({ addresses: listener.addresses().map((a) => (typeof a === 'string' ? a : `${a.address}:${a.port}`)), path: endpoint.path }, 'metrics listener ready');
+    const { address, port: bound } = listener.server.address() as AddressInfo;
+    log.info({ addresses: [`${address}:${bound}`], path: endpoint.path }, 'metrics listener ready');
   }
   log.info({ workers }, 'starting workers');
   for (let i = 0; i < workers; i++) fork();

@@ -2,17 +2,19 @@
 // Prometheus text 0.0.4 otherwise), optional scrape credentials, and the dedicated listener that serves
 // only metrics and liveness, so the API port can stay public while metrics do not.
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { digest, type MetricsCredentials } from '../config/metrics-credentials.ts';
+import { requestIdFrom } from '../core/ids.ts';
 import type { Exposition, MetricsFormat } from '../telemetry/metrics/exposition.ts';
+import { HttpServer, send, type Answer } from './http-server.ts';
+import { NodeReply } from './reply.ts';
+import { RouteTable, type RouteSpec } from './route-table.ts';
 
 export interface MetricsEndpoint {
   path: string;
   credentials: MetricsCredentials;
   /** This process's metrics, or in cluster mode every worker's combined. */
   render(format: MetricsFormat): Promise<Exposition>;
-  /** Each answered scrape (the main port records it like any other route). */
-  onServed?(status: number, seconds: number): void;
   /** A scrape that could not be answered (e.g. a cluster worker did not reply). */
   onError?(err: Error): void;
 }
@@ -57,32 +59,43 @@ function challenges(credentials: MetricsCredentials): string[] {
   return list;
 }
 
-export function addMetricsRoute(app: FastifyInstance, endpoint: MetricsEndpoint): void {
-  app.get(endpoint.path, async (req, reply) => {
-    const started = performance.now();
-    const answer = (status: number) => endpoint.onServed?.(status, (performance.now() - started) / 1000);
-    reply.header('cache-control', 'no-store').header('vary', 'Accept, Authorization');
-    if (!authorized(req.headers.authorization, endpoint.credentials)) {
-      answer(401);
-      return reply.code(401).header('www-authenticate', challenges(endpoint.credentials)).type('text/plain; charset=utf-8').send('unauthorized\n');
-    }
-    try {
-      const { contentType, body } = await endpoint.render(negotiate(req.headers.accept));
-      answer(200);
-      return reply.header('content-type', contentType).send(body);
-    } catch (err) {
-      endpoint.onError?.(err as Error);
-      answer(503);
-      return reply.code(503).type('text/plain; charset=utf-8').send(`metrics unavailable: ${(err as Error).message}\n`);
-    }
-  });
+/** A scrape's answer: 401 with a challenge per configured scheme, the metrics, or 503 when they cannot be rendered. */
+export async function metricsAnswer(endpoint: MetricsEndpoint, req: IncomingMessage): Promise<Answer> {
+  const headers = { 'cache-control': 'no-store', vary: 'Accept, Authorization' };
+  if (!authorized(req.headers.authorization, endpoint.credentials)) {
+    return { status: 401, headers: { ...headers, 'www-authenticate': challenges(endpoint.credentials), 'content-type': TEXT }, body: 'unauthorized\n' };
+  }
+  try {
+    const { contentType, body } = await endpoint.render(negotiate(req.headers.accept));
+    return { status: 200, headers: { ...headers, 'content-type': contentType }, body };
+  } catch (err) {
+    endpoint.onError?.(err as Error);
+    return { status: 503, headers: { ...headers, 'content-type': TEXT }, body: `metrics unavailable: ${(err as Error).message}\n` };
+  }
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const LIVE: Answer = { status: 200, headers: { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }, body: '{"status":"ok"}' };
+
+interface ListenerRoute extends RouteSpec {
+  answer(req: IncomingMessage): Answer | Promise<Answer>;
 }
 
 /** The dedicated listener: the metrics path and `/healthz`, nothing else. */
-export async function startMetricsListener(options: { host: string; port: number; endpoint: MetricsEndpoint }): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, forceCloseConnections: true });
-  addMetricsRoute(app, options.endpoint);
-  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
-  await app.listen({ host: options.host, port: options.port });
-  return app;
+export async function startMetricsListener(options: { host: string; port: number; endpoint: MetricsEndpoint }): Promise<HttpServer> {
+  const { endpoint } = options;
+  const table = new RouteTable<ListenerRoute>([
+    { method: 'GET', path: endpoint.path, answer: (req) => metricsAnswer(endpoint, req) },
+    { method: 'GET', path: '/healthz', answer: () => LIVE },
+  ]);
+  const listener = new HttpServer((req, res) => {
+    const found = table.find(req.method!, req.url!);
+    if (found) void Promise.resolve(found.route.answer(req)).then((answer) => send(res, answer));
+    else new NodeReply(res, 'openai', requestIdFrom(req.headers['x-request-id'])).fail(table.miss(req.method!, req.url!).error);
+  }, { keepAliveTimeoutMs: SCRAPE_KEEP_ALIVE_MS, requestTimeoutMs: 0, closeConnections: 'all' });
+  await listener.listen(options);
+  return listener;
 }
+
+/** Longer than the usual scrape intervals, so a scraper keeps its connection from one scrape to the next. */
+const SCRAPE_KEEP_ALIVE_MS = 72_000;

@@ -32,7 +32,7 @@ const LIBRARIES: Record<string, string[]> = {
   'node:sqlite': ['store/'],
   pg: ['store/'],
   ioredis: ['store/'],
-  fastify: ['server/'],
+  'find-my-way': ['server/'],
   'prom-client': ['telemetry/'],
   pino: ['telemetry/'],
   'pino-pretty': ['telemetry/'],

@@ -70,18 +70,19 @@ test('a chat model cannot embed and an embedding model cannot chat (GW_MODEL_WRO
   assert.equal(chat.code, 'GW_MODEL_WRONG_TYPE');
 });
 
-test('routes: a query string is ignored; a wrong method or path gets 404 GW_ROUTE_NOT_FOUND in the OpenAI shape', async () => {
+test('routes: a query string is ignored; a wrong method gets 405 GW_METHOD_NOT_ALLOWED, a wrong path 404 GW_ROUTE_NOT_FOUND, in the OpenAI shape', async () => {
   const listed = await fetch(`${stack.gateway.url}/v1/models?limit=1`);
   assert.equal(listed.status, 200);
   assert.equal((await listed.json()).object, 'list');
   const head = await fetch(`${stack.gateway.url}/v1/models`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(await head.text(), '', 'HEAD: headers only');
-  for (const [method, path] of [['GET', '/v1/chat/completions'], ['POST', '/v1/models'], ['POST', '/v1/chat/completion']]) {
+  const misses = [['GET', '/v1/chat/completions', 405, 'GW_METHOD_NOT_ALLOWED'], ['POST', '/v1/models', 405, 'GW_METHOD_NOT_ALLOWED'], ['POST', '/v1/chat/completion', 404, 'GW_ROUTE_NOT_FOUND']] as const;
+  for (const [method, path, status, code] of misses) {
     const res = await fetch(`${stack.gateway.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
-    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(res.status, status, `${method} ${path}`);
     const body = await res.json();
-    assert.equal(body.error?.code, 'GW_ROUTE_NOT_FOUND');
+    assert.equal(body.error?.code, code);
     assert.match(res.headers.get('x-request-id') ?? '', /./);
   }
 });

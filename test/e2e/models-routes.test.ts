@@ -77,13 +77,56 @@ test("unknown paths answer in the asking SDK's shape: Anthropic's under /v1/mess
   const viaSdk = await rejectsAs(anthropic.get('/v1/nothing-here'), Anthropic.NotFoundError);
   assertAnthropicError(viaSdk, 404, 'not_found_error');
 
-  const bare = await call(`${gateway.url}/v1/messages`); // GET on a POST route, no anthropic-version
+  const bare = await call(`${gateway.url}/v1/messages/batches`); // no anthropic-version
   assert.equal(bare.status, 404);
   assert.equal(JSON.parse(bare.body).type, 'error');
   assert.equal(bare.headers['request-id'], bare.headers['x-request-id']);
 
   const openaiNotFound = await rejectsAs(openai.get('/nothing-here'), OpenAI.NotFoundError);
   assertOpenAIError(openaiNotFound, 404, 'GW_ROUTE_NOT_FOUND');
+});
+
+test("a known path with the wrong method: 405 with Allow, in the route's dialect or, on routes both SDKs call, the asking one's", async () => {
+  const messages = await call(`${gateway.url}/v1/messages`); // GET on a POST route, no anthropic-version
+  assert.equal(messages.status, 405);
+  assert.equal(messages.headers.allow, 'POST');
+  assert.equal(messages.headers['x-should-retry'], 'false');
+  assert.equal(messages.headers['request-id'], messages.headers['x-request-id']);
+  assert.deepEqual(JSON.parse(messages.body).error, { type: 'invalid_request_error', message: 'This endpoint does not answer this method: GET /v1/messages' });
+
+  const chat = await call(`${gateway.url}/v1/chat/completions?stream=true`, { method: 'GET' });
+  assert.equal(chat.status, 405);
+  assert.equal(chat.headers.allow, 'POST');
+  assert.deepEqual(JSON.parse(chat.body).error, {
+    message: 'This endpoint does not answer this method: GET /v1/chat/completions', type: 'invalid_request_error', param: null, code: 'GW_METHOD_NOT_ALLOWED',
+  });
+
+  const viaOpenAI = await rejectsAs(openai.post('/models/org/mock-chat', { body: {} }), OpenAI.APIError);
+  assertOpenAIError(viaOpenAI, 405, 'GW_METHOD_NOT_ALLOWED');
+  assert.equal(viaOpenAI.headers.get('allow'), 'GET, HEAD');
+  const viaAnthropic = await rejectsAs(anthropic.delete('/v1/models/org/mock-chat'), Anthropic.APIError);
+  assertAnthropicError(viaAnthropic, 405, 'invalid_request_error');
+  assert.equal(viaAnthropic.headers.get('allow'), 'GET, HEAD');
+
+  const metrics = await call(`${gateway.url}/metrics`, { method: 'POST' });
+  assert.equal(metrics.status, 405, 'health and metrics routes come from the same table');
+  assert.equal(metrics.headers.allow, 'GET, HEAD');
+  const after = await call(`${gateway.url}/metrics`);
+  assert.ok(total(after.body, 'vigil_http_requests_total', { route: 'unmatched', method: 'GET', status: '405' }) >= 2);
+  assert.ok(total(after.body, 'vigil_http_requests_total', { route: 'unmatched', method: 'POST', status: '405' }) >= 2);
+});
+
+test('/v1/models/{model}: the parameter is the rest of the path, percent-decoded; an empty one names no route', async () => {
+  for (const path of ['/v1/models/org/mock-chat', '/v1/models/org%2Fmock-chat?ignored=1']) {
+    const res = await call(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 200, path);
+    assert.equal(JSON.parse(res.body).id, 'org/mock-chat', path);
+  }
+  const empty = await call(`${gateway.url}/v1/models/`, { headers: { authorization: `Bearer ${KEY}` } });
+  assert.equal(empty.status, 404);
+  assert.equal(JSON.parse(empty.body).error.code, 'GW_ROUTE_NOT_FOUND');
+  const metrics = await call(`${gateway.url}/metrics`);
+  assert.ok(total(metrics.body, 'vigil_http_requests_total', { route: '/v1/models/{model}', method: 'GET', status: '200' }) >= 2, 'counted under the pattern');
 });
 
 test('GET / points at the API, health, metrics and docs, and is counted like other routes', async () => {
