@@ -7,8 +7,8 @@
 // counts) what it cannot hold.
 import type { LogTee } from './log.ts';
 import { withDeadline } from './deadline.ts';
-import type { Attributes, LogRecordData } from './otlp/encode.ts';
-import type { RecordSink } from './otlp/exporter.ts';
+import type { Attributes, LogRecordData } from './export/encode.ts';
+import type { RecordSink } from './export/records.ts';
 import { isValidIdPair } from './trace-ids.ts';
 
 export type { LogTee };

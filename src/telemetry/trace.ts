@@ -12,8 +12,8 @@ import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-t
 import type { RequestContext } from '../core/context.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
-import type { Attributes, SpanRecord } from './otlp/encode.ts';
-import type { RecordSink } from './otlp/exporter.ts';
+import type { Attributes, SpanRecord } from './export/encode.ts';
+import type { RecordSink } from './export/records.ts';
 import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceparent, type Parent } from './trace-ids.ts';
 
 export interface TracingOptions {

@@ -166,7 +166,7 @@ export const CATALOG = {
   // Telemetry about telemetry
   otlpDropped: {
     name: 'vigil_otlp_export_dropped_total', type: 'counter', labels: ['signal', 'reason'],
-    help: 'Spans and log records never delivered over OTLP, by signal (traces, logs) and reason (queue_full, export_failed).',
+    help: 'Records never delivered over OTLP, by signal (traces, logs, metrics) and reason (queue_full, export_failed, rejected by the collector).',
   },
   seriesOverflow: {
     name: 'vigil_metric_series_overflow_total', type: 'counter', labels: ['metric'],

@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../config/load.ts';
-import { configSchema, type TelemetryConfig } from '../config/schema.ts';
-import { startGrpcReceiver, startHttpReceiver, type OtlpReceiver } from '../../test/helpers/otlp-receiver.ts';
-import { makeTestCa } from '../../test/helpers/test-ca.ts';
-import { otlpResource, resolveOtlp, signalUrl } from './otlp.ts';
-import { encodeLogRecord, envelope } from './otlp/encode.ts';
-import { ProtoWriter } from './otlp/proto-writer.ts';
-import { createSender } from './otlp/send.ts';
+import { ConfigError } from '../../config/load.ts';
+import { configSchema, type TelemetryConfig } from '../../config/schema.ts';
+import { otlpResource, resolveOtlp, signalUrl } from './settings.ts';
 
 const telemetry = (raw: unknown): TelemetryConfig => configSchema.parse({ providers: {}, models: [], telemetry: raw }).telemetry;
 
@@ -21,6 +16,7 @@ test('schema defaults: no endpoint, grpc, the contract batch sizes, info minimum
   assert.equal(t.tracing.enabled, true);
   assert.equal(resolveOtlp(t), undefined);
   assert.throws(() => telemetry({ otlp: { endpoint: 'otel:4317' } }), /endpoint/);
+  assert.throws(() => telemetry({ otlp: { traces: { endpoint: 'otel:4318/v1/traces' } } }), /traces\.endpoint|endpoint/);
   assert.throws(() => telemetry({ otlp: { protocol: 'udp' } }), /protocol/);
 });
 
@@ -30,6 +26,16 @@ test('resolveOtlp: env: header references resolve; a missing variable or CA file
   assert.throws(() => resolveOtlp(t, {}), (err: Error) => err instanceof ConfigError && /telemetry\.otlp\.headers\.Authorization: environment variable OTLP_TOKEN is not set/.test(err.message));
   const ca = telemetry({ otlp: { endpoint: 'https://c:4317', tls: { ca_cert_path: '/nonexistent/ca.pem' } } });
   assert.throws(() => resolveOtlp(ca, {}), /telemetry\.otlp\.tls\.ca_cert_path: cannot read \/nonexistent\/ca\.pem: ENOENT/);
+});
+
+test('resolveOtlp: where each enabled signal goes; a signal endpoint is used as it is', () => {
+  const urls = (raw: unknown) => resolveOtlp(telemetry(raw), {})!.urls;
+  assert.deepEqual(urls({ otlp: { endpoint: 'http://c:4318', protocol: 'http' } }), { traces: 'http://c:4318/v1/traces', logs: 'http://c:4318/v1/logs' });
+  assert.deepEqual(urls({ otlp: { endpoint: 'http://c:4317', metrics: { enabled: true } } }), { traces: 'http://c:4317', logs: 'http://c:4317', metrics: 'http://c:4317' });
+  assert.deepEqual(urls({ otlp: { endpoint: 'http://c:4318', protocol: 'http', logs: { enabled: false }, traces: { endpoint: 'https://t.example.com/custom' } } }),
+    { traces: 'https://t.example.com/custom' });
+  assert.deepEqual(urls({ otlp: { protocol: 'http', traces: { endpoint: 'http://t:4318/v1/traces' } } }), { traces: 'http://t:4318/v1/traces' });
+  assert.deepEqual(urls({ otlp: { endpoint: 'http://c:4317', traces: { enabled: false }, logs: { enabled: false } } }), {});
 });
 
 test('signalUrl: a base URL gets the signal path; a signal path given by habit is replaced', () => {
@@ -45,38 +51,4 @@ test('otlpResource: service.name, service.version, deployment.environment only w
   assert.deepEqual(otlpResource(telemetry({ service_name: 'gw', environment: 'prod' }), '2.0.0'), {
     'service.name': 'gw', 'service.version': '2.0.0', 'deployment.environment': 'prod', 'deployment.environment.name': 'prod',
   });
-});
-
-const wrap = envelope({ 'service.name': 'tls-test' }, { name: 'vigil', version: '1.2.3' });
-const logRecord = { timeMs: 1_700_000_000_000, level: 'info', body: 'over tls', attributes: [], omit: new Set<string>(), traceId: undefined, spanId: undefined };
-
-test('TLS with a test CA: gRPC and HTTP/protobuf senders reach receivers that present a CA-signed cert', async (t) => {
-  const ca = makeTestCa();
-  const receivers: OtlpReceiver[] = [await startGrpcReceiver({ tls: ca }), await startHttpReceiver({ tls: ca })];
-  t.after(async () => { for (const r of receivers) await r.close(); ca.remove(); });
-  for (const [receiver, protocol] of [[receivers[0], 'grpc'], [receivers[1], 'http']] as const) {
-    const exportVia = async (tls: Record<string, unknown>): Promise<Error | undefined> => {
-      const settings = resolveOtlp(telemetry({ otlp: { endpoint: receiver.url, protocol, tls, headers: { 'x-test': 'yes' } } }))!;
-      // A 1 s budget: the refused handshake is retryable, and one backoff already takes longer.
-      const sender = createSender({ ...settings, timeoutMs: 1000 }, 'logs');
-      try {
-        const w = new ProtoWriter();
-        encodeLogRecord(w, logRecord, Date.now());
-        await sender.send(wrap(w.view()));
-        return undefined;
-      } catch (err) {
-        return err as Error;
-      } finally {
-        sender.close();
-      }
-    };
-    const untrusted = await exportVia({});
-    assert.ok(untrusted, `${protocol}: the system CAs do not trust the test CA`);
-    assert.equal(await exportVia({ ca_cert_path: ca.caPath }), undefined, `${protocol} with the test CA`);
-    assert.equal(await exportVia({ verify: false }), undefined, `${protocol} with verify: false`);
-    assert.equal(receiver.logs.length, 2);
-    assert.equal(receiver.logs[0].body, 'over tls');
-    assert.equal(receiver.logs[0].resource['service.name'], 'tls-test');
-    assert.equal(receiver.calls[0].headers['x-test'], 'yes');
-  }
 });
