@@ -3,8 +3,9 @@
 // configured from the shared settings: URL, headers, TLS with a custom CA, export timeout. They send the
 // bytes a serializer gives them: spans and log records arrive already encoded (encode.ts), metrics come
 // through the SDK's protobuf serializer. HTTP answers the OTLP specification calls retryable (429, 502,
-// 503, 504, connection failures) are retried by the base, honouring Retry-After, within the timeout. A
-// collector's partial_success (records it accepted the request for but rejected) is counted as dropped.
+// 503, 504, connection failures) are retried by the base, honouring Retry-After, within the timeout; gRPC
+// ones by withGrpcRetries below. A collector's partial_success (an accepted export in which it rejected
+// some records) is counted as dropped.
 import http from 'node:http';
 import https from 'node:https';
 import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
@@ -46,6 +47,7 @@ export async function createSignalDelegate<Request>(s: OtlpSettings, signal: Exp
     },
   };
   const helper = { name: SIGNAL[signal].item, countItems: t.countItems };
+  // The bases' default concurrency: the span and log queues send one batch at a time anyway.
   const shared = { timeoutMillis: s.timeoutMs, concurrencyLimit: 30, compression: 'none' as const };
   if (s.protocol === 'grpc') {
     const [{ createOtlpGrpcExportDelegate }, grpc] = await Promise.all([import('@opentelemetry/otlp-grpc-exporter-base'), import('@grpc/grpc-js')]);
