@@ -4,9 +4,9 @@
 // Run: node bench/micro/otlp-export.bench.ts — nanoseconds per call, no assertions.
 import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
 import { recordOf } from '../../src/telemetry/log-export.ts';
-import { ExportQueue } from '../../src/telemetry/otlp/batch.ts';
-import { encodeLogRecord, encodeSpan, type LogRecordData, type SpanRecord } from '../../src/telemetry/otlp/encode.ts';
-import { ProtoWriter } from '../../src/telemetry/otlp/proto-writer.ts';
+import { ExportQueue } from '../../src/telemetry/export/queue.ts';
+import { encodeLogRecord, encodeSpan, type LogRecordData, type SpanRecord } from '../../src/telemetry/export/encode.ts';
+import { ProtoWriter } from '../../src/telemetry/export/proto-writer.ts';
 import { createTracing } from '../../src/telemetry/trace.ts';
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };

@@ -12,7 +12,7 @@ import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { buildStores } from '../store/factory.ts';
 import { Health, lifecycleCheck } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
-import { startTelemetry, type Telemetry } from '../telemetry/otel.ts';
+import { startTelemetry, type Telemetry } from '../telemetry/start.ts';
 import { installCollectors } from '../telemetry/metrics/collect.ts';
 import { Recorder } from '../telemetry/metrics/record.ts';
 import { SliWindow } from '../telemetry/sli.ts';

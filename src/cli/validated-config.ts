@@ -4,7 +4,7 @@ import { compileConfig, type CompiledConfig } from '../config/compile.ts';
 import { ConfigError, configSource, loadConfig, type LoadOptions } from '../config/load.ts';
 import { configWarnings } from '../config/warnings.ts';
 import { LOG_MODULES, unknownLogModules } from '../telemetry/log.ts';
-import { resolveOtlp } from '../telemetry/otlp.ts';
+import { resolveOtlp } from '../telemetry/export/settings.ts';
 
 export interface ValidatedConfig {
   compiled: CompiledConfig;

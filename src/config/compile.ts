@@ -71,7 +71,9 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.kind !== 'mock') providerCredentials.set(id, resolveProviderCredentials(provider.api_key, provider.headers, env));
   }
-  const otlpHeaders = config.telemetry.otlp.endpoint ? resolveHeaders(config.telemetry.otlp.headers, env) : { headers: {}, problems: [] };
+  const { otlp } = config.telemetry;
+  const exporting = otlp.endpoint || otlp.traces.endpoint || otlp.logs.endpoint || otlp.metrics.endpoint; // a signal's own endpoint counts
+  const otlpHeaders = exporting ? resolveHeaders(otlp.headers, env) : { headers: {}, problems: [] };
   for (const problem of otlpHeaders.problems) problems.push(`telemetry.otlp.headers.${problem}`);
   const metricsPath = config.metrics.path;
   if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);

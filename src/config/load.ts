@@ -77,8 +77,73 @@ function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): EnvS
   if (env.VIGIL_DATA_DIR) set(section('store'), 'data_dir', 'VIGIL_DATA_DIR', env.VIGIL_DATA_DIR, 'store.data_dir');
   if (env.VIGIL_LOG) set(section('log'), 'level', 'VIGIL_LOG', env.VIGIL_LOG, 'log.level');
   if (env.VIGIL_LOG_FORMAT) set(section('log'), 'format', 'VIGIL_LOG_FORMAT', env.VIGIL_LOG_FORMAT, 'log.format');
+  applyOtelEnv(raw, env, sources);
   applyOtlpEnv(raw, env, sources);
   return sources;
+}
+
+/**
+ * The standard OpenTelemetry variables, beneath the config file and VIGIL_OTLP_*: each fills only what
+ * those leave unset (applyOtlpEnv, run next, overrides it). A signal's own endpoint is used as it is. An
+ * endpoint taken from OTEL_* without any protocol named goes over http/protobuf, the specification's
+ * default (port 4318); Vigil's own default stays gRPC. Sampler names other than the parent-based ratio,
+ * always-on and always-off ones are left to other SDKs in the same environment.
+ */
+function applyOtelEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources: EnvSources): void {
+  const resourceAttributes = parseOtelList(env.OTEL_RESOURCE_ATTRIBUTES);
+  const serviceName = env.OTEL_SERVICE_NAME || resourceAttributes['service.name'];
+  const environment = resourceAttributes['deployment.environment.name'] ?? resourceAttributes['deployment.environment'];
+  const sampler = env.OTEL_TRACES_SAMPLER;
+  const ratio = sampler === 'parentbased_always_on' ? 1 : sampler === 'parentbased_always_off' ? 0
+    : sampler === 'parentbased_traceidratio' ? (env.OTEL_TRACES_SAMPLER_ARG ? Number(env.OTEL_TRACES_SAMPLER_ARG) : 1) : undefined;
+  const fills: [path: string[], value: unknown, variable: string][] = [
+    [['otlp', 'endpoint'], env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [['otlp', 'traces', 'endpoint'], env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    [['otlp', 'logs', 'endpoint'], env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
+    [['otlp', 'metrics', 'endpoint'], env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'],
+    [['otlp', 'tls', 'ca_cert_path'], env.OTEL_EXPORTER_OTLP_CERTIFICATE, 'OTEL_EXPORTER_OTLP_CERTIFICATE'],
+    // Digits only: Number('') is 0 and Number('abc') NaN, which would hide what was written.
+    [['otlp', 'batch', 'export_timeout_ms'], env.OTEL_EXPORTER_OTLP_TIMEOUT && /^\d+$/.test(env.OTEL_EXPORTER_OTLP_TIMEOUT) ? Number(env.OTEL_EXPORTER_OTLP_TIMEOUT) : env.OTEL_EXPORTER_OTLP_TIMEOUT, 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+    [['service_name'], serviceName, env.OTEL_SERVICE_NAME ? 'OTEL_SERVICE_NAME' : 'OTEL_RESOURCE_ATTRIBUTES'],
+    [['environment'], environment, 'OTEL_RESOURCE_ATTRIBUTES'],
+    [['tracing', 'sampling_ratio'], Number.isNaN(ratio) ? env.OTEL_TRACES_SAMPLER_ARG : ratio, env.OTEL_TRACES_SAMPLER_ARG ? 'OTEL_TRACES_SAMPLER_ARG' : 'OTEL_TRACES_SAMPLER'],
+  ];
+  const otelEndpoint = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+  const otlpFile = raw.telemetry?.otlp ?? {};
+  const endpointFromOtel = otelEndpoint && !otlpFile.endpoint && !env.VIGIL_OTLP_ENDPOINT;
+  const protocol = { grpc: 'grpc', 'http/protobuf': 'http' }[env.OTEL_EXPORTER_OTLP_PROTOCOL ?? ''] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? (endpointFromOtel ? 'http' : undefined);
+  fills.push([['otlp', 'protocol'], protocol, env.OTEL_EXPORTER_OTLP_PROTOCOL ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+
+  for (const [path, value, variable] of fills) {
+    if (value === undefined || value === '') continue;
+    let section = (raw.telemetry ??= {});
+    for (const key of path.slice(0, -1)) section = (section[key] ??= {});
+    const key = path.at(-1)!;
+    if (section[key] !== undefined) continue; // the file said so
+    section[key] = value;
+    sources.set(`telemetry.${path.join('.')}`, `${variable}=${env[variable]}`);
+  }
+  if (env.OTEL_EXPORTER_OTLP_HEADERS) {
+    const otlp = ((raw.telemetry ??= {}).otlp ??= {});
+    otlp.headers = { ...parseOtelList(env.OTEL_EXPORTER_OTLP_HEADERS), ...otlp.headers };
+    if (!sources.has('telemetry.otlp.headers')) sources.set('telemetry.otlp.headers', 'OTEL_EXPORTER_OTLP_HEADERS'); // values may be secrets: never echoed
+  }
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES: `key=value,…`, values percent-encoded. */
+function parseOtelList(text: string | undefined): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const part of text?.split(',') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue; // the specification: an entry that cannot be read is skipped
+    const value = part.slice(eq + 1).trim();
+    try {
+      entries[part.slice(0, eq).trim()] = decodeURIComponent(value);
+    } catch {
+      entries[part.slice(0, eq).trim()] = value;
+    }
+  }
+  return entries;
 }
 
 /** VIGIL_OTLP_*: OTLP export set (or overridden) per deployment; setting the endpoint turns export on. */

@@ -56,3 +56,73 @@ test('bad values are config errors naming the key; header values never appear in
     err instanceof ConfigError && /entry 2 is not name=value/.test(err.message) && !err.message.includes('secret-token'));
   assert.deepEqual(parseHeaderList('authorization=Basic dXNlcjpwYXNz=='), { authorization: 'Basic dXNlcjpwYXNz==' });
 });
+
+test('OTEL_*: the standard variables configure export when neither the file nor VIGIL_OTLP_* do', () => {
+  const { telemetry } = loadConfig({
+    path: withFile(''),
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20tok,x-scope-orgid=7',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/ingest',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/ca.pem',
+      OTEL_SERVICE_NAME: 'gw-otel',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=ignored,deployment.environment.name=staging,team=search',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    },
+  });
+  assert.equal(telemetry.otlp.endpoint, 'http://collector:4318');
+  assert.equal(telemetry.otlp.protocol, 'http', 'an OTEL endpoint with no protocol named: http/protobuf, the specification default');
+  assert.deepEqual(telemetry.otlp.headers, { Authorization: 'Bearer tok', 'x-scope-orgid': '7' });
+  assert.equal(telemetry.otlp.batch.export_timeout_ms, 2500);
+  assert.equal(telemetry.otlp.traces.endpoint, 'https://traces.example.com/ingest');
+  assert.equal(telemetry.otlp.tls.ca_cert_path, '/etc/ca.pem');
+  assert.equal(telemetry.service_name, 'gw-otel', 'OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES');
+  assert.equal(telemetry.environment, 'staging');
+  assert.equal(telemetry.tracing.sampling_ratio, 0.25);
+  assert.equal(loadConfig({ path: withFile(''), env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } }).telemetry.otlp.protocol, 'grpc');
+  assert.equal(loadConfig({ path: withFile(''), env: { OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,deployment.environment=prod' } }).telemetry.service_name, 'from-attrs');
+  assert.equal(loadConfig({ path: withFile(''), env: { OTEL_TRACES_SAMPLER: 'parentbased_always_off' } }).telemetry.tracing.sampling_ratio, 0);
+  assert.equal(loadConfig({ path: withFile(''), env: { OTEL_TRACES_SAMPLER: 'xray', OTEL_TRACES_SAMPLER_ARG: '0.5' } }).telemetry.tracing.sampling_ratio, 1, 'other samplers are not ours');
+});
+
+test('OTEL_* precedence: the config file, then VIGIL_OTLP_*, win key by key', () => {
+  const path = withFile(`telemetry:
+  service_name: from-file
+  otlp:
+    endpoint: http://file-collector:4317
+    headers: { x-team: file }
+    batch: { export_timeout_ms: 9000 }
+`);
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+    OTEL_EXPORTER_OTLP_HEADERS: 'x-team=otel,x-otel-only=1',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+    OTEL_SERVICE_NAME: 'from-otel',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=otel-env',
+  };
+  const fromFile = loadConfig({ path, env }).telemetry;
+  assert.equal(fromFile.otlp.endpoint, 'http://file-collector:4317');
+  assert.equal(fromFile.otlp.protocol, 'grpc', 'the endpoint in effect is the file\'s: Vigil\'s default protocol');
+  assert.deepEqual(fromFile.otlp.headers, { 'x-team': 'file', 'x-otel-only': '1' });
+  assert.equal(fromFile.otlp.batch.export_timeout_ms, 9000);
+  assert.equal(fromFile.service_name, 'from-file');
+  assert.equal(fromFile.environment, 'otel-env', 'what the file leaves unset is filled');
+
+  const vigil = loadConfig({ path: withFile(''), env: { ...env, VIGIL_OTLP_ENDPOINT: 'http://vigil:4317', VIGIL_OTLP_SERVICE_NAME: 'from-vigil', VIGIL_OTLP_HEADERS: 'x-team=vigil' } }).telemetry;
+  assert.equal(vigil.otlp.endpoint, 'http://vigil:4317');
+  assert.equal(vigil.otlp.protocol, 'grpc', 'VIGIL_OTLP_ENDPOINT is in effect: Vigil\'s default protocol');
+  assert.equal(vigil.service_name, 'from-vigil');
+  assert.deepEqual(vigil.otlp.headers, { 'x-team': 'vigil', 'x-otel-only': '1' });
+  assert.equal(vigil.otlp.batch.export_timeout_ms, 1000);
+});
+
+test('OTEL_* values the schema refuses name the variable; header values never appear', () => {
+  assert.throws(() => loadConfig({ path: withFile(''), env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } }),
+    /telemetry\.otlp\.protocol \(from OTEL_EXPORTER_OTLP_PROTOCOL=http\/json\)/);
+  assert.throws(() => loadConfig({ path: withFile(''), env: { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' } }), /export_timeout_ms \(from OTEL_EXPORTER_OTLP_TIMEOUT=10s\)/);
+  assert.throws(() => loadConfig({ path: withFile(''), env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' } }), /sampling_ratio \(from OTEL_TRACES_SAMPLER_ARG=half\)/);
+  assert.throws(() => loadConfig({ path: withFile(''), env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret-value' } }),
+    (err: Error) => /telemetry\.otlp\.endpoint \(from OTEL_EXPORTER_OTLP_ENDPOINT=collector:4317\)/.test(err.message) && !err.message.includes('secret-value'));
+});

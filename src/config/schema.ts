@@ -96,6 +96,8 @@ const logDirectives = z.string().superRefine((spec, ctx) => {
   }
 });
 
+const otlpUrl = z.url({ protocol: /^https?$/ });
+
 const telemetry = z.object({
   /** Resource attribute service.name of exported spans and logs. */
   service_name: z.string().min(1).default('vigil'),
@@ -109,7 +111,7 @@ const telemetry = z.object({
   }).strict().prefault({}),
   otlp: z.object({
     /** Collector URL; unset = no OTLP export. http: a base URL (`/v1/traces`, `/v1/logs` are appended). */
-    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    endpoint: otlpUrl.optional(),
     protocol: z.enum(['grpc', 'http']).default('grpc'),
     /** Sent with every export (values may be secret references), e.g. Authorization. */
     headers: z.record(z.string().min(1), secretRef).default({}),
@@ -119,14 +121,22 @@ const telemetry = z.object({
       /** PEM bundle trusted for the collector's certificate, instead of the system CAs. */
       ca_cert_path: z.string().min(1).optional(),
     }).strict().prefault({}),
-    traces: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    traces: z.object({
+      enabled: z.boolean().default(true),
+      /** This signal's own receiver URL, used as it is (no path appended), instead of `endpoint`. */
+      endpoint: otlpUrl.optional(),
+    }).strict().prefault({}),
     logs: z.object({
       enabled: z.boolean().default(true),
+      /** As traces.endpoint. */
+      endpoint: otlpUrl.optional(),
       min_level: logLevel.default('info'),
     }).strict().prefault({}),
     /** GenAI semantic-convention histograms pushed over OTLP (off: Prometheus /metrics is the metrics path). */
     metrics: z.object({
       enabled: z.boolean().default(false),
+      /** As traces.endpoint. */
+      endpoint: otlpUrl.optional(),
       /** How often the cumulative histograms are pushed. */
       interval_ms: z.number().int().positive().default(60_000),
     }).strict().prefault({}),

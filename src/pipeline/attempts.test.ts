@@ -19,7 +19,7 @@ import { decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { createLogs } from '../telemetry/log.ts';
 import { Recorder } from '../telemetry/metrics/record.ts';
 import { createMetrics } from '../telemetry/metrics/registry.ts';
-import type { SpanRecord } from '../telemetry/otlp/encode.ts';
+import type { SpanRecord } from '../telemetry/export/encode.ts';
 import { createTracing } from '../telemetry/trace.ts';
 import { ledgerRows } from '../../test/helpers/ledger.ts';
 import { encodeChat } from './encode.ts';

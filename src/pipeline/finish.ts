@@ -7,7 +7,7 @@ import { isoNow } from '../core/clock.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
-import type { GenAiMetrics } from '../telemetry/genai-metrics.ts';
+import type { GenAiMetrics } from '../telemetry/export/genai-metrics.ts';
 import type { RequestLines } from '../telemetry/log.ts';
 
 export interface FinishDeps {

@@ -14,7 +14,7 @@ export interface Destination {
  * Roughly one 64 KiB write (the size of nginx's usual `access_log … buffer=64k`): lines are counted in UTF-16
  * units, exact enough for a batching threshold. A write to a file costs this VM's kernel more per call than
  * per byte: against 4 KiB batches, 64 KiB ones took 5 % less CPU per request as shipped (system time 30 → 27
- * µs), and 256 KiB ones 5 % more again (bench:pair, BENCHMARKS.md, sixteenth session). The flush timer
+ * µs), and 256 KiB ones 5 % more again (bench:pair, BENCHMARKS.md). The flush timer
  * (log.ts) still bounds how long a line waits when traffic is light.
  */
 const BATCH_CHARS = 64 * 1024;
@@ -22,7 +22,7 @@ const BATCH_CHARS = 64 * 1024;
 /**
  * A batch becomes bytes here, not in sonic-boom: TextEncoder converts a one-byte string with simdutf, where
  * a string written through sonic-boom had its UTF-8 length measured and was then encoded character by
- * character in V8 (as shipped, 318.0k → 298.4k instructions a request under callgrind; BENCHMARKS.md).
+ * character in V8 (about 6 % of a request's instructions as shipped, under callgrind; BENCHMARKS.md).
  */
 const utf8 = new TextEncoder();
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createOtlpLogs, toLogRecord } from './log-export.ts';
 import { createLogs } from './log.ts';
-import { logAttributes, type LogRecordData } from './otlp/encode.ts';
+import { logAttributes, type LogRecordData } from './export/encode.ts';
 import { GatewayError } from '../core/errors.ts';
 
 /** A sink that keeps what it is given, in place of the OTLP exporter. */

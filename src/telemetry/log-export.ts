@@ -1,14 +1,14 @@
 // OTLP log export of the JSON log stream: pino writes each line to stdout and, through a second
 // destination, here. A line at or above the OTLP minimum level becomes an OTLP log record (level →
 // severity, msg → body, trace_id/span_id → the record's trace context, other fields → attributes),
-// encoded at once and queued for export (otlp/). The per-request line skips the JSON round trip: its
+// encoded at once and queued for export (export/). The per-request line skips the JSON round trip: its
 // record is made from the same fields the line was written from (`record`, called by log.ts). Adding only
 // appends to the export queue, so a slow or dead collector costs a request nothing; the queue drops (and
 // counts) what it cannot hold.
 import type { LogTee } from './log.ts';
 import { withDeadline } from './deadline.ts';
-import type { Attributes, LogRecordData } from './otlp/encode.ts';
-import type { RecordSink } from './otlp/exporter.ts';
+import type { Attributes, LogRecordData } from './export/encode.ts';
+import type { RecordSink } from './export/records.ts';
 import { isValidIdPair } from './trace-ids.ts';
 
 export type { LogTee };

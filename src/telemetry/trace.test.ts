@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
-import type { SpanRecord } from './otlp/encode.ts';
+import type { SpanRecord } from './export/encode.ts';
 import { createTracing, genAiProviderName } from './trace.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';

@@ -4,7 +4,7 @@
 //
 // Spans are not live SDK objects. A request already holds everything a span says (ids from trace-ids.ts,
 // times and outcome in the context), so each span is written once, when it ends, as a plain record that
-// the OTLP exporter encodes at once (otlp/). Live SDK spans, and then the SDK's export pipeline, cost more
+// the OTLP exporter encodes at once (export/). Live SDK spans, and then the SDK's export pipeline, cost more
 // than the gateway's whole proxying work per request (BENCHMARKS.md); what they add (mutable spans,
 // events, a context manager) the gateway does not use. The SDK's ratio sampler still decides sampling.
 import { ROOT_CONTEXT } from '@opentelemetry/api';
@@ -13,8 +13,8 @@ import type { Attempt } from '../core/attempt.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
-import type { Attributes, SpanRecord } from './otlp/encode.ts';
-import type { RecordSink } from './otlp/exporter.ts';
+import type { Attributes, SpanRecord } from './export/encode.ts';
+import type { RecordSink } from './export/records.ts';
 import { createIdTracing, parseParent, randomSpanId, randomTraceId, traceparent, type Parent } from './trace-ids.ts';
 
 export interface TracingOptions {
@@ -77,7 +77,7 @@ interface Shared {
 /**
  * "<method> <route>" and "<operation> <model>", made once per pair: both parts come from fixed sets (routes,
  * methods, operations, configured models), and a string made per span is one more to flatten and hash
- * when its encoding is looked up (otlp/encode.ts).
+ * when its encoding is looked up (export/encode.ts).
  */
 const spanNames = new Map<string, Map<string, string>>();
 

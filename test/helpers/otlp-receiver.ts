@@ -51,6 +51,8 @@ export interface OtlpReceiver {
   calls: ExportCall[];
   /** While true, exports are accepted but never answered (a hung collector). */
   hang: boolean;
+  /** While above 0, every export is answered with a partial_success rejecting this many records. */
+  rejecting: number;
   /** Polls until `pick` returns something, or fails after timeoutMs. */
   waitFor<T>(pick: () => T | undefined | false, what: string, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -123,6 +125,23 @@ function collectMetrics(request: any, into: ReceivedMetric[], exportNo: number):
 }
 
 const SERVICES = { traces: TRACE_SERVICE, logs: LOGS_SERVICE, metrics: METRICS_SERVICE } as const;
+/**
+ * The ExportServiceResponse: empty, or while rejecting a partial_success (field 1) with rejected_spans /
+ * rejected_log_records / rejected_data_points (its field 1) and error_message (field 2). Written by hand:
+ * the vendored protos predate partial_success.
+ */
+function exportResponse(receiver: OtlpReceiver): Buffer {
+  if (!receiver.rejecting) return Buffer.alloc(0);
+  const message = Buffer.from('rejected by the test receiver');
+  const varint = (n: number) => { const out = []; for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80); out.push(n); return Buffer.from(out); };
+  const partial = Buffer.concat([Buffer.from([0x08]), varint(receiver.rejecting), Buffer.from([0x12]), varint(message.length), message]);
+  return Buffer.concat([Buffer.from([0x0a]), varint(partial.length), partial]);
+}
+
+/** The service with its response written as given (bytes from exportResponse). */
+function rawResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  return { Export: { ...service.Export, responseSerialize: (bytes: Buffer) => bytes } };
+}
 
 /** One export request's bytes decoded with the official protos (snake_case fields, 64-bit ints as strings). */
 export function decodeExportRequest(signal: Signal, body: Buffer): any {
@@ -138,7 +157,7 @@ function collect(receiver: OtlpReceiver, signal: Signal, request: any): void {
 
 function receiverState(): Omit<OtlpReceiver, 'url' | 'close'> {
   return {
-    spans: [], logs: [], metrics: [], calls: [], hang: false,
+    spans: [], logs: [], metrics: [], calls: [], hang: false, rejecting: 0,
     async waitFor(pick, what, timeoutMs = 8000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -158,11 +177,11 @@ export async function startGrpcReceiver(options: ReceiverOptions = {}): Promise<
     const headers = Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, String(v)]));
     receiver.calls.push({ signal, headers });
     collect(receiver, signal, call.request);
-    if (!receiver.hang) callback(null, {});
+    if (!receiver.hang) callback(null, exportResponse(receiver));
   };
-  server.addService(TRACE_SERVICE, { Export: handler('traces') });
-  server.addService(LOGS_SERVICE, { Export: handler('logs') });
-  server.addService(METRICS_SERVICE, { Export: handler('metrics') });
+  server.addService(rawResponses(TRACE_SERVICE), { Export: handler('traces') });
+  server.addService(rawResponses(LOGS_SERVICE), { Export: handler('logs') });
+  server.addService(rawResponses(METRICS_SERVICE), { Export: handler('metrics') });
   const credentials = options.tls
     ? grpc.ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false)
     : grpc.ServerCredentials.createInsecure();
@@ -187,7 +206,7 @@ export async function startHttpReceiver(options: ReceiverOptions = {}): Promise<
     }
     receiver.calls.push({ signal, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])) });
     collect(receiver, signal, service.Export.requestDeserialize(body));
-    if (!receiver.hang) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    if (!receiver.hang) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(exportResponse(receiver));
   };
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(req, res).catch(() => res.destroy());
   const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createHttpServer(listener);

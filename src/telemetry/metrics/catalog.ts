@@ -1,6 +1,6 @@
 // THE list of metrics Vigil exports on /metrics. Nothing else declares a Prometheus metric: the registry,
 // the recorders and docs/metrics.md are built from this table. Families arrive here together with the
-// feature that fills them, never as constant zeros. (The opt-in OTLP push, genai-metrics.ts, re-expresses
+// feature that fills them, never as constant zeros. (The opt-in OTLP push, export/genai-metrics.ts, re-expresses
 // four of these numbers as the GenAI semantic-convention instruments named in `otel` below.)
 
 export const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -166,7 +166,7 @@ export const CATALOG = {
   // Telemetry about telemetry
   otlpDropped: {
     name: 'vigil_otlp_export_dropped_total', type: 'counter', labels: ['signal', 'reason'],
-    help: 'Spans and log records never delivered over OTLP, by signal (traces, logs) and reason (queue_full, export_failed).',
+    help: 'Records never delivered over OTLP, by signal (traces, logs, metrics) and reason (queue_full, export_failed, rejected by the collector).',
   },
   seriesOverflow: {
     name: 'vigil_metric_series_overflow_total', type: 'counter', labels: ['metric'],

@@ -115,8 +115,8 @@ export class Recorder {
     this.#child(this.#m.httpDuration, [route, method]).observe(durationSeconds);
   }
 
-  /** Spans or log records the OTLP batch processors gave up on (a full queue, or a failed export). */
-  otlpDropped(signal: 'traces' | 'logs', reason: 'queue_full' | 'export_failed', count: number): void {
+  /** Records OTLP export gave up on (a full queue, a failed export) or a collector rejected (partial success). */
+  otlpDropped(signal: 'traces' | 'logs' | 'metrics', reason: 'queue_full' | 'export_failed' | 'rejected', count: number): void {
     this.#child(this.#m.otlpDropped, [signal, reason]).inc(count);
   }
 

@@ -169,10 +169,9 @@ export function logAttributes(record: LogRecordData): Attributes {
 /**
  * Whole `KeyValue` messages, key and value encoded, made once per key and value. Most attribute values come
  * from small sets (methods, routes, models, providers, status codes, levels, modules), and copying the
- * message costs a fraction of encoding it again: per request, the spans' and log record's string
- * attributes took 24 calls of ~700 instructions each to encode (BENCHMARKS.md). A key whose values keep
- * changing (request ids, token counts) stops being cached when it reaches VALUES_PER_KEY: its values are
- * encoded each time, as before. Doubles and strings over STRING_LENGTH_MAX are never cached, and at most
+ * message costs a fraction of encoding it again (per request, the spans' and log record's string
+ * attributes are some 24 encodings; BENCHMARKS.md). A key whose values keep changing (request ids, token
+ * counts) stops being cached when it reaches VALUES_PER_KEY: its values are encoded each time. Doubles and strings over STRING_LENGTH_MAX are never cached, and at most
  * KEY_CACHES_MAX keys are (some log lines carry data of their own), so the caches stay a few MiB at most.
  */
 interface KeyCache {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportQueue, type DropReason } from './batch.ts';
+import { ExportQueue, type DropReason } from './queue.ts';
 
 /** Records are short strings, each encoded as field 1; a batch is read back into the list of them. */
 function setup(batch: { max_queue_size: number; max_export_batch_size: number; scheduled_delay_ms: number }, exportBatch: (records: string[]) => Promise<void>) {

@@ -2,16 +2,21 @@
 // gen_ai.client.token.usage, gen_ai.server.time_to_first_token, gen_ai.server.time_per_output_token) with
 // their recommended bucket boundaries, fed once per request at finish. The OTLP view of the numbers the
 // Prometheus vigil_llm_* family carries (catalog.ts names the mapping), for backends that take OTLP only.
-// Loaded (with the metrics SDK and its exporter) only when telemetry.otlp.metrics.enabled is set.
+// Loaded (with the metrics SDK) only when telemetry.otlp.metrics.enabled is set. The SDK's reader collects
+// and serialises (cumulative temporality, its default); the shared transport sends.
 import { randomUUID } from 'node:crypto';
 import type { Attributes, Histogram } from '@opentelemetry/api';
+import { OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
+import { MetricsExporterMetricsHelper, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { Attempt } from '../core/attempt.ts';
-import type { RequestContext } from '../core/context.ts';
-import { withDeadline } from './deadline.ts';
-import { TPOT_BUCKETS, TTFT_BUCKETS } from './metrics/catalog.ts';
-import { metricExporter, type OtlpSettings } from './otlp.ts';
+import { MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Attempt } from '../../core/attempt.ts';
+import type { RequestContext } from '../../core/context.ts';
+import { withDeadline } from '../deadline.ts';
+import { TPOT_BUCKETS, TTFT_BUCKETS } from '../metrics/catalog.ts';
+import type { DropReason } from './queue.ts';
+import type { OtlpSettings } from './settings.ts';
+import { createSignalDelegate } from './transport.ts';
 
 /** Semantic-convention advice for gen_ai.client.operation.duration, in seconds. */
 export const OPERATION_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -20,7 +25,7 @@ export const TOKEN_USAGE_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536,
 
 export interface GenAiMetricsOptions {
   settings: OtlpSettings;
-  /** service.name and friends (otlp.ts). */
+  /** service.name and friends (settings.ts). */
   resource: Attributes;
   version: string;
   intervalMs: number;
@@ -29,6 +34,8 @@ export interface GenAiMetricsOptions {
   /** Configured provider id → gen_ai.provider.name. */
   providerNames: ReadonlyMap<string, string>;
   shutdownTimeoutMs: number;
+  /** Data points a collector rejected (partial_success). */
+  onDropped(reason: DropReason, count: number): void;
 }
 
 export interface GenAiMetrics {
@@ -39,11 +46,16 @@ export interface GenAiMetrics {
 }
 
 export async function createGenAiMetrics(options: GenAiMetricsOptions): Promise<GenAiMetrics> {
+  const delegate = await createSignalDelegate<ResourceMetrics>(options.settings, 'metrics', {
+    serialize: (metrics) => ProtobufMetricsSerializer.serializeRequest(metrics),
+    countItems: MetricsExporterMetricsHelper.countItems,
+    onRejected: (count) => options.onDropped('rejected', count),
+  });
   const reader = new PeriodicExportingMetricReader({
-    exporter: await metricExporter(options.settings),
+    exporter: new OTLPMetricExporterBase(delegate),
     exportIntervalMillis: options.intervalMs,
     // The SDK requires timeout ≤ interval.
-    exportTimeoutMillis: Math.min(options.settings.batch.export_timeout_ms, options.intervalMs),
+    exportTimeoutMillis: Math.min(options.settings.timeoutMs, options.intervalMs),
   });
   // Each process (cluster workers too) pushes its own cumulative series: service.instance.id keeps them apart.
   const resource = resourceFromAttributes({ 'service.instance.id': randomUUID(), ...options.resource });

@@ -1,15 +1,20 @@
 // Start-up of the OpenTelemetry side from config: the tracing port (or nothing, when tracing is off), the
-// OTLP log tee for pino, the GenAI metrics push (opt-in), and one shutdown that flushes all of them. Built before the logger, because the logger
-// writes into the tee; the drop counter is attached later, once the metrics recorder exists. Tracing is on
-// by default (ids in log lines, traceparent upstream; spans recorded only when exported); the exporters
-// and gRPC (~150 ms of module loading) are imported only when an OTLP endpoint is set.
+// OTLP log tee for pino, the GenAI metrics push (opt-in), and one shutdown that flushes all of them. Built
+// before the logger, because the logger writes into the tee; the drop counter is attached later, once the
+// metrics recorder exists. Tracing is on by default (ids in log lines, traceparent upstream; spans recorded
+// only when exported); the exporters and gRPC (~150 ms of module loading) are imported only when a signal
+// has an OTLP endpoint.
 import type { Config } from '../config/schema.ts';
 import type { Tracing } from '../core/trace.ts';
-import type { GenAiMetrics } from './genai-metrics.ts';
+import type { GenAiMetrics } from './export/genai-metrics.ts';
+import type { DropReason } from './export/queue.ts';
+import { otlpResource, resolveOtlp, type ExportSignal } from './export/settings.ts';
 import type { LogTee } from './log.ts';
 import type { OtlpLogs } from './log-export.ts';
-import type { DropReason, OnDropped, Signal } from './otlp.ts';
 import type { OtelTracing } from './trace.ts';
+
+/** Told about every record an export gave up on. */
+export type OnDropped = (signal: ExportSignal, reason: DropReason, count: number) => void;
 
 export interface Telemetry {
   /** Undefined when tracing is off: callers skip all span work. */
@@ -28,19 +33,24 @@ export interface Telemetry {
 export async function startTelemetry(config: Config, options: { version: string; otlpHeaders: Readonly<Record<string, string>> }): Promise<Telemetry> {
   const t = config.telemetry;
   const tracingOn = t.tracing.enabled;
-  const exporting = t.otlp.endpoint !== undefined && (t.otlp.traces.enabled || t.otlp.logs.enabled || t.otlp.metrics.enabled);
-  if (!exporting && !tracingOn) return { tracing: undefined, logTee: undefined, genAiMetrics: undefined, countDropsWith() {}, async shutdown() {} };
-  const otlp = exporting ? await import('./otlp.ts') : undefined;
-  const settings = otlp?.resolveOtlp(t, options.otlpHeaders);
-  const resource = otlp?.otlpResource(t, options.version) ?? {};
+  const settings = resolveOtlp(t, options.otlpHeaders);
+  const urls = settings?.urls ?? {};
+  if (!urls.traces && !urls.logs && !urls.metrics && !tracingOn) {
+    return { tracing: undefined, logTee: undefined, genAiMetrics: undefined, countDropsWith() {}, async shutdown() {} };
+  }
+  const resource = otlpResource(t, options.version);
   const shutdownTimeoutMs = t.otlp.batch.export_timeout_ms;
 
   let sink: OnDropped | undefined;
-  const early = new Map<`${Signal} ${DropReason}`, number>(); // summed, so it stays bounded without a sink
+  const early = new Map<`${ExportSignal} ${DropReason}`, number>(); // summed, so it stays bounded without a sink
   const onDropped: OnDropped = (signal, reason, count) => {
     if (sink) sink(signal, reason, count);
     else early.set(`${signal} ${reason}`, (early.get(`${signal} ${reason}`) ?? 0) + count);
   };
+  const exporterOptions = (signal: ExportSignal) => ({
+    settings: settings!, resource, version: options.version,
+    onDropped: (reason: DropReason, count: number) => onDropped(signal, reason, count),
+  });
 
   const providerNames = async () => {
     const { genAiProviderName } = await import('./trace.ts');
@@ -48,24 +58,24 @@ export async function startTelemetry(config: Config, options: { version: string;
   };
   let tracing: OtelTracing | undefined;
   if (tracingOn) {
-    const { createTracing } = await import('./trace.ts');
+    const [{ createTracing }, records] = await Promise.all([import('./trace.ts'), urls.traces ? import('./export/records.ts') : undefined]);
     tracing = createTracing({
       samplingRatio: t.tracing.sampling_ratio,
       providerNames: await providerNames(),
-      sink: otlp && settings && t.otlp.traces.enabled ? otlp.spanExporter(settings, resource, options.version, onDropped) : undefined,
+      sink: records && await records.spanExporter(exporterOptions('traces')),
       shutdownTimeoutMs,
     });
   }
   let logs: OtlpLogs | undefined;
-  if (otlp && settings && t.otlp.logs.enabled) {
-    const { createOtlpLogs } = await import('./log-export.ts');
-    logs = createOtlpLogs({ minLevel: t.otlp.logs.min_level, sink: otlp.logExporter(settings, resource, options.version, onDropped), shutdownTimeoutMs });
+  if (urls.logs) {
+    const [{ createOtlpLogs }, { logExporter }] = await Promise.all([import('./log-export.ts'), import('./export/records.ts')]);
+    logs = createOtlpLogs({ minLevel: t.otlp.logs.min_level, sink: await logExporter(exporterOptions('logs')), shutdownTimeoutMs });
   }
   let genAiMetrics: GenAiMetrics | undefined;
-  if (settings && t.otlp.metrics.enabled) {
-    const { createGenAiMetrics } = await import('./genai-metrics.ts');
+  if (urls.metrics) {
+    const { createGenAiMetrics } = await import('./export/genai-metrics.ts');
     genAiMetrics = await createGenAiMetrics({
-      settings, resource, version: options.version, intervalMs: t.otlp.metrics.interval_ms,
+      ...exporterOptions('metrics'), intervalMs: t.otlp.metrics.interval_ms,
       models: config.models.map((m) => m.name), providerNames: await providerNames(), shutdownTimeoutMs,
     });
   }
@@ -77,7 +87,7 @@ export async function startTelemetry(config: Config, options: { version: string;
     countDropsWith(fn) {
       sink = fn;
       for (const [key, count] of early) {
-        const [signal, reason] = key.split(' ') as [Signal, DropReason];
+        const [signal, reason] = key.split(' ') as [ExportSignal, DropReason];
         fn(signal, reason, count);
       }
       early.clear();

@@ -4,11 +4,12 @@
 // is counted. Whatever the collector does, a request never waits for it.
 //
 // A record is encoded the moment it is added, straight into its batch's buffer: no object per record
-// survives in the queue, so waiting records cost the garbage collector nothing (they used to be promoted
-// to the old generation while they waited for the delay).
+// survives in the queue, so waiting records cost the garbage collector nothing (an object kept for the
+// whole delay would be promoted to the old generation).
 import { ProtoWriter } from './proto-writer.ts';
 
-export type DropReason = 'queue_full' | 'export_failed';
+/** queue_full: no room when added; export_failed: its export failed; rejected: the collector refused it in a partial success. */
+export type DropReason = 'queue_full' | 'export_failed' | 'rejected';
 
 export interface BatchSettings {
   max_queue_size: number;
@@ -21,10 +22,10 @@ export interface ExportQueueOptions<T> {
   /** Appends one encoded record to a batch. */
   encode(w: ProtoWriter, record: T): void;
   /**
-   * Sends one batch (the records' bytes, back to back); rejects when it was not accepted. The bytes are the
-   * batch buffer itself, left untouched until the returned promise settles.
+   * Sends one batch (`count` records' bytes, back to back); rejects when it was not accepted. The bytes are
+   * the batch buffer itself, left untouched until the returned promise settles.
    */
-  exportBatch(records: Uint8Array): Promise<void>;
+  exportBatch(records: Uint8Array, count: number): Promise<void>;
   onDropped(reason: DropReason, count: number): void;
 }
 
@@ -117,7 +118,7 @@ export class ExportQueue<T> {
       if (batch === last) last = undefined;
       this.#queued -= batch.count;
       try {
-        await this.#options.exportBatch(batch.writer.view());
+        await this.#options.exportBatch(batch.writer.view(), batch.count);
       } catch {
         this.#options.onDropped('export_failed', batch.count);
       }
