@@ -7,12 +7,16 @@ import { startGrpcReceiver, startHttpReceiver, type OtlpReceiver } from '../../.
 import { makeTestCa } from '../../../test/helpers/test-ca.ts';
 import { encodeLogRecord, envelope } from './encode.ts';
 import { ProtoWriter } from './proto-writer.ts';
+import { compileConfig } from '../../config/compile.ts';
 import { resolveOtlp, type OtlpSettings } from './settings.ts';
 import { createBytesSender, rejectedCount } from './transport.ts';
 
-/** Settings as serve resolves them from a `telemetry.otlp` section. */
-const settingsFor = (otlp: Record<string, unknown>): OtlpSettings =>
-  resolveOtlp(configSchema.parse({ providers: {}, models: [], telemetry: { otlp } }).telemetry, {})!;
+/** Settings as serve resolves them from a `telemetry.otlp` section (headers through config compile). */
+const settingsFor = (otlp: Record<string, unknown>): OtlpSettings => {
+  const raw = { providers: { mock: { kind: 'mock' } }, models: [{ name: 'm', provider: 'mock' }], telemetry: { otlp } };
+  const compiled = compileConfig(configSchema.parse(raw), {});
+  return resolveOtlp(compiled.config.telemetry, compiled.otlpHeaders)!;
+};
 
 /** An HTTP collector answering each export with the next status in `answers` (then 200). */
 async function collector(answers: { status: number; headers?: Record<string, string> }[]) {
