@@ -2,7 +2,7 @@
 // metrics and `/`; 404 and 405 from the same table; body limits and body errors. The only folder that knows
 // HTTP. No framework: fastify's request life cycle (its hooks, content-type parsing, request and reply
 // objects) cost 12–14 µs of CPU a request, ~17 % of a bare proxy, and the pipeline needs none of it
-// (docs/pipeline.md, "HTTP stack"). Pipeline responses are written on the raw response, so streams are
+// (docs/architecture.md, "HTTP stack"). Pipeline responses are written on the raw response, so streams are
 // forwarded chunk by chunk.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dialect, Operation } from '../core/canonical.ts';

@@ -12,6 +12,6 @@ export function renderRoot(version: string, routes: string[], metricsPath: strin
     health: '/healthz',
     readiness: '/readyz',
     ...(metricsPath ? { metrics: metricsPath } : {}),
-    docs: 'README.md and docs/ (configuration, errors, metrics, pipeline) in the Vigil source',
+    docs: 'README.md and docs/ (architecture, configuration, errors, metrics, deploy) in the Vigil source',
   }, null, 2);
 }

@@ -1,4 +1,4 @@
-// The import rules of docs/pipeline.md ("Imports"), kept by a test: folders import one way
+// The import rules of docs/architecture.md ("Imports"), kept by a test: folders import one way
 // (core ← config ← concern folders ← pipeline ← server ← cli ← main), concern folders import each other
 // only along the edges listed below, and each third-party I/O library is imported by one folder only.
 // Every import of src/**/*.ts is read with the TypeScript parser, so `import type` is told apart.
@@ -71,7 +71,7 @@ function violations(files: { file: string; text: string }[]): string[] {
   const found: string[] = [];
   for (const { file, text } of files) {
     const from = folderOf(file);
-    if (layerOf(from) < 0) found.push(`${file}: src/${from} is in no layer (add it to LAYERS and to docs/pipeline.md)`);
+    if (layerOf(from) < 0) found.push(`${file}: src/${from} is in no layer (add it to LAYERS and to docs/architecture.md)`);
     for (const { spec, typeOnly } of importsOf(file, text)) {
       if (!spec.startsWith('.')) {
         const library = Object.keys(LIBRARIES).find((pkg) => spec === pkg || spec.startsWith(pkg.endsWith('/') ? pkg : `${pkg}/`));
@@ -121,7 +121,7 @@ test('the rule catches deliberate violations (and lets the allowed edges through
     ['policy/authenticate.ts imports telemetry/log.ts at run time: policy/ may only `import type` from telemetry/']);
   assert.deepEqual(check('store/sqlite/x.ts', "const m = await import('pino');"), ['store/sqlite/x.ts imports pino: only telemetry/ may']);
   assert.deepEqual(check('server/app.ts', "import { Pool } from 'undici';"), ['server/app.ts imports undici: only routing/upstream.ts may']);
-  assert.deepEqual(check('wire/sse.ts', ''), ['wire/sse.ts: src/wire is in no layer (add it to LAYERS and to docs/pipeline.md)']);
+  assert.deepEqual(check('wire/sse.ts', ''), ['wire/sse.ts: src/wire is in no layer (add it to LAYERS and to docs/architecture.md)']);
 
   assert.deepEqual(check('policy/authenticate.ts', "import type { DebugLog } from '../telemetry/log.ts';\nimport type { KeyLookup } from '../store/ports.ts';"), []);
   assert.deepEqual(check('routing/plan.ts', "import { x } from '../providers/provider.ts';\nimport { y } from '../config/schema.ts';"), []);
