@@ -24,10 +24,11 @@ function context(): RequestContext {
   });
   ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } };
   ctx.requestedModel = 'bench-model';
-  ctx.upstreamStartedAt = 0.1;
-  ctx.upstreamEndedAt = 0.3;
-  ctx.upstreamStatus = 200;
-  ctx.usage = { inputTokens: 212, outputTokens: 48, cachedInputTokens: 0 };
+  const attempt = ctx.addAttempt(ctx.target);
+  attempt.startedAt = 0.1;
+  attempt.endedAt = 0.3;
+  attempt.status = 200;
+  attempt.usage = { inputTokens: 212, outputTokens: 48, cachedInputTokens: 0 };
   return ctx;
 }
 

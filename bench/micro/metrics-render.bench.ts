@@ -15,10 +15,11 @@ function populated(count: number) {
   for (const [i, model] of models.entries()) {
     const ctx = new RequestContext({ requestId: 'r', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
     ctx.target = { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } };
-    ctx.upstreamStartedAt = 0.1;
-    ctx.upstreamStatus = 200;
-    ctx.firstTokenAt = 0.2;
-    ctx.usage = { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2 };
+    const attempt = ctx.addAttempt(ctx.target);
+    attempt.startedAt = 0.1;
+    attempt.status = 200;
+    attempt.firstTokenAt = 0.2;
+    attempt.usage = { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2 };
     ctx.toolCalls = ['search', 'fetch'];
     recorder.requestStarted(ctx.route);
     recorder.requestFinished(ctx, 0.01);

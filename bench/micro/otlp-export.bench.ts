@@ -24,9 +24,10 @@ function context(): RequestContext {
   });
   ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat' };
   ctx.requestedModel = 'bench-model';
-  ctx.upstreamStartedAt = 0.1;
-  ctx.upstreamStatus = 200;
-  ctx.usage = { inputTokens: 212, outputTokens: 48, cachedInputTokens: 0 };
+  const attempt = ctx.addAttempt(ctx.target);
+  attempt.startedAt = 0.1;
+  attempt.status = 200;
+  attempt.usage = { inputTokens: 212, outputTokens: 48, cachedInputTokens: 0 };
   ctx.finishReason = 'stop';
   return ctx;
 }
@@ -53,7 +54,7 @@ const tracingInto = (sink: (s: SpanRecord) => void) => createTracing({ samplingR
 const requestSpans = (tracing: ReturnType<typeof tracingInto>) => () => {
   const ctx = context();
   const span = tracing.startRequest(ctx);
-  span.startAttempt(ctx, origin).end(200);
+  span.startAttempt(ctx, ctx.attempt!, origin).end(200);
   span.end(ctx);
 };
 

@@ -25,9 +25,9 @@ const config = configSchema.parse({
 });
 const compiled = compileConfig(config);
 const answer = Buffer.from(completionJson);
-const send: Send = async (ctx) => {
-  ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
-  ctx.upstreamStatus = 200;
+const send: Send = async (ctx, attempt) => {
+  attempt.startedAt = performance.now() - ctx.startedAt;
+  attempt.status = 200;
   return { status: 200, headers: {}, chunks: (async function* () {})(), bytes: async () => answer, text: async () => completionJson };
 };
 const providers = buildProviders(compiled, () => send);

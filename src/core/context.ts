@@ -1,7 +1,8 @@
 // Per-request state with a fixed shape: every field exists from the constructor on, so the hot path
-// never grows hidden classes, and `finish` can read one object to record metrics, the log line and usage.
-import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
-import { emptyUsage } from './canonical.ts';
+// never grows hidden classes, and `finish` can read one object (and its attempts) to record metrics, the
+// log line and usage.
+import { Attempt } from './attempt.ts';
+import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
 import type { RequestSpan } from './trace.ts';
@@ -60,28 +61,23 @@ export class RequestContext {
   /** The `model` the client asked for, and the configured target it resolved to. */
   requestedModel = '';
   target: ModelTarget | undefined = undefined;
+  /** Every upstream attempt, in order (routing/dispatch.ts starts them); `attempt` is the last, the current one. */
+  readonly attempts: Attempt[] = [];
+  attempt: Attempt | undefined = undefined;
   stream = false;
   /** The client asked for a usage chunk on its stream. */
   streamUsage = false;
 
-  /** Upstream call timing, relative to startedAt (ms); -1 until known. */
-  upstreamStartedAt = -1;
-  upstreamEndedAt = -1;
-  firstTokenAt = -1;
-  upstreamStatus = 0;
   /** When the SSE response to the client opened (ms after accept); -1 for plain responses. */
   streamStartedAt = -1;
-  usage: Usage = emptyUsage();
+  /** The answer the client got: its finish reason and the names of the tools it asked to call, in order. */
   finishReason = '';
-  /** Names of the tools the model asked to call, in order. */
   toolCalls: string[] = [];
-  /** Spend from usage and the model's configured prices, set at finish. */
+  /** What the request is billed: the spend of its last attempt, set at finish. */
   costUsd = 0;
 
   status = 200;
   error: GatewayError | undefined = undefined;
-  /** Set by routing/upstream.ts while an upstream call runs: abort cancels it directly, with no signal listener. */
-  cancelUpstream: ((reason: GatewayError) => void) | undefined = undefined;
   /** The request's trace span when tracing is on (set at accept); undefined costs nothing. */
   span: RequestSpan | undefined = undefined;
   #abortReason: GatewayError | undefined = undefined;
@@ -110,14 +106,27 @@ export class RequestContext {
     this.headers = init.headers;
   }
 
-  /** When the upstream call ended (ms after accept), or `untilMs` while it has not. */
-  upstreamEndMs(untilMs: number): number {
-    return this.upstreamEndedAt >= 0 ? this.upstreamEndedAt : untilMs;
+  /** A new attempt at `target`, now the current one. */
+  addAttempt(target: ModelTarget): Attempt {
+    const attempt = new Attempt(target);
+    this.attempts.push(attempt);
+    this.attempt = attempt;
+    return attempt;
   }
 
-  /** A whole answer's usage, finish reason and requested tools, for finish to record. */
-  noteResult(result: ChatResult): void {
-    this.usage = result.usage;
+  /**
+   * Time spent upstream (ms), summed over the attempts that went out, with `untilMs` standing in for the
+   * end of one still running; -1 when none went out. The gateway's own time is the rest.
+   */
+  upstreamMs(untilMs: number): number {
+    let total = -1;
+    for (const attempt of this.attempts) if (attempt.started) total = (total < 0 ? 0 : total) + attempt.durationMs(untilMs);
+    return total;
+  }
+
+  /** A whole answer from `attempt`: its usage on the attempt, its finish reason and requested tools on the request. */
+  noteResult(attempt: Attempt, result: ChatResult): void {
+    attempt.usage = result.usage;
     this.finishReason = result.finishReason;
     for (const part of result.content) if (part.type === 'tool_use') this.toolCalls.push(part.name);
   }
@@ -139,12 +148,12 @@ export class RequestContext {
     return this.#controller.signal;
   }
 
-  /** Once per request: the upstream call stops through cancelUpstream, anything holding the signal through it. */
+  /** Once per request: the running upstream call stops through its attempt, anything holding the signal through it. */
   abort(reason: GatewayError): void {
     if (this.#abortReason) return;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
-    this.cancelUpstream?.(reason);
+    this.attempt?.call?.cancel(reason);
   }
 }
 

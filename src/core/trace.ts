@@ -1,6 +1,7 @@
 // The tracing port: what the server, pipeline and routing need from tracing, in plain types, so core keeps
 // no library and no I/O. telemetry/trace.ts implements it with OpenTelemetry. With tracing off there is no
 // Tracing at all and `ctx.span` stays undefined: no span objects, no context work on the hot path.
+import type { Attempt } from './attempt.ts';
 import type { RequestContext } from './context.ts';
 import type { GatewayError } from './errors.ts';
 
@@ -19,7 +20,8 @@ export interface RequestSpan {
   /** 32 / 16 lowercase hex characters, as in a traceparent. */
   readonly traceId: string;
   readonly spanId: string;
-  startAttempt(ctx: RequestContext, origin: URL): AttemptSpan;
+  /** Started by the transport as `attempt` goes out to `origin`; the attempt keeps it (`attempt.span`). */
+  startAttempt(ctx: RequestContext, attempt: Attempt, origin: URL): AttemptSpan;
   /** Records the outcome from the context (status, model, usage, finish reason, error) and ends the span; once. */
   end(ctx: RequestContext): void;
 }

@@ -14,7 +14,7 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
       return ctx.reply.json(200, output.body, overheadHeader(ctx));
     case 'result': {
       const result = output.result as ChatResult;
-      ctx.noteResult(result);
+      ctx.noteResult(ctx.attempt!, result);
       const body = ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
       return ctx.reply.json(200, body, overheadHeader(ctx));
     }
@@ -51,22 +51,23 @@ async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise
 }
 
 /**
- * `x-vigil-overhead-ms`: what the gateway added so far (everything but the upstream call), for clients
+ * `x-vigil-overhead-ms`: what the gateway added so far (everything but the upstream attempts), for clients
  * to see per response what vigil_gateway_overhead_seconds shows in aggregate. Not on streams, whose
  * headers leave before the upstream has finished.
  */
 function overheadHeader(ctx: RequestContext): Record<string, string> | undefined {
-  if (ctx.upstreamStartedAt < 0) return undefined;
   const now = performance.now() - ctx.startedAt;
-  const overhead = now - (ctx.upstreamEndMs(now) - ctx.upstreamStartedAt);
-  return { 'x-vigil-overhead-ms': overhead.toFixed(3) };
+  const upstream = ctx.upstreamMs(now);
+  return upstream < 0 ? undefined : { 'x-vigil-overhead-ms': (now - upstream).toFixed(3) };
 }
 
+/** First-token time and usage go on the attempt that answers; the tools and finish reason on the request. */
 async function* tap(ctx: RequestContext, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+  const attempt = ctx.attempt!;
   for await (const event of events) {
-    if (ctx.firstTokenAt < 0 && (event.type === 'text' || event.type === 'tool_call')) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    if (attempt.firstTokenAt < 0 && (event.type === 'text' || event.type === 'tool_call')) attempt.firstTokenAt = performance.now() - ctx.startedAt;
     if (event.type === 'tool_call') ctx.toolCalls.push(event.name);
-    else if (event.type === 'usage') ctx.usage = event.usage;
+    else if (event.type === 'usage') attempt.usage = event.usage;
     else if (event.type === 'finish') ctx.finishReason = event.reason;
     yield event;
   }

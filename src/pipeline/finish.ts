@@ -1,5 +1,8 @@
-// Finish: runs once per request, also after errors and client aborts. Records metrics, writes the one
-// log line, ends the trace span and appends the usage record, all from the context.
+// Finish: runs once per request, also after errors, client aborts and failures before the pipeline
+// (server/app.ts). It settles the outcome from the context, then runs a list of finishers composed once at
+// start-up (metrics, GenAI OTLP metrics, the log line, the span, the usage record), each reading the
+// request and its attempts: the request is counted, logged and billed once, every attempt counted and traced.
+import type { Attempt } from '../core/attempt.ts';
 import { isoNow } from '../core/clock.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { UsageLedger } from '../store/ports.ts';
@@ -16,47 +19,84 @@ export interface FinishDeps {
 }
 
 export type Finish = (ctx: RequestContext) => void;
+/** One thing done with a finished request; `durationMs` is its whole time, from accept. */
+export type Finisher = (ctx: RequestContext, durationMs: number) => void;
 
-export function createFinish({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finish {
+/** Metrics, GenAI metrics (when on), log line, span, usage record: in this order. */
+export function createFinishers({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finisher[] {
+  const finishers: Finisher[] = [(ctx, durationMs) => recorder.requestFinished(ctx, durationMs / 1000)];
+  if (genAiMetrics) finishers.push((ctx, durationMs) => genAiMetrics.record(ctx, durationMs / 1000));
+  finishers.push(logLine(log), endSpan, usageRecord(ledger));
+  return finishers;
+}
+
+export function createFinish(deps: FinishDeps): Finish {
+  return composeFinish(createFinishers(deps));
+}
+
+/** One Finish running `finishers` in order, after the outcome is settled. */
+export function composeFinish(finishers: readonly Finisher[]): Finish {
   return (ctx) => {
     const durationMs = performance.now() - ctx.startedAt;
-    // Cut mid-answer, by the client (499) or by the drain timeout (503): the status says so even after a
-    // stream's 200 went out, so availability counts the gateway's cuts and not the client's.
-    if (ctx.error && (ctx.error.errorClass === 'client_abort' || ctx.error.code === 'GW_UNAVAILABLE_DRAINING')) ctx.status = ctx.error.status;
-    ctx.costUsd = costOf(ctx);
-    recorder.requestFinished(ctx, durationMs / 1000);
-    genAiMetrics?.record(ctx, durationMs / 1000);
-    const error = ctx.error;
-    const failed = error !== undefined && error.status >= 500;
-    if (failed) log.warn({ ...requestLine(ctx, durationMs), err: error.cause ?? error }, 'request failed');
-    else if (log.infoEnabled) log.info(requestLine(ctx, durationMs), 'request'); // not even built when off
-    ctx.span?.end(ctx); // GenAI and HTTP attributes from the context, then the span ends
+    settle(ctx);
+    for (let i = 0; i < finishers.length; i++) finishers[i](ctx, durationMs);
+  };
+}
 
-    if (ctx.target && ctx.upstreamStartedAt >= 0) {
-      ledger.append({
-        time: isoNow(),
-        requestId: ctx.requestId,
-        identityId: ctx.principal.id,
-        route: ctx.route,
-        provider: ctx.target.providerId,
-        model: ctx.target.name,
-        upstreamModel: ctx.target.upstreamModel,
-        inputTokens: ctx.usage.inputTokens,
-        outputTokens: ctx.usage.outputTokens,
-        cachedInputTokens: ctx.usage.cachedInputTokens,
-        costUsd: ctx.costUsd,
-        durationMs: round(durationMs),
-        status: ctx.status,
-        errorClass: error?.errorClass ?? '',
-        stream: ctx.stream,
-      });
-    }
+/** What every finisher reads: the final status, the last attempt's outcome, each attempt's spend. */
+function settle(ctx: RequestContext): void {
+  const error = ctx.error;
+  // Cut mid-answer, by the client (499) or by the drain timeout (503): the status says so even after a
+  // stream's 200 went out, so availability counts the gateway's cuts and not the client's.
+  if (error && (error.errorClass === 'client_abort' || error.code === 'GW_UNAVAILABLE_DRAINING')) ctx.status = error.status;
+  const last = ctx.attempt;
+  if (!last) return;
+  // A stream fails, or is cut, after dispatch has returned: the request's error is its last attempt's outcome.
+  if (error) last.error = error;
+  for (const attempt of ctx.attempts) attempt.costUsd = costOf(attempt);
+  ctx.costUsd = last.costUsd;
+}
+
+const endSpan: Finisher = (ctx) => ctx.span?.end(ctx); // GenAI and HTTP attributes from the context, then the span ends
+
+function logLine(log: RequestLines): Finisher {
+  return (ctx, durationMs) => {
+    const error = ctx.error;
+    if (error !== undefined && error.status >= 500) log.warn({ ...requestLine(ctx, durationMs), err: error.cause ?? error }, 'request failed');
+    else if (log.infoEnabled) log.info(requestLine(ctx, durationMs), 'request'); // not even built when off
+  };
+}
+
+/** One record per request that reached an upstream, billed with its last attempt: the one that answered. */
+function usageRecord(ledger: UsageLedger): Finisher {
+  return (ctx, durationMs) => {
+    const billed = ctx.attempt;
+    if (!billed?.started) return;
+    const { target, usage } = billed;
+    ledger.append({
+      time: isoNow(),
+      requestId: ctx.requestId,
+      identityId: ctx.principal.id,
+      route: ctx.route,
+      provider: target.providerId,
+      model: target.name,
+      upstreamModel: target.upstreamModel,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens,
+      costUsd: ctx.costUsd,
+      durationMs: round(durationMs),
+      status: ctx.status,
+      errorClass: ctx.error?.errorClass ?? '',
+      stream: ctx.stream,
+    });
   };
 }
 
 /** The request's log line: an allowlist of the context's fields (the model is the one value a client wrote). */
 function requestLine(ctx: RequestContext, durationMs: number): Record<string, unknown> {
   const error = ctx.error;
+  const last = ctx.attempt;
   return {
     request_id: ctx.requestId,
     trace_id: ctx.span?.traceId,
@@ -67,11 +107,12 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
     status: ctx.status,
     duration_ms: round(durationMs),
     model: ctx.requestedModel || undefined,
-    provider: ctx.target?.providerId,
+    provider: (last?.target ?? ctx.target)?.providerId,
+    attempts: ctx.attempts.length > 1 ? ctx.attempts.length : undefined,
     stream: ctx.stream || undefined,
-    ttft_ms: ctx.firstTokenAt >= 0 ? round(ctx.firstTokenAt) : undefined,
-    input_tokens: ctx.usage.inputTokens || undefined,
-    output_tokens: ctx.usage.outputTokens || undefined,
+    ttft_ms: last && last.firstTokenAt >= 0 ? round(last.firstTokenAt) : undefined,
+    input_tokens: last?.usage.inputTokens || undefined,
+    output_tokens: last?.usage.outputTokens || undefined,
     cost_usd: ctx.costUsd || undefined,
     error_code: error?.code,
     error_class: error?.errorClass,
@@ -80,10 +121,10 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** USD from reported tokens and the model's prices per million tokens; cached input has its own price. */
-export function costOf(ctx: RequestContext): number {
-  const pricing = ctx.target?.pricing;
+/** USD from the attempt's reported tokens and its target's prices per million tokens; cached input has its own price. */
+function costOf(attempt: Attempt): number {
+  const pricing = attempt.target.pricing;
   if (!pricing) return 0;
-  const { inputTokens, outputTokens, cachedInputTokens } = ctx.usage;
+  const { inputTokens, outputTokens, cachedInputTokens } = attempt.usage;
   return ((inputTokens - cachedInputTokens) * pricing.input + cachedInputTokens * pricing.cachedInput + outputTokens * pricing.output) / 1e6;
 }

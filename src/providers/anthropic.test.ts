@@ -132,7 +132,7 @@ async function relay(wire: string): Promise<{ out: string; error?: GatewayError 
   });
   ctx.body = { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true };
   ctx.stream = true;
-  const output = await provider.chat(ctx, { name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' });
+  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' }));
   let out = '';
   try {
     if (output.kind === 'sse') for await (const s of output.chunks) out += s;

@@ -1,4 +1,5 @@
 // Anthropic Messages upstream: passthrough for Anthropic clients, canonical translation for the rest.
+import type { Attempt } from '../core/attempt.ts';
 import type { ChatOutput, ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
@@ -32,12 +33,13 @@ export function createAnthropicProvider(init: {
     unavailableReason: init.unavailableReason,
     supportsEmbeddings: false,
 
-    async chat(ctx, target): Promise<ChatOutput> {
+    async chat(ctx, attempt): Promise<ChatOutput> {
       const passthrough = ctx.dialect === 'anthropic';
+      const target = attempt.target;
       const body = passthrough ? passthroughBody(ctx, target) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
-      const res = await init.send(ctx, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders, headers), body });
-      if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
-      return passthrough ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
+      const res = await init.send(ctx, attempt, { path: '/v1/messages', headers: headersFor(ctx, baseHeaders, headers), body });
+      if (!ctx.stream) return wholeAnswer(ctx, attempt, res, passthrough, decodeResult);
+      return passthrough ? { kind: 'sse', chunks: relayStream(ctx, attempt, res.chunks) } : { kind: 'events', events: decodeStream(res.chunks) };
     },
 
     async embeddings() {
@@ -124,20 +126,20 @@ export function decodeResult(parsed: any): ChatResult {
  * Passthrough stream: forward each event as it came, noting usage and the first token. Complete once
  * `message_stop` came; an error event or an earlier end is thrown.
  */
-async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   let complete = false;
   for await (const { event, data } of parseSse(chunks)) {
     if (event === 'message_start' || event === 'message_delta') {
       const parsed = parseUpstreamJson(data);
       const usage = event === 'message_start' ? parsed.message?.usage : parsed.usage;
-      if (usage) mergeUsage(ctx.usage, usage);
+      if (usage) mergeUsage(attempt.usage, usage);
       if (parsed.delta?.stop_reason) ctx.finishReason = FINISH[parsed.delta.stop_reason] ?? 'stop';
-    } else if (event === 'content_block_delta' && ctx.firstTokenAt < 0) {
-      ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    } else if (event === 'content_block_delta' && attempt.firstTokenAt < 0) {
+      attempt.firstTokenAt = performance.now() - ctx.startedAt;
     } else if (event === 'content_block_start' && data.includes('"tool_use"')) {
       const block = parseUpstreamJson(data).content_block;
       if (block?.type === 'tool_use') ctx.toolCalls.push(block.name);
-      if (ctx.firstTokenAt < 0) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+      if (attempt.firstTokenAt < 0) attempt.firstTokenAt = performance.now() - ctx.startedAt;
     } else if (event === 'message_stop') {
       complete = true;
     } else if (event === 'error') {

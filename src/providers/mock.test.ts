@@ -27,11 +27,15 @@ function context(operation: 'chat' | 'embeddings', init: { chat?: ChatRequest; b
   ctx.chat = init.chat;
   ctx.body = init.body ?? {};
   ctx.requestedModel = 'mock-embedding';
+  ctx.addAttempt(operation === 'chat' ? target : { ...target, type: 'embedding' });
   return ctx;
 }
 
+/** A provider's arguments: the context and its attempt, as dispatch hands them over. */
+const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
+
 async function chat(opts: MockProviderConfig, prompt: string, random?: () => number): Promise<ChatResult> {
-  const output = await createMockProvider('mock', opts, random).chat(context('chat', { chat: chatRequest(prompt) }), target);
+  const output = await createMockProvider('mock', opts, random).chat(...withAttempt(context('chat', { chat: chatRequest(prompt) })));
   assert.equal(output.kind, 'result');
   return (output as { kind: 'result'; result: ChatResult }).result;
 }
@@ -73,48 +77,49 @@ test('prompt_tokens fixes the input usage of chat (JSON and stream) and embeddin
   assert.equal((await chat(options(), 'short')).usage.inputTokens, 6);
 
   const provider = createMockProvider('mock', options({ prompt_tokens: 77, completion_tokens: 3 }));
-  const output = await provider.chat(context('chat', { chat: chatRequest('stream me', true) }), target);
+  const output = await provider.chat(...withAttempt(context('chat', { chat: chatRequest('stream me', true) })));
   const usages: StreamEvent[] = [];
   if (output.kind === 'events') for await (const e of output.events) if (e.type === 'usage') usages.push(e);
   assert.deepEqual(usages, [{ type: 'usage', usage: { inputTokens: 77, outputTokens: 3, cachedInputTokens: 0 } }]);
 
   const ctx = context('embeddings', { body: { input: ['hello world', 'another text'] } });
-  const embedded = await createMockProvider('mock', options({ prompt_tokens: 9 })).embeddings(ctx, { ...target, type: 'embedding' });
+  const embedded = await createMockProvider('mock', options({ prompt_tokens: 9 })).embeddings(ctx, ctx.attempt!);
   assert.equal(embedded.kind === 'result' && embedded.result.usage.inputTokens, 9);
-  assert.equal(ctx.usage.inputTokens, 9);
+  assert.equal(ctx.attempt!.usage.inputTokens, 9);
 });
 
 test('error injection: rate 1 fails with the class code, rate 0 never fails', async () => {
   for (const [errorClass, failure] of Object.entries(MOCK_FAILURES)) {
     const ctx = context('chat', { chat: chatRequest('x') });
     const provider = createMockProvider('mock', options({ error_rates: { [errorClass]: 1 } }), () => 0.999);
-    await assert.rejects(provider.chat(ctx, target), (err: GatewayError) => {
+    await assert.rejects(provider.chat(ctx, ctx.attempt!), (err: GatewayError) => {
       assert.equal(err.code, failure.code, errorClass);
       assert.equal(err.detail, 'injected by the mock provider');
       return true;
     });
-    assert.equal(ctx.upstreamStatus, failure.status);
+    assert.equal(ctx.attempt!.status, failure.status);
+    assert.equal(ctx.attempt!.error?.code, failure.code);
   }
   const limited = createMockProvider('mock', options({ error_rates: { rate_limit: 1 } }), () => 0);
-  await assert.rejects(limited.chat(context('chat', { chat: chatRequest('x') }), target), (err: GatewayError) => err.retryAfter === 1);
+  await assert.rejects(limited.chat(...withAttempt(context('chat', { chat: chatRequest('x') }))), (err: GatewayError) => err.retryAfter === 1);
 
   let draws = 0;
   const never = createMockProvider('mock', options({ error_rates: { server_error: 0 } }), () => { draws++; return 0; });
-  for (let i = 0; i < 20; i++) await never.chat(context('chat', { chat: chatRequest(`p${i}`) }), target);
+  for (let i = 0; i < 20; i++) await never.chat(...withAttempt(context('chat', { chat: chatRequest(`p${i}`) })));
   assert.equal(draws, 0);
 });
 
 test('error injection compares random() with the rate', async () => {
   const provider = (r: number) => createMockProvider('mock', options({ error_rates: { timeout: 0.3 } }), () => r);
-  await assert.rejects(provider(0.29).chat(context('chat', { chat: chatRequest('x') }), target), (err: GatewayError) => err.code === 'GW_UPSTREAM_TIMEOUT');
+  await assert.rejects(provider(0.29).chat(...withAttempt(context('chat', { chat: chatRequest('x') }))), (err: GatewayError) => err.code === 'GW_UPSTREAM_TIMEOUT');
   const ctx = context('chat', { chat: chatRequest('x') });
-  await provider(0.3).chat(ctx, target);
-  assert.equal(ctx.upstreamStatus, 200);
+  await provider(0.3).chat(ctx, ctx.attempt!);
+  assert.equal(ctx.attempt!.status, 200);
 });
 
 test('streaming yields start, one text per word, finish and usage; text equals the non-streamed reply', async () => {
   const provider = createMockProvider('mock', options({ completion_tokens: 5 }));
-  const output = await provider.chat(context('chat', { chat: chatRequest('stream me', true) }), target);
+  const output = await provider.chat(...withAttempt(context('chat', { chat: chatRequest('stream me', true) })));
   assert.equal(output.kind, 'events');
   const events: StreamEvent[] = [];
   if (output.kind === 'events') for await (const e of output.events) events.push(e);
@@ -128,7 +133,7 @@ test('streaming yields start, one text per word, finish and usage; text equals t
 
 test('streaming pace: stream_tokens_per_second spaces the words', async () => {
   const provider = createMockProvider('mock', options({ completion_tokens: 4, stream_tokens_per_second: 200 }));
-  const output = await provider.chat(context('chat', { chat: chatRequest('slow', true) }), target);
+  const output = await provider.chat(...withAttempt(context('chat', { chat: chatRequest('slow', true) })));
   const started = performance.now();
   let n = 0;
   if (output.kind === 'events') for await (const e of output.events) if (e.type === 'text') n++;
@@ -138,7 +143,7 @@ test('streaming pace: stream_tokens_per_second spaces the words', async () => {
 
 async function embed(body: Record<string, any>): Promise<EmbeddingsResult> {
   const ctx = context('embeddings', { body });
-  const output = await createMockProvider('mock', options()).embeddings(ctx, { ...target, type: 'embedding' });
+  const output = await createMockProvider('mock', options()).embeddings(ctx, ctx.attempt!);
   assert.equal(output.kind, 'result');
   return (output as { kind: 'result'; result: EmbeddingsResult }).result;
 }
@@ -201,7 +206,7 @@ test('offered tools, the mock calls the first (or the chosen) tool with input fr
   const weather = { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer', maximum: 3 } }, required: ['city', 'days'] };
   const tools = [{ name: 'search', parameters: { type: 'object' } }, { name: 'weather', parameters: weather }];
   const ask = async (request: ChatRequest) => {
-    const output = await provider.chat(context('chat', { chat: request }), target);
+    const output = await provider.chat(...withAttempt(context('chat', { chat: request })));
     return (output as { kind: 'result'; result: ChatResult }).result;
   };
 
@@ -232,15 +237,15 @@ test('offered tools, the mock calls the first (or the chosen) tool with input fr
 test('the mock ends its upstream part when its answer is ready: encoding and writing are the gateway\'s time', async () => {
   const mock = createMockProvider('mock', options());
   const plain = context('chat', { chat: chatRequest('timing') });
-  await mock.chat(plain, target);
-  assert.ok(plain.upstreamStartedAt >= 0 && plain.upstreamEndedAt >= plain.upstreamStartedAt, 'a whole answer is over when chat() returns');
+  await mock.chat(plain, plain.attempt!);
+  assert.ok(plain.attempt!.startedAt >= 0 && plain.attempt!.endedAt >= plain.attempt!.startedAt, 'a whole answer is over when chat() returns');
 
   const streamed = context('chat', { chat: chatRequest('timing', true) });
-  const output = await mock.chat(streamed, target);
+  const output = await mock.chat(streamed, streamed.attempt!);
   assert.equal(output.kind, 'events');
   const events = (output as { kind: 'events'; events: AsyncIterable<StreamEvent> }).events;
   const endedAtEach: number[] = [];
-  for await (const event of events) endedAtEach.push(event.type === 'usage' ? streamed.upstreamEndedAt : -1);
-  assert.ok(streamed.upstreamEndedAt >= streamed.upstreamStartedAt, 'a stream is over after its last event');
+  for await (const event of events) endedAtEach.push(event.type === 'usage' ? streamed.attempt!.endedAt : -1);
+  assert.ok(streamed.attempt!.endedAt >= streamed.attempt!.startedAt, 'a stream is over after its last event');
   assert.ok(endedAtEach.at(-1)! >= 0, 'and by the time its usage is read');
 });

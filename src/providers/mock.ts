@@ -2,6 +2,7 @@
 // run with no account anywhere and gives the demo, tests and benchmarks controllable latency, streaming
 // pace, usage numbers and injected failures per upstream error class.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Attempt } from '../core/attempt.ts';
 import type { ChatRequest, ChatResult, ContentPart, StreamEvent, ToolUsePart, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError, type ErrorCode } from '../core/errors.ts';
@@ -27,18 +28,19 @@ const EMBEDDING_DIMENSIONS = 16;
 export function createMockProvider(id: string, options: MockProviderConfig, random: () => number = Math.random): Provider {
   const failures = Object.entries(options.error_rates);
 
-  async function begin(ctx: RequestContext): Promise<void> {
-    ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
+  async function begin(ctx: RequestContext, attempt: Attempt): Promise<void> {
+    attempt.startedAt = performance.now() - ctx.startedAt;
     if (options.latency_ms > 0) await pause(options.latency_ms, ctx.signal);
     for (const [errorClass, rate] of failures) {
       if (rate > 0 && random() < rate) {
         const failure = MOCK_FAILURES[errorClass];
-        ctx.upstreamStatus = failure.status;
-        ended(ctx);
-        throw new GatewayError(failure.code, 'injected by the mock provider', failure.code === 'GW_UPSTREAM_RATE_LIMITED' ? { retryAfter: 1 } : {});
+        attempt.status = failure.status;
+        attempt.error = new GatewayError(failure.code, 'injected by the mock provider', failure.code === 'GW_UPSTREAM_RATE_LIMITED' ? { retryAfter: 1 } : {});
+        ended(ctx, attempt);
+        throw attempt.error;
       }
     }
-    ctx.upstreamStatus = 200;
+    attempt.status = 200;
   }
 
   return {
@@ -48,8 +50,8 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
     unavailableReason: undefined,
     supportsEmbeddings: true,
 
-    async chat(ctx) {
-      await begin(ctx);
+    async chat(ctx, attempt) {
+      await begin(ctx, attempt);
       const request = ctx.chat!;
       const call = toolCallFor(request);
       const words = call ? [] : replyWords(request, options.completion_tokens);
@@ -57,22 +59,22 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
       if (!request.stream) {
         const content: ContentPart[] = call ? [call] : [{ type: 'text', text: words.join(' ') }];
         const result: ChatResult = { model: request.model, content, finishReason: call ? 'tool_calls' : 'stop', usage };
-        ended(ctx);
+        ended(ctx, attempt);
         return { kind: 'result', result };
       }
-      return { kind: 'events', events: streamReply(ctx, request.model, words, call, usage, options.stream_tokens_per_second) };
+      return { kind: 'events', events: streamReply(ctx, attempt, request.model, words, call, usage, options.stream_tokens_per_second) };
     },
 
-    async embeddings(ctx) {
-      await begin(ctx);
+    async embeddings(ctx, attempt) {
+      await begin(ctx, attempt);
       const input = ctx.body.input;
       const texts: string[] = Array.isArray(input) ? input.map((t) => (typeof t === 'string' ? t : JSON.stringify(t))) : [String(input)];
       const dimensions = typeof ctx.body.dimensions === 'number' ? ctx.body.dimensions : EMBEDDING_DIMENSIONS;
       const vectors = texts.map((text) => vectorOf(text, dimensions));
-      ctx.usage = { inputTokens: options.prompt_tokens ?? texts.reduce((n, t) => n + tokensIn(t), 0), outputTokens: 0, cachedInputTokens: 0 };
+      attempt.usage = { inputTokens: options.prompt_tokens ?? texts.reduce((n, t) => n + tokensIn(t), 0), outputTokens: 0, cachedInputTokens: 0 };
       const encoded = ctx.body.encoding_format === 'base64' ? vectors.map(toBase64) : vectors;
-      ended(ctx);
-      return { kind: 'result', result: { model: ctx.requestedModel, vectors: encoded, usage: ctx.usage } };
+      ended(ctx, attempt);
+      return { kind: 'result', result: { model: ctx.requestedModel, vectors: encoded, usage: attempt.usage } };
     },
   };
 }
@@ -89,12 +91,12 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
  * The mock's answer is complete: what follows is the gateway's time, as after a real provider's last byte
  * (routing/upstream.ts). Without it the answer's encoding and writing counted as upstream time.
  */
-function ended(ctx: RequestContext): void {
-  ctx.upstreamEndedAt = performance.now() - ctx.startedAt;
+function ended(ctx: RequestContext, attempt: Attempt): void {
+  attempt.endedAt = performance.now() - ctx.startedAt;
 }
 
 async function* streamReply(
-  ctx: RequestContext, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number,
+  ctx: RequestContext, attempt: Attempt, model: string, words: string[], call: ToolUsePart | undefined, usage: Usage, perSecond: number,
 ): AsyncGenerator<StreamEvent> {
   const signal = ctx.signal;
   yield { type: 'start', model, usage: { ...usage, outputTokens: 0 } }; // the input is known before any output
@@ -107,7 +109,7 @@ async function* streamReply(
     yield { type: 'text', text: i === 0 ? word : ` ${word}` };
   }
   yield { type: 'finish', reason: call ? 'tool_calls' : 'stop' };
-  ended(ctx);
+  ended(ctx, attempt);
   yield { type: 'usage', usage };
 }
 

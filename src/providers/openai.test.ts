@@ -99,7 +99,7 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
   const calls: HttpCall[] = [];
   const provider = createOpenAIProvider({
     id: 'openai', kind: 'openai', apiKey: 'sk-up', headers: { 'x-extra': '1' }, unavailableReason: undefined,
-    send: async (_ctx, call) => {
+    send: async (_ctx, _attempt, call) => {
       calls.push(call);
       return { status: 200, headers: {}, chunks: bytes(RECORDED, 13), bytes: async () => Buffer.alloc(0), text: async () => '' };
     },
@@ -107,15 +107,16 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
   const target = { name: 'fast', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' as const };
   for (const includeUsage of [false, true]) {
     const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true, user: 'u1', ...(includeUsage ? { stream_options: { include_usage: true } } : {}) });
-    const output = await provider.chat(ctx, target);
+    const attempt = ctx.addAttempt(target);
+    const output = await provider.chat(ctx, attempt);
     assert.equal(output.kind, 'sse');
     let wire = '';
     if (output.kind === 'sse') for await (const s of output.chunks) wire += s;
     assert.equal(wire.includes('"prompt_tokens":120'), includeUsage);
     assert.ok(wire.endsWith('data: [DONE]\n\n'));
-    assert.deepEqual(ctx.usage, { inputTokens: 120, outputTokens: 15, cachedInputTokens: 64 });
+    assert.deepEqual(attempt.usage, { inputTokens: 120, outputTokens: 15, cachedInputTokens: 64 });
     assert.equal(ctx.finishReason, 'tool_calls');
-    assert.ok(ctx.firstTokenAt >= 0);
+    assert.ok(attempt.firstTokenAt >= 0);
   }
   const sent = JSON.parse(String(calls[0].body));
   assert.equal(sent.model, 'gpt-4o-2024-08-06');
@@ -132,7 +133,7 @@ async function relay(wire: string): Promise<{ out: string; error?: GatewayError 
     send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
   });
   const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true });
-  const output = await provider.chat(ctx, { name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' });
+  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' }));
   let out = '';
   try {
     if (output.kind === 'sse') for await (const s of output.chunks) out += s;

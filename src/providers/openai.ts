@@ -1,5 +1,6 @@
 // OpenAI Chat Completions / Embeddings upstreams: `openai` itself and every OpenAI-compatible server
 // (OpenRouter, vLLM, Ollama, LM Studio …), which differ only in data: base URL, key and extra headers.
+import type { Attempt } from '../core/attempt.ts';
 import type { ChatOutput, ChatRequest, ChatResult, ContentPart, EmbeddingsOutput, FinishReason, StreamEvent, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
@@ -31,20 +32,21 @@ export function createOpenAIProvider(init: {
     unavailableReason: init.unavailableReason,
     supportsEmbeddings: true,
 
-    async chat(ctx, target): Promise<ChatOutput> {
+    async chat(ctx, attempt): Promise<ChatOutput> {
       const passthrough = ctx.dialect === 'openai';
+      const target = attempt.target;
       const body = passthrough ? passthroughBody(ctx, target, askForUsage) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
-      const res = await init.send(ctx, { path: '/chat/completions', headers, body });
-      if (!ctx.stream) return wholeAnswer(ctx, res, passthrough, decodeResult);
+      const res = await init.send(ctx, attempt, { path: '/chat/completions', headers, body });
+      if (!ctx.stream) return wholeAnswer(ctx, attempt, res, passthrough, decodeResult);
       return passthrough
-        ? { kind: 'sse', chunks: relayStream(ctx, res.chunks) }
+        ? { kind: 'sse', chunks: relayStream(ctx, attempt, res.chunks) }
         : { kind: 'events', events: decodeStream(res.chunks) };
     },
 
-    async embeddings(ctx, target): Promise<EmbeddingsOutput> {
-      const bytes = await (await init.send(ctx, { path: '/embeddings', headers, body: passthroughBody(ctx, target) })).bytes();
+    async embeddings(ctx, attempt): Promise<EmbeddingsOutput> {
+      const bytes = await (await init.send(ctx, attempt, { path: '/embeddings', headers, body: passthroughBody(ctx, attempt.target) })).bytes();
       const parsed = parseUpstreamJson(bytes.toString('utf8'));
-      ctx.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
+      attempt.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
       return { kind: 'json', body: bytes };
     },
   };
@@ -109,7 +111,7 @@ export function decodeResult(parsed: any): ChatResult {
  * Passthrough stream: forward events untouched, note usage and first token, hide the usage chunk unless asked
  * for. Complete once a finish reason or `[DONE]` came; an error event or an earlier end is thrown.
  */
-async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   let complete = false;
   for await (const { data } of parseSse(chunks)) {
     if (data === '[DONE]') {
@@ -120,14 +122,14 @@ async function* relayStream(ctx: RequestContext, chunks: AsyncIterable<Buffer>):
     const chunk = parseUpstreamJson(data);
     if (chunk.error) throw streamErrorEvent(chunk);
     const choice = chunk.choices?.[0];
-    if (ctx.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) ctx.firstTokenAt = performance.now() - ctx.startedAt;
+    if (attempt.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) attempt.firstTokenAt = performance.now() - ctx.startedAt;
     for (const call of choice?.delta?.tool_calls ?? []) if (call.function?.name) ctx.toolCalls.push(call.function.name);
     if (choice?.finish_reason) {
       ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
       complete = true;
     }
     if (chunk.usage) {
-      ctx.usage = usageOf(chunk.usage);
+      attempt.usage = usageOf(chunk.usage);
       if (!ctx.streamUsage && !choice) continue;
     }
     yield formatSse(data);

@@ -1,7 +1,8 @@
 // What a provider is to the rest of the gateway: translation between the canonical shape (or the
 // client's own wire format, when dialects match) and one upstream API. Transport is injected as `send`.
+import type { Attempt } from '../core/attempt.ts';
 import type { ChatOutput, Dialect, EmbeddingsOutput } from '../core/canonical.ts';
-import type { ModelTarget, RequestContext } from '../core/context.ts';
+import type { RequestContext } from '../core/context.ts';
 
 export interface HttpCall {
   /** Path below the provider's base URL, e.g. `/chat/completions`. */
@@ -20,7 +21,8 @@ export interface UpstreamResponse {
   text(): Promise<string>;
 }
 
-export type Send = (ctx: RequestContext, call: HttpCall) => Promise<UpstreamResponse>;
+/** Sends `call` as `attempt` (routing/upstream.ts), writing its times, status, error, span and cancel handle. */
+export type Send = (ctx: RequestContext, attempt: Attempt, call: HttpCall) => Promise<UpstreamResponse>;
 
 export interface Provider {
   readonly id: string;
@@ -30,6 +32,7 @@ export interface Provider {
   /** Why this provider cannot serve traffic (e.g. its key reference does not resolve); undefined when it can. */
   readonly unavailableReason: string | undefined;
   readonly supportsEmbeddings: boolean;
-  chat(ctx: RequestContext, target: ModelTarget): Promise<ChatOutput>;
-  embeddings(ctx: RequestContext, target: ModelTarget): Promise<EmbeddingsOutput>;
+  /** One attempt at `attempt.target`; the provider writes what the answer says (usage, first token) to it. */
+  chat(ctx: RequestContext, attempt: Attempt): Promise<ChatOutput>;
+  embeddings(ctx: RequestContext, attempt: Attempt): Promise<EmbeddingsOutput>;
 }

@@ -48,9 +48,13 @@ test('ConnectionQueue: queue_limit 0 lets no call wait; a wait past queue_timeou
 });
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
+/** The transport's first arguments: the context and its attempt, as a provider passes them. */
+const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
+
 function context(): RequestContext {
   const ctx = new RequestContext({ requestId: 'q', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
   ctx.target = { name: 'm', upstreamModel: 'm', providerId: 'narrow', type: 'chat' };
+  ctx.addAttempt(ctx.target);
   return ctx;
 }
 
@@ -69,7 +73,7 @@ test('Upstreams: the recorder sees the queue depth while a call waits and its wa
   };
   try {
     const send = upstreams.bind(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 1);
-    const call = () => send(context(), { path: '/x', headers: [], body: '{}' });
+    const call = () => send(...withAttempt(context()), { path: '/x', headers: [], body: '{}' });
     const holder = call();
     while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
 

@@ -158,8 +158,12 @@ function context(signal: AbortSignal = live): RequestContext {
     dialect: 'openai', operation: 'chat', reply, headers: {},
   });
   ctx.target = { name: 'fake', upstreamModel: 'fake', providerId: 'fake', type: 'chat' };
+  ctx.addAttempt(ctx.target);
   return ctx;
 }
+
+/** The transport's first arguments: the context and its attempt, as a provider passes them. */
+const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
 
 const OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1024, queue_timeout_ms: 5000 };
 
@@ -190,12 +194,12 @@ test('Upstreams: a 200 JSON answer read via text(), path joined under the base p
   }, {}, async (upstreams, base) => {
     const ctx = context();
     const send = upstreams.bind(base, 2);
-    const res = await send(ctx, { path: '/chat/completions', headers: ['content-type', 'application/json', 'authorization', 'Bearer up'], body: '{"q":1}' });
+    const res = await send(ctx, ctx.attempt!, { path: '/chat/completions', headers: ['content-type', 'application/json', 'authorization', 'Bearer up'], body: '{"q":1}' });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/json');
     assert.equal(await res.text(), '{"ok":true,"text":"héllo"}');
-    assert.equal(ctx.upstreamStatus, 200);
-    assert.ok(ctx.upstreamStartedAt >= 0);
+    assert.equal(ctx.attempt!.status, 200);
+    assert.ok(ctx.attempt!.startedAt >= 0);
   });
   assert.deepEqual(seen, { path: '/v1/chat/completions', body: '{"q":1}', auth: 'Bearer up' });
 });
@@ -205,19 +209,20 @@ test('Upstreams: a 500 becomes GW_UPSTREAM_SERVER_ERROR and records the status',
     res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
   }, {}, async (upstreams, base) => {
     const ctx = context();
-    await assert.rejects(upstreams.bind(base, 2)(ctx, { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
+    await assert.rejects(upstreams.bind(base, 2)(ctx, ctx.attempt!, { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
       assert.equal(err.code, 'GW_UPSTREAM_SERVER_ERROR');
       assert.equal(err.detail, 'status 500');
       return true;
     });
-    assert.equal(ctx.upstreamStatus, 500);
+    assert.equal(ctx.attempt!.status, 500);
+    assert.equal(ctx.attempt!.error?.code, 'GW_UPSTREAM_SERVER_ERROR');
   });
 });
 
 test('Upstreams: the total timeout (no headers ever) becomes GW_UPSTREAM_TIMEOUT', async () => {
   await withServer(() => { /* never answers */ }, { total_timeout_ms: 80 }, async (upstreams, base) => {
     const started = performance.now();
-    await assert.rejects(upstreams.bind(base, 2)(context(), { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
+    await assert.rejects(upstreams.bind(base, 2)(...withAttempt(context()), { path: '/x', headers: [], body: '{}' }), (err: GatewayError) => {
       assert.equal(err.code, 'GW_UPSTREAM_TIMEOUT');
       assert.equal(err.detail, 'no complete response within 80 ms');
       return true;
@@ -231,7 +236,7 @@ test('Upstreams: the total timeout also covers a body that stalls after the head
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{"partial":');
   }, { total_timeout_ms: 100 }, async (upstreams, base) => {
-    const res = await upstreams.bind(base, 2)(context(), { path: '/x', headers: [], body: '{}' });
+    const res = await upstreams.bind(base, 2)(...withAttempt(context()), { path: '/x', headers: [], body: '{}' });
     await assert.rejects(res.text(), (err: GatewayError) => err instanceof GatewayError && err.code === 'GW_UPSTREAM_TIMEOUT');
   });
 });
@@ -239,7 +244,7 @@ test('Upstreams: the total timeout also covers a body that stalls after the head
 test('Upstreams: a client abort while waiting becomes GW_CLIENT_CLOSED', async () => {
   await withServer(() => { /* never answers */ }, {}, async (upstreams, base) => {
     const client = new AbortController();
-    const pending = upstreams.bind(base, 2)(context(client.signal), { path: '/x', headers: [], body: '{}' });
+    const pending = upstreams.bind(base, 2)(...withAttempt(context(client.signal)), { path: '/x', headers: [], body: '{}' });
     setTimeout(() => client.abort(), 20);
     await assert.rejects(pending, (err: GatewayError) => err.code === 'GW_CLIENT_CLOSED');
   });
@@ -252,7 +257,7 @@ test('Upstreams: a refused connection becomes GW_UPSTREAM_NETWORK', async () => 
   const port = (probe.address() as AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
   try {
-    await assert.rejects(upstreams.bind(`http://127.0.0.1:${port}`, 1)(context(), { path: '/x', headers: [], body: '{}' }),
+    await assert.rejects(upstreams.bind(`http://127.0.0.1:${port}`, 1)(...withAttempt(context()), { path: '/x', headers: [], body: '{}' }),
       (err: GatewayError) => err.code === 'GW_UPSTREAM_NETWORK');
   } finally {
     await upstreams.close();
@@ -267,7 +272,7 @@ test('Upstreams: a large streamed body arrives whole and in order through a slow
     res.end();
   }, {}, async (upstreams, base) => {
     const ctx = context();
-    const res = await upstreams.bind(base, 2)(ctx, { path: '/x', headers: [], body: '{}' });
+    const res = await upstreams.bind(base, 2)(ctx, ctx.attempt!, { path: '/x', headers: [], body: '{}' });
     let text = '';
     for await (const chunk of res.chunks) {
       text += chunk.toString();
@@ -276,7 +281,7 @@ test('Upstreams: a large streamed body arrives whole and in order through a slow
     const lines = text.split('\n').filter(Boolean);
     assert.equal(lines.length, 64);
     lines.forEach((line, i) => assert.equal(line, `${i}:${piece}`));
-    assert.ok(ctx.upstreamEndedAt >= ctx.upstreamStartedAt);
+    assert.ok(ctx.attempt!.endedAt >= ctx.attempt!.startedAt);
   });
 });
 
@@ -289,12 +294,12 @@ test('Upstreams: a consumer that stops reading mid-stream ends the call, and the
     if (calls > 1) res.end('data: [DONE]\n\n'); // the first answer never ends
   }, {}, async (upstreams, base) => {
     const send = upstreams.bind(base, 1);
-    const first = await send(context(), { path: '/x', headers: [], body: '{}' });
+    const first = await send(...withAttempt(context()), { path: '/x', headers: [], body: '{}' });
     for await (const chunk of first.chunks) {
       assert.match(chunk.toString(), /first/);
       break;
     }
-    const second = await send(context(), { path: '/x', headers: [], body: '{}' });
+    const second = await send(...withAttempt(context()), { path: '/x', headers: [], body: '{}' });
     assert.match(await second.text(), /\[DONE\]/);
   });
 });
@@ -303,10 +308,10 @@ test('Upstreams: an abort while queued for a connection fails at once, not when 
   await withServer(() => { /* never answers: holds the only connection */ }, {}, async (upstreams, base) => {
     const send = upstreams.bind(base, 1);
     const holder = new AbortController();
-    const held = send(context(holder.signal), { path: '/x', headers: [], body: '{}' }).catch((err) => err);
+    const held = send(...withAttempt(context(holder.signal)), { path: '/x', headers: [], body: '{}' }).catch((err) => err);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const client = new AbortController();
-    const queued = send(context(client.signal), { path: '/x', headers: [], body: '{}' });
+    const queued = send(...withAttempt(context(client.signal)), { path: '/x', headers: [], body: '{}' });
     setTimeout(() => client.abort(), 20);
     await assert.rejects(queued, (err: GatewayError) => err.code === 'GW_CLIENT_CLOSED');
     holder.abort();

@@ -6,6 +6,7 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Config } from '../config/schema.ts';
 import { redactSecrets } from '../core/redact.ts';
+import type { Attempt, Cancellable } from '../core/attempt.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { AttemptSpan } from '../core/trace.ts';
@@ -57,18 +58,19 @@ export class Upstreams {
     }
     const { pool, queue } = origin;
     const totalMs = this.#options.total_timeout_ms;
-    return (ctx, call) => new Promise((resolve, reject) => {
-      ctx.upstreamStartedAt = performance.now() - ctx.startedAt;
+    return (ctx, attempt, call) => new Promise((resolve, reject) => {
+      attempt.startedAt = performance.now() - ctx.startedAt;
       // Throws GW_UPSTREAM_QUEUE_FULL (rejecting this promise) before anything is sent when no call may wait.
       const waits = queue.enter();
       // One CLIENT span per attempt (when tracing is on); its traceparent goes upstream, so the provider's
       // spans nest under it.
-      const attempt = ctx.span?.startAttempt(ctx, url);
+      const span = ctx.span?.startAttempt(ctx, attempt, url);
+      attempt.span = span;
       const handler = new UpstreamCall(ctx, attempt, totalMs, queue, waits, resolve, reject);
       pool.dispatch({
         method: 'POST',
         path: basePath + call.path,
-        headers: attempt ? withTraceContext(call.headers, attempt) : call.headers,
+        headers: span ? withTraceContext(call.headers, span) : call.headers,
         body: call.body,
       }, handler);
     });
@@ -80,22 +82,23 @@ export class Upstreams {
 }
 
 /** The provider's headers and the attempt's W3C trace context. */
-function withTraceContext(headers: string[], attempt: AttemptSpan): string[] {
-  return attempt.tracestate === undefined
-    ? [...headers, 'traceparent', attempt.traceparent]
-    : [...headers, 'traceparent', attempt.traceparent, 'tracestate', attempt.tracestate];
+function withTraceContext(headers: string[], span: AttemptSpan): string[] {
+  return span.tracestate === undefined
+    ? [...headers, 'traceparent', span.traceparent]
+    : [...headers, 'traceparent', span.traceparent, 'tracestate', span.tracestate];
 }
 
 /**
  * One upstream call: resolves `send` at the response headers (or rejects with a GatewayError), then buffers
  * the body for `text()` or hands it out chunk by chunk, pausing the socket while the consumer is behind.
  * The request's own abort (client gone, or the total budget here ran out) cancels it; its reason says which.
+ * It writes its attempt: times, status, error, and itself as the cancel handle while it runs.
  */
-class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
+class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse, Cancellable {
   status = 0;
   headers: Headers = {};
   readonly #ctx: RequestContext;
-  readonly #attempt: AttemptSpan | undefined;
+  readonly #attempt: Attempt;
   readonly #timer: NodeJS.Timeout;
   readonly #queue: ConnectionQueue;
   /** Set while the call waits for a connection. */
@@ -113,17 +116,17 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   #wake: (() => void) | undefined;
 
   constructor(
-    ctx: RequestContext, attempt: AttemptSpan | undefined, totalMs: number, queue: ConnectionQueue, waits: boolean,
+    ctx: RequestContext, attempt: Attempt, totalMs: number, queue: ConnectionQueue, waits: boolean,
     resolve: (res: UpstreamResponse) => void, reject: (err: GatewayError) => void,
   ) {
     this.#ctx = ctx;
     this.#attempt = attempt;
     this.#queue = queue;
-    this.#wait = waits ? queue.wait(ctx.target!.providerId, (reason) => this.cancel(reason)) : undefined;
+    this.#wait = waits ? queue.wait(attempt.target.providerId, (reason) => this.cancel(reason)) : undefined;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#timer = setTimeout(() => ctx.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no complete response within ${totalMs} ms`)), totalMs);
-    ctx.cancelUpstream = (reason) => this.cancel(reason);
+    attempt.call = this;
   }
 
   /** Ends the call with `reason`: still queued for a connection, it fails now and is aborted once undici starts it. */
@@ -142,7 +145,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Headers): void {
     this.status = status;
     this.headers = headers;
-    this.#ctx.upstreamStatus = status;
+    this.#attempt.status = status;
     if (status >= 400) return;
     // A proxy's HTML error page or one JSON object is not a stream: fail before the client's stream opens.
     if (this.#ctx.stream && !isEventStream(headers['content-type'])) {
@@ -191,11 +194,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   #end(): void {
     this.#ended = true;
-    this.#ctx.upstreamEndedAt = performance.now() - this.#ctx.startedAt;
+    this.#attempt.endedAt = performance.now() - this.#ctx.startedAt;
   }
 
   #fail(error: GatewayError): void {
     this.#error = error;
+    this.#attempt.error = error;
     const reject = this.#reject; // still set when the headers never came or said 4xx/5xx
     this.#settle(error);
     reject?.(error);
@@ -207,10 +211,10 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     clearTimeout(this.#timer);
     this.#endWait();
     this.#queue.leave();
-    this.#ctx.cancelUpstream = undefined;
+    this.#attempt.call = undefined;
     this.#resolve = undefined;
     this.#reject = undefined;
-    this.#attempt?.end(this.status, error);
+    this.#attempt.span?.end(this.status, error);
   }
 
   #endWait(): void {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Attempt } from '../core/attempt.ts';
 import type { RequestContext } from '../core/context.ts';
 import { withDeadline } from './deadline.ts';
 import { TPOT_BUCKETS, TTFT_BUCKETS } from './metrics/catalog.ts';
@@ -31,7 +32,7 @@ export interface GenAiMetricsOptions {
 }
 
 export interface GenAiMetrics {
-  /** One request's GenAI measurements, from its context at finish; nothing when no upstream call was made. */
+  /** One request's GenAI measurements, from its context at finish: one operation per attempt that went out. */
   record(ctx: RequestContext, durationSeconds: number): void;
   /** Exports what was measured since the last push and stops; bounded by the export timeout. */
   shutdown(): Promise<void>;
@@ -67,28 +68,31 @@ export async function createGenAiMetrics(options: GenAiMetricsOptions): Promise<
 
 interface Instruments { duration: Histogram; tokens: Histogram; ttft: Histogram; tpot: Histogram }
 
-/** Same timing rules as the Recorder's vigil_llm_* histograms, so both views agree. */
+/** Same timing rules as the Recorder's vigil_llm_* histograms, so both views agree: one operation per attempt. */
 function recordGenAi(m: Instruments, models: ReadonlySet<string>, providerNames: ReadonlyMap<string, string>, ctx: RequestContext, durationSeconds: number): void {
-  const target = ctx.target;
-  if (!target || ctx.upstreamStartedAt < 0) return;
+  for (const attempt of ctx.attempts) if (attempt.started) recordAttempt(m, models, providerNames, ctx, attempt, durationSeconds * 1000);
+}
+
+function recordAttempt(m: Instruments, models: ReadonlySet<string>, providerNames: ReadonlyMap<string, string>, ctx: RequestContext, attempt: Attempt, untilMs: number): void {
+  const target = attempt.target;
   const attributes: Attributes = {
     'gen_ai.operation.name': ctx.operation,
     'gen_ai.provider.name': providerNames.get(target.providerId) ?? target.providerId,
     'gen_ai.request.model': models.has(target.name) ? target.name : 'other',
   };
-  const answered = ctx.upstreamStatus > 0 && ctx.upstreamStatus < 400;
+  const answered = attempt.status > 0 && attempt.status < 400;
   if (answered) attributes['gen_ai.response.model'] = target.upstreamModel;
-  if (ctx.error) attributes['error.type'] = ctx.error.errorClass;
+  if (attempt.error) attributes['error.type'] = attempt.error.errorClass;
 
-  const endedAt = ctx.upstreamEndMs(durationSeconds * 1000);
-  m.duration.record((endedAt - ctx.upstreamStartedAt) / 1000, attributes);
-  const usage = ctx.usage;
+  const endedAt = attempt.endMs(untilMs);
+  m.duration.record((endedAt - attempt.startedAt) / 1000, attributes);
+  const usage = attempt.usage;
   if (answered || usage.inputTokens || usage.outputTokens) {
     m.tokens.record(usage.inputTokens, { ...attributes, 'gen_ai.token.type': 'input' });
     m.tokens.record(usage.outputTokens, { ...attributes, 'gen_ai.token.type': 'output' });
   }
-  if (ctx.firstTokenAt >= 0) {
-    m.ttft.record((ctx.firstTokenAt - ctx.upstreamStartedAt) / 1000, attributes);
-    if (usage.outputTokens > 1) m.tpot.record((endedAt - ctx.firstTokenAt) / 1000 / (usage.outputTokens - 1), attributes);
+  if (attempt.firstTokenAt >= 0) {
+    m.ttft.record((attempt.firstTokenAt - attempt.startedAt) / 1000, attributes);
+    if (usage.outputTokens > 1) m.tpot.record((endedAt - attempt.firstTokenAt) / 1000 / (usage.outputTokens - 1), attributes);
   }
 }

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Attempt } from '../core/attempt.ts';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { createIdTracing, isValidIdPair, parseParent } from './trace-ids.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
+
+const newAttempt = () => new Attempt({ name: 'm', upstreamModel: 'm', providerId: 'p', type: 'chat' });
 
 function context(headers: Record<string, string | string[]> = {}): RequestContext {
   return new RequestContext({
@@ -37,8 +40,8 @@ test('ids-only spans: fresh ids are random hex, and every attempt gets its own p
     assert.match(span.traceId, /^[0-9a-f]{32}$/);
     assert.match(span.spanId, /^[0-9a-f]{16}$/);
     seen.add(span.traceId);
-    const first = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).traceparent;
-    const second = span.startAttempt(ctx, new URL('http://127.0.0.1:1')).traceparent;
+    const first = span.startAttempt(ctx, newAttempt(), new URL('http://127.0.0.1:1')).traceparent;
+    const second = span.startAttempt(ctx, newAttempt(), new URL('http://127.0.0.1:1')).traceparent;
     assert.match(first, new RegExp(`^00-${span.traceId}-[0-9a-f]{16}-00$`));
     assert.notEqual(first, second);
   }
@@ -50,7 +53,7 @@ test('ids-only spans: a client trace passes upstream with its sampled flag and t
   const span = createIdTracing().startRequest(ctx);
   assert.equal(span.traceId, TRACE);
   assert.notEqual(span.spanId, SPAN);
-  const attempt = span.startAttempt(ctx, new URL('http://127.0.0.1:1'));
+  const attempt = span.startAttempt(ctx, newAttempt(), new URL('http://127.0.0.1:1'));
   assert.match(attempt.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
   assert.equal(attempt.tracestate, 'vendor=abc');
 });

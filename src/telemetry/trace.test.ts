@@ -27,6 +27,7 @@ function context(headers: Record<string, string> = {}): RequestContext {
   });
   ctx.requestedModel = 'fast';
   ctx.target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' };
+  ctx.addAttempt(ctx.target);
   return ctx;
 }
 
@@ -44,20 +45,20 @@ test('request span continues the client traceparent; attempt span is its CLIENT 
   assert.equal(ctx.span.traceId, CLIENT_TRACE);
   assert.match(ctx.span.spanId, /^[0-9a-f]{16}$/);
 
-  const attempt = ctx.span.startAttempt(ctx, new URL('https://api.openai.com/v1'));
+  const attempt = ctx.span.startAttempt(ctx, ctx.attempt!, new URL('https://api.openai.com/v1'));
   const [, traceId, parentId, flags] = attempt.traceparent.split('-');
   assert.equal(traceId, CLIENT_TRACE);
   assert.equal(flags, '01');
   assert.equal(attempt.tracestate, 'vendor=abc');
-  ctx.upstreamStartedAt = 1;
-  ctx.upstreamStatus = 200;
+  ctx.attempt!.startedAt = 1;
+  ctx.attempt!.status = 200;
   attempt.end(200);
   attempt.end(500); // only the first end counts
 
-  ctx.usage = { inputTokens: 12, outputTokens: 34, cachedInputTokens: 5 };
+  ctx.attempt!.usage = { inputTokens: 12, outputTokens: 34, cachedInputTokens: 5 };
   ctx.finishReason = 'stop';
   ctx.stream = true;
-  ctx.firstTokenAt = 250;
+  ctx.attempt!.firstTokenAt = 250;
   ctx.span.end(ctx);
   ctx.span.end(ctx);
 
@@ -95,9 +96,9 @@ test('without a traceparent a new trace starts; a 5xx marks both spans with erro
   const ctx = context();
   ctx.span = tracing.startRequest(ctx);
   assert.notEqual(ctx.span.traceId, CLIENT_TRACE);
-  const attempt = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  const attempt = ctx.span.startAttempt(ctx, ctx.attempt!, new URL('http://127.0.0.1:8000'));
   const error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
-  ctx.upstreamStatus = 500;
+  ctx.attempt!.status = 500;
   attempt.end(500, error);
   ctx.error = error;
   ctx.status = 502;
@@ -132,7 +133,7 @@ test('sampling: ratio 0 records nothing but still propagates ids; a sampled clie
   const { finished, tracing } = setup(0);
   const unsampled = context();
   unsampled.span = tracing.startRequest(unsampled);
-  const attempt = unsampled.span.startAttempt(unsampled, new URL('http://127.0.0.1:1'));
+  const attempt = unsampled.span.startAttempt(unsampled, unsampled.attempt!, new URL('http://127.0.0.1:1'));
   assert.match(attempt.traceparent, new RegExp(`^00-${unsampled.span.traceId}-[0-9a-f]{16}-00$`));
   attempt.end(200);
   unsampled.span.end(unsampled);
@@ -160,10 +161,10 @@ test('nothing exported: new traces are not recorded, yet ids exist and a client 
   const { tracing } = setup(1, false);
   const fresh = context();
   fresh.span = tracing.startRequest(fresh);
-  assert.match(fresh.span.startAttempt(fresh, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${fresh.span.traceId}-[0-9a-f]{16}-00$`));
+  assert.match(fresh.span.startAttempt(fresh, fresh.attempt!, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${fresh.span.traceId}-[0-9a-f]{16}-00$`));
   const continued = context({ traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` });
   continued.span = tracing.startRequest(continued);
-  assert.match(continued.span.startAttempt(continued, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
+  assert.match(continued.span.startAttempt(continued, continued.attempt!, new URL('http://127.0.0.1:1')).traceparent, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
 });
 
 test('a malformed traceparent is ignored: a fresh trace, not an error', () => {
@@ -178,9 +179,9 @@ test('an attempt that ends before its request is handed on with the request span
   const { finished, tracing } = setup();
   const ctx = context();
   ctx.span = tracing.startRequest(ctx);
-  const first = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  const first = ctx.span.startAttempt(ctx, ctx.attempt!, new URL('http://127.0.0.1:8000'));
   first.end(429);
-  const late = ctx.span.startAttempt(ctx, new URL('http://127.0.0.1:8000'));
+  const late = ctx.span.startAttempt(ctx, ctx.addAttempt(ctx.target!), new URL('http://127.0.0.1:8000'));
   assert.equal((await finished()).length, 0, 'nothing handed on while the request runs');
   await new Promise((resolve) => setTimeout(resolve, 20));
   ctx.status = 499;

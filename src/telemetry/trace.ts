@@ -9,6 +9,7 @@
 // events, a context manager) the gateway does not use. The SDK's ratio sampler still decides sampling.
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import type { Attempt } from '../core/attempt.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { AttemptSpan, RequestSpan, Tracing } from '../core/trace.ts';
 import { withDeadline } from './deadline.ts';
@@ -112,21 +113,21 @@ class RecordedRequestSpan implements RequestSpan {
     this.#parentSpanId = parent?.spanId;
   }
 
-  startAttempt(ctx: RequestContext, origin: URL): AttemptSpan {
+  startAttempt(ctx: RequestContext, attempt: Attempt, origin: URL): AttemptSpan {
     const spanId = randomSpanId();
     const parent = traceparent(this.traceId, spanId, this.#sampled ? '01' : '00');
     const tracestate = this.#tracestate;
     if (!this.#sampled) return { traceparent: parent, tracestate, end() {} };
     const startedAt = performance.now();
-    const target = ctx.target;
-    const model = target?.upstreamModel;
+    const target = attempt.target;
+    const model = target.upstreamModel;
     const attributes: Attributes = {
       'gen_ai.operation.name': ctx.operation,
       'server.address': origin.hostname,
       'server.port': Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80),
       'http.request.method': 'POST',
+      'gen_ai.provider.name': this.#shared.providerNames.get(target.providerId) ?? target.providerId,
     };
-    if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
     if (model) attributes['gen_ai.request.model'] = model;
     const name = model ? spanName(ctx.operation, model) : ctx.operation;
     let ended = false;
@@ -180,20 +181,24 @@ class RecordedRequestSpan implements RequestSpan {
       attributes['gen_ai.operation.name'] = ctx.operation;
       attributes['gen_ai.request.model'] = ctx.requestedModel;
     }
-    const target = ctx.target;
+    // The answer is the last attempt's (each attempt has its own CLIENT span).
+    const last = ctx.attempt;
+    const target = last?.target ?? ctx.target;
     if (target) attributes['gen_ai.provider.name'] = this.#shared.providerNames.get(target.providerId) ?? target.providerId;
-    const answered = target !== undefined && ctx.upstreamStartedAt >= 0 && ctx.upstreamStatus > 0 && ctx.upstreamStatus < 400;
-    // The provider's own model string is not kept; the configured upstream model is what answered.
-    if (answered) attributes['gen_ai.response.model'] = target.upstreamModel;
-    const usage = ctx.usage;
-    if (answered || usage.inputTokens || usage.outputTokens) {
-      attributes['gen_ai.usage.input_tokens'] = usage.inputTokens;
-      attributes['gen_ai.usage.output_tokens'] = usage.outputTokens;
+    if (last) {
+      const answered = last.started && last.status > 0 && last.status < 400;
+      // The provider's own model string is not kept; the configured upstream model is what answered.
+      if (answered) attributes['gen_ai.response.model'] = last.target.upstreamModel;
+      const usage = last.usage;
+      if (answered || usage.inputTokens || usage.outputTokens) {
+        attributes['gen_ai.usage.input_tokens'] = usage.inputTokens;
+        attributes['gen_ai.usage.output_tokens'] = usage.outputTokens;
+      }
+      if (usage.cachedInputTokens) attributes['gen_ai.usage.cache_read.input_tokens'] = usage.cachedInputTokens;
     }
-    if (usage.cachedInputTokens) attributes['gen_ai.usage.cache_read.input_tokens'] = usage.cachedInputTokens;
     if (ctx.finishReason) attributes['gen_ai.response.finish_reasons'] = [ctx.finishReason];
     if (ctx.stream) attributes['gen_ai.request.stream'] = true;
-    if (ctx.firstTokenAt >= 0) attributes['gen_ai.response.time_to_first_chunk'] = ctx.firstTokenAt / 1000;
+    if (last && last.firstTokenAt >= 0) attributes['gen_ai.response.time_to_first_chunk'] = last.firstTokenAt / 1000;
     if (ctx.error) {
       attributes['error.type'] = ctx.error.errorClass;
       attributes['vigil.error_code'] = ctx.error.code;

@@ -44,15 +44,16 @@ test('a successful call: RED, LLM counters, token types, histograms and in-fligh
 
   const ctx = context();
   ctx.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
-  ctx.upstreamStartedAt = 100; // ms after accept
-  ctx.usage = { inputTokens: 120, outputTokens: 30, cachedInputTokens: 64 };
+  const attempt = ctx.addAttempt(ctx.target);
+  attempt.startedAt = 100; // ms after accept
+  attempt.usage = { inputTokens: 120, outputTokens: 30, cachedInputTokens: 64 };
   recorder.requestFinished(ctx, 0.4);
 
   const failed = context();
   failed.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' };
-  failed.upstreamStartedAt = 5;
+  failed.addAttempt(failed.target).startedAt = 5;
   failed.status = 502;
-  failed.error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
+  failed.error = failed.attempt!.error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
   recorder.requestFinished(failed, 2);
 
   const out = await text();
@@ -85,8 +86,9 @@ test('models outside the configured set are recorded as "other"', async () => {
   recorder.requestStarted(ROUTE);
   const ctx = context();
   ctx.target = { name: 'someones-private-model', upstreamModel: 'x', providerId: 'openai', type: 'chat' };
-  ctx.upstreamStartedAt = 0;
-  ctx.usage = { inputTokens: 5, outputTokens: 0, cachedInputTokens: 0 };
+  const attempt = ctx.addAttempt(ctx.target);
+  attempt.startedAt = 0;
+  attempt.usage = { inputTokens: 5, outputTokens: 0, cachedInputTokens: 0 };
   recorder.requestFinished(ctx, 0.01);
   const out = await text();
   assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="other",status="ok"}'), 1);
@@ -103,8 +105,9 @@ test('a request that never reached an upstream records RED only', async () => {
   recorder.requestFinished(ctx, 0.002);
   const planned = context();
   planned.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
+  planned.addAttempt(planned.target); // it never went out: startedAt stays -1
   recorder.requestStarted(ROUTE);
-  recorder.requestFinished(planned, 0.003); // upstreamStartedAt stays -1
+  recorder.requestFinished(planned, 0.003);
   const out = await text();
   assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="401"}`), 1);
   assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
@@ -151,7 +154,7 @@ test('past its series cap a metric folds new label sets into one all-"other" ser
   const recorder = new Recorder(metrics, { version: '1', commit: 'c', models: ['gpt-4o'], maxSeriesPerMetric: 2 });
   const ctx = context();
   ctx.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' };
-  ctx.upstreamStartedAt = 1;
+  ctx.addAttempt(ctx.target).startedAt = 1;
   // Label values that a joined key could confuse ("a\0b" + "c" against "a" + "b\0c") stay apart.
   ctx.toolCalls = ['a\u0000b', 'c', 'd', 'a\u0000b'];
   recorder.requestFinished(ctx, 0.1);

@@ -7,6 +7,7 @@
 // ~530k instructions). Each metric has a series cap: past it, new label sets fold into one all-`other`
 // series, counted.
 import { Gauge, Histogram } from 'prom-client';
+import type { Attempt } from '../../core/attempt.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
@@ -134,7 +135,7 @@ export class Recorder {
     this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
   }
 
-  /** Everything about one pipeline request, recorded once at finish. */
+  /** Everything about one pipeline request, recorded once at finish: the request once, the LLM calls per attempt. */
   requestFinished(ctx: RequestContext, durationSeconds: number): void {
     const m = this.#m;
     this.#child(m.httpInFlight, [ctx.route]).dec();
@@ -146,46 +147,62 @@ export class Recorder {
       this.#child(m.streamDuration, [ctx.route]).observe(durationSeconds - ctx.streamStartedAt / 1000);
     }
 
-    const upstreamSeconds = this.#recordUpstream(ctx, durationSeconds);
+    const upstreamSeconds = this.#recordAttempts(ctx, durationSeconds);
     const overhead = upstreamSeconds === undefined ? undefined : Math.max(0, durationSeconds - upstreamSeconds);
     if (overhead !== undefined) this.#child(m.gatewayOverhead, [ctx.route]).observe(overhead);
     this.#sli?.record(error?.status ?? ctx.status, error, overhead);
   }
 
-  /** Returns the upstream time in seconds when an upstream call was made. */
-  #recordUpstream(ctx: RequestContext, durationSeconds: number): number | undefined {
-    const target = ctx.target;
-    if (!target || ctx.upstreamStartedAt < 0) return undefined;
+  /**
+   * The LLM-call metrics, once per attempt that went out, and the answer's tool calls and billed spend once
+   * per request. Returns the time spent upstream in seconds, undefined when no attempt went out.
+   */
+  #recordAttempts(ctx: RequestContext, durationSeconds: number): number | undefined {
+    const untilMs = durationSeconds * 1000;
+    const upstreamMs = ctx.upstreamMs(untilMs);
+    if (upstreamMs < 0) return undefined;
+    for (const attempt of ctx.attempts) if (attempt.started) this.#recordAttempt(attempt, untilMs);
+    const last = ctx.attempt!;
     const m = this.#m;
-    const provider = target.providerId;
-    const model = this.#models.has(target.name) ? target.name : 'other';
-    const status = ctx.error ? ctx.error.errorClass : 'ok';
+    if (this.#identityCost && ctx.costUsd > 0) this.#child(m.identityCost, [ctx.principal.id]).inc(ctx.costUsd); // what the request is billed
+    if (ctx.toolCalls.length > 0) {
+      const provider = last.target.providerId;
+      const model = this.#modelLabel(last.target.name);
+      for (const tool of ctx.toolCalls) this.#child(m.llmToolCalls, [provider, model, tool]).inc();
+    }
+    return upstreamMs / 1000;
+  }
+
+  #recordAttempt(attempt: Attempt, untilMs: number): void {
+    const m = this.#m;
+    const provider = attempt.target.providerId;
+    const model = this.#modelLabel(attempt.target.name);
+    const error = attempt.error;
+    const status = error ? error.errorClass : 'ok';
     this.#child(m.llmCalls, [provider, model, status]).inc();
-    if (ctx.error) this.#child(m.llmErrors, [provider, model, status]).inc();
-    if (ctx.upstreamStatus > 0) this.#child(m.upstreamResponses, [provider, String(ctx.upstreamStatus)]).inc();
+    if (error) this.#child(m.llmErrors, [provider, model, status]).inc();
+    if (attempt.status > 0) this.#child(m.upstreamResponses, [provider, String(attempt.status)]).inc();
 
-    const endedAt = ctx.upstreamEndMs(durationSeconds * 1000);
-    const upstreamSeconds = (endedAt - ctx.upstreamStartedAt) / 1000;
-    this.#child(m.llmDuration, [provider, model]).observe(upstreamSeconds);
+    const durationMs = attempt.durationMs(untilMs);
+    this.#child(m.llmDuration, [provider, model]).observe(durationMs / 1000);
 
-    const usage = ctx.usage;
+    const usage = attempt.usage;
     if (usage.inputTokens) this.#child(m.llmTokens, [provider, model, 'input']).inc(usage.inputTokens);
     if (usage.outputTokens) this.#child(m.llmTokens, [provider, model, 'output']).inc(usage.outputTokens);
     if (usage.cachedInputTokens) this.#child(m.llmTokens, [provider, model, 'cached_input']).inc(usage.cachedInputTokens);
-    if (ctx.costUsd > 0) {
-      this.#child(m.llmCost, [provider, model]).inc(ctx.costUsd);
-      if (this.#identityCost) this.#child(m.identityCost, [ctx.principal.id]).inc(ctx.costUsd);
-    }
-    for (const tool of ctx.toolCalls) this.#child(m.llmToolCalls, [provider, model, tool]).inc();
+    if (attempt.costUsd > 0) this.#child(m.llmCost, [provider, model]).inc(attempt.costUsd);
 
-    if (ctx.firstTokenAt >= 0) {
-      this.#child(m.llmTimeToFirstToken, [provider, model]).observe((ctx.firstTokenAt - ctx.upstreamStartedAt) / 1000);
+    if (attempt.firstTokenAt >= 0) {
+      this.#child(m.llmTimeToFirstToken, [provider, model]).observe((attempt.firstTokenAt - attempt.startedAt) / 1000);
       if (usage.outputTokens > 1) {
-        const perToken = (endedAt - ctx.firstTokenAt) / 1000 / (usage.outputTokens - 1);
+        const perToken = (attempt.endMs(untilMs) - attempt.firstTokenAt) / 1000 / (usage.outputTokens - 1);
         this.#child(m.llmTimePerOutputToken, [provider, model]).observe(perToken);
       }
     }
-    return upstreamSeconds;
+  }
+
+  #modelLabel(name: string): string {
+    return this.#models.has(name) ? name : 'other';
   }
 }
 
