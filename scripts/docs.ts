@@ -21,7 +21,8 @@ export function errorClassTable(): string {
 export function metricTable(): string {
   const rows = Object.values(CATALOG).map((m) => {
     const buckets = 'buckets' in m ? m.buckets.join(', ') : '';
-    const workers = 'aggregate' in m ? m.aggregate : 'sum'; // how server.workers > 1 combines it
+    // How server.workers > 1 combines it.
+    const workers = 'weightedBy' in m ? `average weighted by \`vigil_sli_events{sli="${m.weightedBy}"}\`` : 'aggregate' in m ? m.aggregate : 'sum';
     return `| \`${m.name}\` | ${m.type} | ${m.labels.map((l) => `\`${l}\``).join(', ')} | ${buckets} | ${workers} | ${m.help} |`;
   });
   return ['| metric | type | labels | buckets (s) | across workers | meaning |', '|---|---|---|---|---|---|', ...rows].join('\n');

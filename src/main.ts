@@ -1,6 +1,7 @@
 // Composition root of the CLI: parse the command line and run one command. No logic lives here.
 import { Command, InvalidArgumentError } from 'commander';
 import { checkConfig } from './cli/config-check.ts';
+import { renderRules } from './cli/rules-render.ts';
 import { serve } from './cli/serve.ts';
 import { StartupError } from './cli/startup-error.ts';
 import { printVersion, versionLine } from './cli/version.ts';
@@ -22,6 +23,11 @@ program.command('config').description('configuration tools')
   .command('check').description('validate a config and print the effective result, secrets masked')
   .option('-c, --config <file>', 'YAML config file (default: $VIGIL_CONFIG, else embedded defaults)')
   .action((options) => checkConfig(options));
+program.command('rules').description('Prometheus rules')
+  .command('render').description('write the recording and alerting rule files for a config\'s SLO targets')
+  .option('-c, --config <file>', 'YAML config file (default: $VIGIL_CONFIG, else embedded defaults)')
+  .option('-o, --out <dir>', 'directory for the rule files', 'rules')
+  .action((options) => renderRules(options));
 program.command('version').description('print the version').action(printVersion);
 
 // `vigil` and `vigil --config x.yaml` mean serve. Not commander's default command: that would take a

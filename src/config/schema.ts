@@ -194,6 +194,12 @@ export const configSchema = z.object({
     window_seconds: z.number().int().min(10).max(86_400).default(300),
     /** Gateway-added latency at or under this counts as good for vigil_sli_latency_ratio. */
     latency_budget_ms: z.number().positive().default(10),
+    /** SLO targets of the Prometheus rules `vigil rules render` writes (docs/runbooks/README.md). */
+    targets: z.object({
+      availability: z.number().gt(0).lt(1).default(0.999),
+      upstream: z.number().gt(0).lt(1).default(0.99),
+      latency: z.number().gt(0).lt(1).default(0.95),
+    }).strict().prefault({}),
   }).strict().prefault({}),
   auth: z.object({
     /** Gateway keys clients present as `Authorization: Bearer` or `x-api-key`. Empty: the gateway is open. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERROR_CLASSES, ERRORS, GatewayError, toGatewayError, type ErrorCode } from './errors.ts';
+import { ERROR_CLASSES, ERRORS, GatewayError, outcomeOf, toGatewayError, type ErrorClass, type ErrorCode } from './errors.ts';
 
 const codes = Object.keys(ERRORS) as ErrorCode[];
 
@@ -74,4 +74,11 @@ test('retryable (x-should-retry): never for caller mistakes or permanent configu
   // A provider without usable credentials stays so until the operator acts: not a 503, not retryable.
   assert.equal(ERRORS.GW_PROVIDER_UNAVAILABLE.status, 500);
   assert.equal(ERRORS.GW_UPSTREAM_AUTH.retryable, false);
+});
+
+test('outcome: an error\'s side, else its status; the closed vocabulary of the outcome label', () => {
+  for (const [errorClass, side] of Object.entries(ERROR_CLASSES)) assert.equal(outcomeOf({ errorClass: errorClass as ErrorClass }, 500), `${side}_error`);
+  assert.equal(outcomeOf(undefined), 'success');
+  assert.equal(outcomeOf(undefined, 404), 'caller_error');
+  assert.equal(outcomeOf(undefined, 503), 'gateway_error');
 });

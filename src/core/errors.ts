@@ -20,6 +20,20 @@ export const ERROR_CLASSES = {
 export type ErrorClass = keyof typeof ERROR_CLASSES;
 export type ErrorSide = (typeof ERROR_CLASSES)[ErrorClass];
 
+/** The `outcome` metric label: success, or whose fault a failure was. SLOs count by it. */
+export type Outcome = 'success' | `${ErrorSide}_error`;
+
+const SIDE_OUTCOMES: Record<ErrorSide, Outcome> = { caller: 'caller_error', provider: 'provider_error', gateway: 'gateway_error' };
+
+/**
+ * A request's or call's outcome: its error's side; without an error, its HTTP status (an error status
+ * without a GatewayError, e.g. a health probe's 503, is the gateway's).
+ */
+export function outcomeOf(error: { errorClass: ErrorClass } | undefined, status = 200): Outcome {
+  if (error) return SIDE_OUTCOMES[ERROR_CLASSES[error.errorClass]];
+  return status >= 500 ? 'gateway_error' : status >= 400 ? 'caller_error' : 'success';
+}
+
 interface CatalogEntry {
   status: number;
   class: ErrorClass;

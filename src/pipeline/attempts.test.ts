@@ -126,12 +126,12 @@ test('two attempts (a 503, then an answer): one request counted, logged and bill
     assert.deepEqual(ctx.attempts.map((a) => [a.status, a.error?.code]), [[503, 'GW_UPSTREAM_SERVER_ERROR'], [200, undefined]]);
 
     // The request, once.
-    assert.equal(await t.sample(`vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
+    assert.equal(await t.sample(`vigil_http_requests_total{route="${ROUTE}",method="POST",status="200",outcome="success"}`), 1);
     assert.equal(await t.sample(`vigil_http_request_duration_seconds_count{route="${ROUTE}",method="POST"}`), 1);
     assert.equal(await t.sample(`vigil_gateway_overhead_seconds_count{route="${ROUTE}"}`), 1);
     // Each attempt: an LLM call with its own outcome, status and duration; tokens and spend from the one that answered.
-    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",status="server_error"}'), 1);
-    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",status="ok"}'), 1);
+    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",outcome="provider_error"}'), 1);
+    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",outcome="success"}'), 1);
     assert.equal(await t.sample('vigil_llm_call_errors_total{provider="up",model="fast",error_class="server_error"}'), 1);
     assert.equal(await t.sample('vigil_upstream_responses_total{provider="up",code="503"}'), 1);
     assert.equal(await t.sample('vigil_upstream_responses_total{provider="up",code="200"}'), 1);
@@ -179,7 +179,7 @@ test('a failure that is not retryable ends the request at its first attempt, wha
     assert.equal(sent.status, 400);
     assert.equal(up.seen.length, 1);
     assert.equal(ctx.attempts.length, 1);
-    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",status="invalid_request"}'), 1);
+    assert.equal(await t.sample('vigil_llm_calls_total{provider="up",model="fast",outcome="caller_error"}'), 1);
     assert.equal((await t.rows()).length, 1);
   } finally {
     await Promise.all([up.close(), t.close()]);

@@ -10,7 +10,7 @@ function windowAt(start: number) {
 }
 
 test('no traffic: every ratio is 1', () => {
-  assert.deepEqual(windowAt(1000).sli.ratios(), { availability: 1, latency: 1, security: 1 });
+  assert.deepEqual(windowAt(1000).sli.ratios(), { availability: 1, latency: 1, security: 1, requests: 0, proxied: 0 });
 });
 
 test('availability counts only gateway-side 5xx faults; caller and provider failures do not count against it', () => {

@@ -14,6 +14,9 @@ export interface SliRatios {
   availability: number;
   latency: number;
   security: number;
+  /** The events each ratio is over (requests; proxied requests for latency): its weight across workers. */
+  requests: number;
+  proxied: number;
 }
 
 /** Per-second counts: total, failed by the gateway, proxied, proxied within budget, security violations. */
@@ -68,6 +71,8 @@ export class SliWindow {
       availability: total ? 1 - failed / total : 1,
       latency: proxied ? fast / proxied : 1,
       security: total ? 1 - violations / total : 1,
+      requests: total,
+      proxied,
     };
   }
 }

@@ -68,11 +68,14 @@ const one = (objs: Obj[], kind: string): Obj => {
 };
 const isSubset = (small: Obj, big: Obj) => Object.entries(small).every(([k, v]) => big?.[k] === v);
 
-/** A copy of the chart with small rule and dashboard files, as the ops/ generators will write them. */
+/** A copy of the chart with small rule and dashboard files of the generators' shape instead of theirs. */
 function chartWithFixtures(): string {
   const dir = join(work, 'chart-with-fixtures');
   if (existsSync(dir)) return dir;
   cpSync(chart, dir, { recursive: true });
+  // Only the fixtures: the generated files are checked against ops/generated below.
+  rmSync(join(dir, 'files/rules'), { recursive: true, force: true });
+  rmSync(join(dir, 'files/dashboards'), { recursive: true, force: true });
   mkdirSync(join(dir, 'files/rules'), { recursive: true });
   mkdirSync(join(dir, 'files/dashboards'), { recursive: true });
   for (const [name, text] of Object.entries(fixtureRules)) writeFileSync(join(dir, 'files/rules', name), text);
@@ -223,6 +226,27 @@ describe('deploy/helm/vigil with its default values', () => {
     const dashboardsDir = join(chart, 'files/dashboards');
     const dashboards = existsSync(dashboardsDir) ? readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')) : [];
     assert.equal(shipped.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels.grafana_dashboard).length, dashboards.length);
+  });
+});
+
+describe('deploy/helm/vigil rules as the ops/ generators wrote them', () => {
+  const plainDir = join(root, 'ops/generated/rules');
+  const plainGroups = () => readdirSync(plainDir).filter((f) => f.endsWith('.yaml')).sort()
+    .flatMap((f) => parse(readFileSync(join(plainDir, f), 'utf8')).groups);
+
+  test('rendered with default values, the PrometheusRule holds exactly the plain rule files', () => {
+    const rule = one(render(chart, { alerting: { enabled: true } }), 'PrometheusRule');
+    assert.deepEqual(rule.spec.groups, plainGroups());
+  });
+
+  test('alerting.thresholds and alerting.for reach the generated rules, SLO budgets computed by the chart', () => {
+    const rule = one(render(chart, { alerting: { enabled: true, thresholds: { availability: 0.995, errorRate: 0.2 }, for: { critical: '7m' } } }), 'PrometheusRule');
+    const rules = rule.spec.groups.flatMap((g: Obj) => g.rules);
+    const budget = rules.find((r: Obj) => r.record === 'slo:error_budget:ratio' && r.labels.slo === 'availability');
+    assert.equal(budget.expr, 'vector(0.005)', 'sprig decimal arithmetic: 1 - 0.995 exactly');
+    const high = rules.find((r: Obj) => r.alert === 'VigilHighErrorRate');
+    assert.match(high.expr, /> 0\.2$/);
+    assert.equal(high.for, '7m');
   });
 });
 

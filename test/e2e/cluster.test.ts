@@ -15,7 +15,7 @@ const N = 24;
 const STREAMS = 4;
 const delay = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 const chat = (model: string, stream = false) => ({ model, stream, messages: [{ role: 'user', content: 'hello' }] });
-const CHAT = { route: '/v1/chat/completions', method: 'POST', status: '200' };
+const CHAT = { route: '/v1/chat/completions', method: 'POST', status: '200', outcome: 'success' };
 
 test('two workers: exact aggregated metrics, crash restart, graceful drain, every usage record written', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-cluster-'));

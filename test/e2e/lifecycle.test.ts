@@ -227,7 +227,7 @@ test('injected mock failures surface as the matching SDK error and error_class m
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'x', maxRetries: 0 });
   await rejectsAs(client.chat.completions.create({ model: 'flaky-chat', messages: userMessage('hi') }), OpenAI.RateLimitError);
   const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-  assert.match(metrics, /vigil_llm_calls_total\{provider="flaky",model="flaky-chat",status="rate_limit"\} 1/);
+  assert.match(metrics, /vigil_llm_calls_total\{provider="flaky",model="flaky-chat",outcome="provider_error"\} 1/);
   assert.match(metrics, /vigil_llm_call_errors_total\{provider="flaky",model="flaky-chat",error_class="rate_limit"\} 1/);
 });
 

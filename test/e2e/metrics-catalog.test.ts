@@ -82,7 +82,7 @@ test('HTTP RED, in-flight, overhead histogram and header', async () => {
   const after = await scrape();
   const route = { route: '/v1/chat/completions' };
   const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - safe(before, name, labels);
-  assert.equal(delta('vigil_http_requests_total', { ...route, status: '200' }), 1);
+  assert.equal(delta('vigil_http_requests_total', { ...route, status: '200', outcome: 'success' }), 1);
   assert.equal(delta('vigil_http_request_duration_seconds_count', route), 1);
   assert.equal(delta('vigil_gateway_overhead_seconds_count', route), 1);
   assert.equal(value(after, 'vigil_http_requests_in_flight', route), 0);
@@ -95,7 +95,7 @@ test('LLM calls, tokens, cost per model and per identity, upstream status codes'
   const after = await scrape();
   const m = { provider: 'mock', model: 'mock-chat' };
   const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - safe(before, name, labels);
-  assert.equal(delta('vigil_llm_calls_total', { ...m, status: 'ok' }), 1);
+  assert.equal(delta('vigil_llm_calls_total', { ...m, outcome: 'success' }), 1);
   assert.equal(delta('vigil_llm_tokens_total', { ...m, type: 'input' }), input);
   assert.equal(delta('vigil_llm_tokens_total', { ...m, type: 'output' }), output);
   assert.equal(delta('vigil_llm_call_duration_seconds_count', m), 1);
@@ -114,7 +114,11 @@ test('errors by class, upstream 429 codes, auth failures by reason', async () =>
   const after = await scrape();
   const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - safe(before, name, labels);
   assert.equal(delta('vigil_llm_call_errors_total', { model: 'flaky-chat', error_class: 'rate_limit' }), 1);
-  assert.equal(delta('vigil_llm_calls_total', { model: 'flaky-chat', status: 'rate_limit' }), 1);
+  // One meaning per label: the class is error_class; outcome says whose fault; status is only an HTTP code.
+  assert.equal(delta('vigil_llm_calls_total', { model: 'flaky-chat', outcome: 'provider_error' }), 1);
+  assert.equal(delta('vigil_http_requests_total', { route: '/v1/chat/completions', status: '429', outcome: 'provider_error' }), 1);
+  assert.equal(delta('vigil_http_requests_total', { route: '/v1/models', status: '401', outcome: 'caller_error' }), 2);
+  assert.doesNotMatch(after, /^vigil_llm_calls_total\{[^}]*status=/m);
   assert.equal(delta('vigil_upstream_responses_total', { provider: 'flaky', code: '429' }), 1);
   assert.equal(delta('vigil_auth_failures_total', { reason: 'invalid_key' }), 1);
   assert.equal(delta('vigil_auth_failures_total', { reason: 'missing_key' }), 1);
@@ -192,6 +196,8 @@ test('SLI ratios: a gateway-side 500 lowers availability; caller errors do not',
   assert.ok(value(after, 'vigil_sli_availability_ratio') > 0.5, 'one failure among many requests');
   assert.ok(value(after, 'vigil_sli_security_ratio') < 1, 'the invalid key counted as a violation');
   assert.equal(value(after, 'vigil_sli_latency_ratio'), 1, 'mock calls add far less than 50 ms');
+  assert.ok(value(after, 'vigil_sli_events', { sli: 'availability' }) >= value(after, 'vigil_sli_events', { sli: 'latency' }), 'the weights: requests, proxied requests');
+  assert.ok(value(after, 'vigil_sli_events', { sli: 'latency' }) > 0);
 });
 
 test('store: batch writes timed, WAL size and queue, usage records nothing dropped', async () => {
@@ -224,8 +230,8 @@ test('runtime and build: CPU, memory, heap, event loop, build info', async () =>
   assert.ok(value(text, 'process_cpu_seconds_total') > 0);
   assert.ok(value(text, 'process_resident_memory_bytes') > 10_000_000);
   assert.ok(value(text, 'process_start_time_seconds') > 1_700_000_000);
-  assert.ok(value(text, 'nodejs_heap_used_bytes') > 0);
-  assert.ok(value(text, 'nodejs_heap_limit_bytes') > value(text, 'nodejs_heap_used_bytes'));
+  assert.ok(value(text, 'nodejs_heap_size_used_bytes') > 0);
+  assert.ok(value(text, 'nodejs_heap_limit_bytes') > value(text, 'nodejs_heap_size_used_bytes'));
   assert.ok(value(text, 'nodejs_eventloop_lag_p99_seconds') >= 0);
   assert.equal(value(text, 'vigil_build_info', { version: '0.1.0' }), 1);
 });

@@ -78,7 +78,7 @@ test('OpenMetrics when asked for (Prometheus default Accept too); Prometheus tex
     assert.equal(res.headers['content-type'], OPENMETRICS, accept);
     assert.ok(res.body.endsWith('# EOF\n'), 'OpenMetrics ends with # EOF');
     assert.match(res.body, /^# TYPE vigil_http_requests counter$/m, 'counter family named without _total');
-    assert.match(res.body, /^vigil_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"\} 1$/m);
+    assert.match(res.body, /^vigil_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200",outcome="success"\} 1$/m);
     assert.doesNotMatch(res.body, /_total_total/);
   }
   for (const accept of [undefined, 'text/plain;version=0.0.4', '*/*', 'text/plain;q=1,application/openmetrics-text;q=0.5', 'application/openmetrics-text;q=0']) {

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { ERRORS, type ErrorCode } from '../../src/core/errors.ts';
+import { ERRORS, outcomeOf, type ErrorClass, type ErrorCode } from '../../src/core/errors.ts';
 import { MOCK_FAILURES } from '../../src/providers/mock.ts';
 import { assertAnthropicError, assertOpenAIError } from '../helpers/errors.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
@@ -17,7 +17,7 @@ type SdkError<T> = abstract new (...args: any[]) => T;
 
 /** What each injectable class must look like to a client, written out rather than derived from the catalog. */
 const EXPECTED: Record<string, {
-  code: ErrorCode; status: number; errorClass: string;
+  code: ErrorCode; status: number; errorClass: ErrorClass;
   openai: SdkError<InstanceType<typeof OpenAI.APIError>>; anthropic: SdkError<InstanceType<typeof Anthropic.APIError>>; anthropicType: string;
 }> = {
   rate_limit: { code: 'GW_UPSTREAM_RATE_LIMITED', status: 429, errorClass: 'rate_limit', openai: OpenAI.RateLimitError, anthropic: Anthropic.RateLimitError, anthropicType: 'rate_limit_error' },
@@ -60,7 +60,7 @@ async function counters(errorClass: string): Promise<{ errors: number; calls: nu
   const labels = { provider: providerOf(errorClass), model: modelOf(errorClass) };
   return {
     errors: total(body, 'vigil_llm_call_errors_total', { ...labels, error_class: EXPECTED[errorClass].errorClass }),
-    calls: total(body, 'vigil_llm_calls_total', { ...labels, status: EXPECTED[errorClass].errorClass }),
+    calls: total(body, 'vigil_llm_calls_total', { ...labels, outcome: outcomeOf({ errorClass: EXPECTED[errorClass].errorClass }) }),
     otherErrors: total(body, 'vigil_llm_call_errors_total', labels) - total(body, 'vigil_llm_call_errors_total', { ...labels, error_class: EXPECTED[errorClass].errorClass }),
   };
 }

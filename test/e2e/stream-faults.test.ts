@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import type { ErrorClass, ErrorCode } from '../../src/core/errors.ts';
+import { outcomeOf, type ErrorClass, type ErrorCode } from '../../src/core/errors.ts';
 import { FAKE_TEXT, FAKE_TEXT_PIECES, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { ledgerRow } from '../helpers/ledger.ts';
@@ -82,9 +82,9 @@ async function assertCountedAsFailure(marker: string, provider: string, model: s
 
   const after = await (await fetch(`${gateway.url}/metrics`)).text();
   const delta = (name: string, labels: Record<string, string>) => total(after, name, labels) - total(before, name, labels);
-  assert.equal(delta('vigil_llm_calls_total', { provider, model, status: expected.errorClass }), 1, 'vigil_llm_calls_total with the error class');
+  assert.equal(delta('vigil_llm_calls_total', { provider, model, outcome: outcomeOf({ errorClass: expected.errorClass }) }), 1, 'vigil_llm_calls_total with the failure\'s side');
   assert.equal(delta('vigil_llm_call_errors_total', { provider, model, error_class: expected.errorClass }), 1, 'vigil_llm_call_errors_total');
-  assert.equal(delta('vigil_llm_calls_total', { provider, model, status: 'ok' }), 0, 'not counted ok');
+  assert.equal(delta('vigil_llm_calls_total', { provider, model, outcome: 'success' }), 0, 'not counted a success');
 
   const row = await ledgerRow(dataDir, marker);
   assert.deepEqual(

@@ -45,7 +45,7 @@ after(() => stack?.stop());
 test('Prometheus text: promtool check metrics prints nothing and exits 0', async () => {
   const scrape = await call(`${stack.gateway.url}/metrics`);
   assert.match(String(scrape.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-  assert.match(scrape.body, /vigil_llm_calls_total\{[^}]*status="server_error"/, 'the traffic reached the metrics');
+  assert.match(scrape.body, /vigil_llm_calls_total\{[^}]*outcome="provider_error"/, 'the traffic reached the metrics');
   assert.match(scrape.body, /vigil_http_requests_total\{route="\/v1\/embeddings"/);
   const { status, output } = promtool(scrape.body);
   assert.equal(output, '', `promtool check metrics:\n${output}`);

@@ -29,7 +29,15 @@ export interface MetricSpec {
    * Counters and histograms always sum; every gauge must say what its meaning calls for.
    */
   aggregate?: 'sum' | 'first' | 'min' | 'max' | 'average';
+  /**
+   * A ratio gauge combined across workers as the average weighted by the vigil_sli_events series with
+   * this `sli` label (an unweighted average of ratios would let an idle worker outvote a busy one).
+   */
+  weightedBy?: string;
 }
+
+/** Whose fault a request or call was: the `outcome` label, from the error class's side (core/errors.ts). */
+export const OUTCOMES = ['success', 'caller_error', 'gateway_error', 'provider_error'] as const;
 
 export const CATALOG = {
   buildInfo: {
@@ -39,8 +47,8 @@ export const CATALOG = {
 
   // HTTP edge (RED by route template)
   httpRequests: {
-    name: 'vigil_http_requests_total', type: 'counter', labels: ['route', 'method', 'status'],
-    help: 'HTTP requests answered, by route template, method and status code.',
+    name: 'vigil_http_requests_total', type: 'counter', labels: ['route', 'method', 'status', 'outcome'],
+    help: 'HTTP requests answered, by route template, method, status code and outcome: success, or whose fault the failure was (caller_error, gateway_error, provider_error).',
   },
   httpDuration: {
     name: 'vigil_http_request_duration_seconds', type: 'histogram', labels: ['route', 'method'], buckets: HTTP_BUCKETS,
@@ -65,8 +73,8 @@ export const CATALOG = {
 
   // LLM calls
   llmCalls: {
-    name: 'vigil_llm_calls_total', type: 'counter', labels: ['provider', 'model', 'status'],
-    help: 'Calls to an upstream model; status is "ok" or the error class.',
+    name: 'vigil_llm_calls_total', type: 'counter', labels: ['provider', 'model', 'outcome'],
+    help: 'Calls to an upstream model by outcome: success, or whose fault the failure was (caller_error, provider_error, gateway_error); vigil_llm_call_errors_total has the error class.',
   },
   llmErrors: {
     name: 'vigil_llm_call_errors_total', type: 'counter', labels: ['provider', 'model', 'error_class'],
@@ -129,16 +137,21 @@ export const CATALOG = {
 
   // SLIs over a sliding in-process window (see slo.* in the configuration)
   sliAvailability: {
-    name: 'vigil_sli_availability_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    name: 'vigil_sli_availability_ratio', type: 'gauge', labels: [], aggregate: 'first', weightedBy: 'availability',
     help: 'Share of requests in the SLI window not failed by a gateway-side fault.',
   },
   sliLatency: {
-    name: 'vigil_sli_latency_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    name: 'vigil_sli_latency_ratio', type: 'gauge', labels: [], aggregate: 'first', weightedBy: 'latency',
     help: 'Share of proxied requests in the SLI window whose gateway-added latency was within slo.latency_budget_ms.',
   },
   sliSecurity: {
-    name: 'vigil_sli_security_ratio', type: 'gauge', labels: [], aggregate: 'average',
+    name: 'vigil_sli_security_ratio', type: 'gauge', labels: [], aggregate: 'first', weightedBy: 'security',
     help: 'Share of requests in the SLI window without a security violation (today: a presented but invalid gateway key).',
+  },
+
+  sliEvents: {
+    name: 'vigil_sli_events', type: 'gauge', labels: ['sli'], aggregate: 'sum',
+    help: 'Events in the SLI window each vigil_sli_*_ratio is over, by sli: requests (availability, security), proxied requests (latency). Across workers each ratio is weighted by it.',
   },
 
   // Store
@@ -187,8 +200,8 @@ export const CATALOG = {
     help: 'Start time of the process since the Unix epoch.',
   },
   heapUsed: {
-    name: 'nodejs_heap_used_bytes', type: 'gauge', labels: [], aggregate: 'max',
-    help: 'V8 heap in use.',
+    name: 'nodejs_heap_size_used_bytes', type: 'gauge', labels: [], aggregate: 'max',
+    help: 'V8 heap in use (prom-client\'s default name, so stock Node.js dashboards read it).',
   },
   heapLimit: {
     name: 'nodejs_heap_limit_bytes', type: 'gauge', labels: [], aggregate: 'max',

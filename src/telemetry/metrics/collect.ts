@@ -38,6 +38,9 @@ export function installCollectors(metrics: Metrics, sources: CollectSources): ()
     m.sliAvailability.set(ratios.availability);
     m.sliLatency.set(ratios.latency);
     m.sliSecurity.set(ratios.security);
+    m.sliEvents.labels('availability').set(ratios.requests);
+    m.sliEvents.labels('security').set(ratios.requests);
+    m.sliEvents.labels('latency').set(ratios.proxied);
   });
 
   let dropped = 0;

@@ -2,6 +2,7 @@
 // writers. Several snapshots (one per cluster worker) are combined with prom-client's aggregators, each
 // metric by the `aggregator` its catalog entry declared.
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { CATALOG, type MetricSpec } from './catalog.ts';
 
 export type MetricsFormat = 'prometheus' | 'openmetrics';
 
@@ -35,10 +36,36 @@ const isType = (metric: MetricData, type: string) => (metric.type as unknown) ==
 const openMetricsNames = (metrics: Snapshot): Snapshot =>
   metrics.map((m) => (isType(m, 'counter') && m.name.endsWith('_total') ? { ...m, name: m.name.slice(0, -'_total'.length) } : m));
 
+const WEIGHTED = Object.values(CATALOG as Record<string, MetricSpec>).filter((m) => m.weightedBy).map((m) => [m.name, m.weightedBy!] as const);
+const WEIGHTS = CATALOG.sliEvents.name;
+
+/**
+ * The SLI ratio gauges: every worker's ratio weighted by the events it is over, written into each
+ * snapshot so that their declared aggregator (`first`) reads the combined value. A worker with no
+ * traffic then changes nothing, instead of pulling the average towards its 1.
+ */
+function weightRatios(snapshots: readonly Snapshot[]): readonly Snapshot[] {
+  if (snapshots.length < 2) return snapshots;
+  const combined = new Map<string, number>();
+  for (const [name, sli] of WEIGHTED) {
+    let weighted = 0, events = 0;
+    for (const s of snapshots) {
+      const ratio = s.find((m) => m.name === name)?.values[0]?.value;
+      const weight = s.find((m) => m.name === WEIGHTS)?.values.find((v) => v.labels.sli === sli)?.value ?? 0;
+      if (ratio === undefined) continue;
+      weighted += ratio * weight;
+      events += weight;
+    }
+    combined.set(name, events ? weighted / events : 1);
+  }
+  return snapshots.map((s) => s.map((m) => (combined.has(m.name) ? { ...m, values: m.values.map((v) => ({ ...v, value: combined.get(m.name)! })) } as MetricData : m)));
+}
+
 /** Combines snapshots (each metric by its declared aggregator) and writes them in `format`. */
 export async function renderSnapshots(snapshots: readonly Snapshot[], format: MetricsFormat): Promise<Exposition> {
   const contentType = CONTENT_TYPES[format];
-  const input = format === 'openmetrics' ? snapshots.map(openMetricsNames) : snapshots;
+  const weighted = weightRatios(snapshots);
+  const input = format === 'openmetrics' ? weighted.map(openMetricsNames) : weighted;
   return { contentType, body: await Aggregator.aggregate(input, contentType).metrics() };
 }
 

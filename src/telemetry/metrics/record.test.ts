@@ -58,15 +58,15 @@ test('a successful call: RED, LLM counters, token types, histograms and in-fligh
 
   const out = await text();
   assert.equal(sample(out, `vigil_http_requests_in_flight{route="${ROUTE}"}`), 0);
-  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
-  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="502"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200",outcome="success"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="502",outcome="provider_error"}`), 1);
   assert.equal(sample(out, `vigil_http_request_duration_seconds_count{route="${ROUTE}",method="POST"}`), 2);
   assert.equal(sample(out, `vigil_http_request_duration_seconds_sum{route="${ROUTE}",method="POST"}`), 2.4);
   assert.equal(sample(out, `vigil_http_request_duration_seconds_bucket{le="0.5",route="${ROUTE}",method="POST"}`), 1);
   assert.equal(sample(out, `vigil_http_request_duration_seconds_bucket{le="2.5",route="${ROUTE}",method="POST"}`), 2);
 
-  assert.equal(sample(out, 'vigil_llm_calls_total{provider="mock",model="mock-chat",status="ok"}'), 1);
-  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="gpt-4o",status="server_error"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="mock",model="mock-chat",outcome="success"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="gpt-4o",outcome="provider_error"}'), 1);
   assert.equal(sample(out, 'vigil_llm_call_errors_total{provider="openai",model="gpt-4o",error_class="server_error"}'), 1);
   assert.equal(sample(out, 'vigil_llm_call_errors_total{provider="mock",model="mock-chat",error_class="ok"}'), undefined);
   assert.equal(sample(out, 'vigil_llm_tokens_total{provider="mock",model="mock-chat",type="input"}'), 120);
@@ -91,7 +91,7 @@ test('models outside the configured set are recorded as "other"', async () => {
   attempt.usage = { inputTokens: 5, outputTokens: 0, cachedInputTokens: 0 };
   recorder.requestFinished(ctx, 0.01);
   const out = await text();
-  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="other",status="ok"}'), 1);
+  assert.equal(sample(out, 'vigil_llm_calls_total{provider="openai",model="other",outcome="success"}'), 1);
   assert.equal(sample(out, 'vigil_llm_tokens_total{provider="openai",model="other",type="input"}'), 5);
   assert.doesNotMatch(out, /someones-private-model/);
 });
@@ -109,8 +109,8 @@ test('a request that never reached an upstream records RED only', async () => {
   recorder.requestStarted(ROUTE);
   recorder.requestFinished(planned, 0.003);
   const out = await text();
-  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="401"}`), 1);
-  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="401",outcome="caller_error"}`), 1);
+  assert.equal(sample(out, `vigil_http_requests_total{route="${ROUTE}",method="POST",status="200",outcome="success"}`), 1);
   assert.equal(sample(out, `vigil_http_requests_in_flight{route="${ROUTE}"}`), 0);
   assert.doesNotMatch(out, /^vigil_llm_calls_total\{/m);
   assert.doesNotMatch(out, /^vigil_llm_call_duration_seconds_count\{/m);
@@ -120,8 +120,10 @@ test('requestServed records RED for routes outside the pipeline; buckets follow 
   const { recorder, text } = setup();
   recorder.requestServed('/metrics', 'GET', 200, 0.0007);
   recorder.requestServed('/metrics', 'GET', 200, 0.0007);
+  recorder.requestServed('/readyz', 'GET', 503, 0.0007); // not ready: the gateway's side
   const out = await text();
-  assert.equal(sample(out, 'vigil_http_requests_total{route="/metrics",method="GET",status="200"}'), 2);
+  assert.equal(sample(out, 'vigil_http_requests_total{route="/metrics",method="GET",status="200",outcome="success"}'), 2);
+  assert.equal(sample(out, 'vigil_http_requests_total{route="/readyz",method="GET",status="503",outcome="gateway_error"}'), 1);
   assert.equal(sample(out, 'vigil_http_request_duration_seconds_bucket{le="0.001",route="/metrics",method="GET"}'), 2);
   const les = [...out.matchAll(/^vigil_http_request_duration_seconds_bucket\{le="([^"]+)",route="\/metrics"/gm)].map((m) => m[1]);
   assert.deepEqual(les, [...HTTP_BUCKETS.map(String), '+Inf']);

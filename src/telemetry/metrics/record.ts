@@ -8,6 +8,7 @@
 // series, counted.
 import { Gauge, Histogram } from 'prom-client';
 import type { Attempt } from '../../core/attempt.ts';
+import { outcomeOf, type Outcome } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
@@ -110,8 +111,8 @@ export class Recorder {
   }
 
   /** A request outside the pipeline (health, metrics): RED only. */
-  requestServed(route: string, method: string, status: number, durationSeconds: number): void {
-    this.#child(this.#m.httpRequests, [route, method, String(status)]).inc();
+  requestServed(route: string, method: string, status: number, durationSeconds: number, outcome: Outcome = outcomeOf(undefined, status)): void {
+    this.#child(this.#m.httpRequests, [route, method, String(status), outcome]).inc();
     this.#child(this.#m.httpDuration, [route, method]).observe(durationSeconds);
   }
 
@@ -139,8 +140,8 @@ export class Recorder {
   requestFinished(ctx: RequestContext, durationSeconds: number): void {
     const m = this.#m;
     this.#child(m.httpInFlight, [ctx.route]).dec();
-    this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds);
     const error = ctx.error;
+    this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcomeOf(error, ctx.status));
     if (error?.errorClass === 'auth') this.#child(m.authFailures, [error.code === 'GW_AUTH_MISSING_KEY' ? 'missing_key' : 'invalid_key']).inc();
     if (ctx.streamStartedAt >= 0) {
       this.#child(m.streamsActive, [ctx.route]).dec();
@@ -178,9 +179,8 @@ export class Recorder {
     const provider = attempt.target.providerId;
     const model = this.#modelLabel(attempt.target.name);
     const error = attempt.error;
-    const status = error ? error.errorClass : 'ok';
-    this.#child(m.llmCalls, [provider, model, status]).inc();
-    if (error) this.#child(m.llmErrors, [provider, model, status]).inc();
+    this.#child(m.llmCalls, [provider, model, outcomeOf(error)]).inc();
+    if (error) this.#child(m.llmErrors, [provider, model, error.errorClass]).inc();
     if (attempt.status > 0) this.#child(m.upstreamResponses, [provider, String(attempt.status)]).inc();
 
     const durationMs = attempt.durationMs(untilMs);
