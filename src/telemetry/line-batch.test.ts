@@ -9,14 +9,15 @@ function destination() {
   return { writes, synced: () => synced, dest };
 }
 
-test('lines are handed on together once ~64 KiB have gathered, in order', () => {
+test('under steady logging lines leave without a flush, in whole lines, in order, and gathering stays bounded', () => {
   const { writes, dest } = destination();
   const batch = new LineBatch(dest);
-  const line = (i: number) => `${String(i).padStart(1023, 'x')}\n`;
-  for (let i = 0; i < 63; i++) batch.write(line(i));
-  assert.deepEqual(writes, [], 'under 65,536 characters: still gathering');
-  batch.write(line(63));
-  assert.deepEqual(writes, [Array.from({ length: 64 }, (_, i) => line(i)).join('')]);
+  const lines = Array.from({ length: 2048 }, (_, i) => `${String(i).padStart(1023, 'x')}\n`); // 2 MiB
+  for (const line of lines) batch.write(line);
+  assert.ok(writes.length > 1, 'written as they gathered, not held for the flush timer');
+  assert.ok(writes.every((w) => w.endsWith('\n') && w.length <= 1024 * 1024), 'each write is whole lines, at most 1 MiB');
+  batch.flush();
+  assert.equal(writes.join(''), lines.join(''), 'every line, once, in order');
 });
 
 test('flush hands on a partial batch (the timer and shutdown); flushSync also syncs the destination', () => {

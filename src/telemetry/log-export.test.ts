@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createOtlpLogs, toLogRecord } from './log-export.ts';
 import { createLogs } from './log.ts';
-import { logAttributes, type LogRecordData } from './export/encode.ts';
+import type { LogRecordData } from './export/encode.ts';
 import { GatewayError } from '../core/errors.ts';
+import { logsOnTheWire } from '../../test/helpers/otlp-wire.ts';
 
 /** A sink that keeps what it is given, in place of the OTLP exporter. */
 function memorySink() {
@@ -21,24 +22,28 @@ test('toLogRecord: level → severity, msg → body, trace ids → context, the 
     request_id: 'r1', trace_id: TRACE_ID, span_id: SPAN_ID, status: 502, stream: true, tools: ['a', 'b'], extra: { nested: 1 },
     err: { type: 'GatewayError', message: 'Upstream provider failed', stack: 'GatewayError: …' }, msg: 'request failed',
   });
-  const record = toLogRecord(line)!;
-  assert.equal(record.level, 'warn');
-  assert.equal(record.body, 'request failed');
-  assert.equal(record.timeMs, Date.parse('2026-01-15T10:23:45.123Z'));
-  assert.equal(record.traceId, TRACE_ID);
-  assert.equal(record.spanId, SPAN_ID);
-  assert.deepEqual(logAttributes(record), {
+  const [exported] = logsOnTheWire(toLogRecord(line)!);
+  assert.deepEqual([exported.severityText, exported.severityNumber], ['warn', 'SEVERITY_NUMBER_WARN']);
+  assert.equal(exported.body, 'request failed');
+  assert.equal(exported.timeUnixNano, `${Date.parse('2026-01-15T10:23:45.123Z')}000000`);
+  assert.equal(exported.traceId, TRACE_ID);
+  assert.equal(exported.spanId, SPAN_ID);
+  assert.deepEqual(exported.resource, { 'service.name': 'vigil-test' }, 'service and version are the resource\'s, not attributes');
+  assert.deepEqual(exported.attributes, {
     module: 'pipeline', request_id: 'r1', status: 502, stream: true, tools: ['a', 'b'], extra: '{"nested":1}',
     'exception.type': 'GatewayError', 'exception.message': 'Upstream provider failed', 'exception.stacktrace': 'GatewayError: …',
   });
 });
 
 test('toLogRecord: lines without trace ids have no context; junk is skipped', () => {
-  const record = toLogRecord('{"level":"info","msg":"vigil listening","trace_id":"nothex","span_id":"b7ad6b7169203331"}')!;
-  assert.equal(record.traceId, undefined);
-  assert.equal(record.spanId, undefined);
-  assert.equal(record.level, 'info');
-  assert.equal(toLogRecord(`{"trace_id":"${'0'.repeat(32)}","span_id":"${SPAN_ID}"}`)!.traceId, undefined, 'all-zero ids are invalid');
+  const [exported, zeros] = logsOnTheWire(
+    toLogRecord('{"level":"info","msg":"vigil listening","trace_id":"nothex","span_id":"b7ad6b7169203331"}')!,
+    toLogRecord(`{"trace_id":"${'0'.repeat(32)}","span_id":"${SPAN_ID}"}`)!,
+  );
+  assert.deepEqual([exported.traceId, exported.spanId], ['', ''], 'no trace context on the wire');
+  assert.equal(exported.severityText, 'info');
+  assert.equal(exported.timeUnixNano, undefined, 'a line without a time has none');
+  assert.deepEqual([zeros.traceId, zeros.spanId], ['', ''], 'all-zero ids are invalid');
   assert.equal(toLogRecord('not json'), undefined);
   assert.equal(toLogRecord('[1,2]'), undefined);
 });
@@ -66,10 +71,11 @@ test('createLogs with the OTLP tee: stdout keeps every line, OTLP gets only line
   log.warn({ request_id: 'r2', trace_id: TRACE_ID, span_id: SPAN_ID }, 'request failed');
   log.error('broken');
   assert.deepEqual(stdout.map((l) => l.msg), ['detail', 'request', 'request failed', 'broken']);
-  assert.deepEqual(records.map((r) => r.body), ['request failed', 'broken']);
-  assert.deepEqual(records.map((r) => r.level), ['warn', 'error']);
-  assert.equal(records[0].traceId, TRACE_ID);
-  assert.equal(logAttributes(records[0]).request_id, 'r2');
+  const exported = logsOnTheWire(...records);
+  assert.deepEqual(exported.map((r) => r.body), ['request failed', 'broken']);
+  assert.deepEqual(exported.map((r) => r.severityNumber), ['SEVERITY_NUMBER_WARN', 'SEVERITY_NUMBER_ERROR']);
+  assert.equal(exported[0].traceId, TRACE_ID);
+  assert.equal(exported[0].attributes.request_id, 'r2');
 });
 
 test('createLogs with the OTLP tee: OTLP may be more verbose than stdout (stdout at warn, OTLP at info)', async () => {
@@ -89,10 +95,11 @@ test('createLogs with the OTLP tee: OTLP may be more verbose than stdout (stdout
   lines.warn({ request_id: 'r2', status: 502 }, 'request failed');
 
   assert.deepEqual(stdout.map((l) => l.msg), ['store warn', 'routing detail', 'request failed'], 'stdout keeps its own levels, per module too');
-  assert.deepEqual(records.map((r) => r.body), ['store info', 'store warn', 'request', 'request failed'], 'OTLP gets info and up from every module');
-  assert.equal(logAttributes(records[0]).rows, 3);
-  assert.equal(logAttributes(records[0]).module, 'store');
-  assert.equal(logAttributes(records[2]).request_id, 'r1');
+  const exported = logsOnTheWire(...records);
+  assert.deepEqual(exported.map((r) => r.body), ['store info', 'store warn', 'request', 'request failed'], 'OTLP gets info and up from every module');
+  assert.equal(exported[0].attributes.rows, 3);
+  assert.equal(exported[0].attributes.module, 'store');
+  assert.equal(exported[2].attributes.request_id, 'r1');
 });
 
 test('request lines with the OTLP tee: the record made from the fields equals the one the stdout line would give', async () => {
@@ -112,15 +119,16 @@ test('request lines with the OTLP tee: the record made from the fields equals th
 
   assert.equal(stdout.length, 2);
   assert.equal(records.length, 2);
-  for (const [i, line] of stdout.entries()) {
-    const parsed = toLogRecord(line)!;
-    assert.deepEqual(logAttributes(records[i]), logAttributes(parsed));
-    assert.equal(records[i].body, parsed.body);
-    assert.equal(records[i].level, parsed.level);
-    assert.ok(Math.abs(records[i].timeMs - parsed.timeMs) < 1000);
+  const exported = logsOnTheWire(...records);
+  const fromLines = logsOnTheWire(...stdout.map((line) => toLogRecord(line)!));
+  for (const [i, fromLine] of fromLines.entries()) {
+    const { timeUnixNano, ...rest } = exported[i];
+    const { timeUnixNano: lineTime, ...lineRest } = fromLine;
+    assert.deepEqual(rest, lineRest);
+    assert.ok(Math.abs(Number(BigInt(timeUnixNano!) - BigInt(lineTime!)) / 1e6) < 1000);
   }
-  assert.equal(records[0].spanId, SPAN_ID);
-  assert.equal(logAttributes(records[0]).module, 'pipeline');
-  assert.equal(logAttributes(records[1])['exception.type'], 'GatewayError');
-  assert.match(String(logAttributes(records[1])['exception.message']), /no answer in 30 s/);
+  assert.equal(exported[0].spanId, SPAN_ID);
+  assert.equal(exported[0].attributes.module, 'pipeline');
+  assert.equal(exported[1].attributes['exception.type'], 'GatewayError');
+  assert.match(String(exported[1].attributes['exception.message']), /no answer in 30 s/);
 });

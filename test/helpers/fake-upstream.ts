@@ -5,12 +5,14 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { handleOpenAI } from './fake-upstream-openai.ts';
 import { handleAnthropic } from './fake-upstream-anthropic.ts';
+import { serveFixture } from './fake-upstream-fixture.ts';
 import {
   FAKE_BAD_REQUEST_MESSAGE, FAKE_HTML_PAGE, FAKE_RATE_LIMIT_HEADERS, FAKE_RETRY_AFTER, SLOW_HEADERS_MS, sendJson, sleep,
   type Exchange, type RecordedRequest,
 } from './fake-upstream-common.ts';
 
 export * from './fake-upstream-common.ts';
+export { fixtureModel, readFixture } from './fake-upstream-fixture.ts';
 
 /** Per-API wire details the shared failure behaviours need. */
 export interface ApiDialect {
@@ -110,6 +112,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
   const isAnthropic = path === '/v1/messages';
   if (req.method !== 'POST') return sendJson(res, 404, openaiDialect.errorBody(404, `No route ${req.method} ${path}`));
   if (body === undefined) return sendJson(res, 400, (isAnthropic ? anthropicDialect : openaiDialect).errorBody(400, 'Body is not JSON'));
+  if (serveFixture(ex)) return;
   if (await failureBehaviour(ex, isAnthropic ? anthropicDialect : openaiDialect)) return;
   if (isAnthropic) return handleAnthropic(ex);
   if (!(await handleOpenAI(ex, path))) sendJson(res, 404, openaiDialect.errorBody(404, `No route ${req.method} ${path}`));

@@ -27,6 +27,8 @@ export interface ReceivedSpan {
   attributes: Attrs; status: string | undefined; resource: Attrs;
 }
 export interface ReceivedLog {
+  /** time_unix_nano as decoded (a string: 64 bits), undefined when the record had none. */
+  timeUnixNano: string | undefined;
   traceId: string; spanId: string; severityNumber: string; severityText: string;
   body: unknown; attributes: Attrs; resource: Attrs;
 }
@@ -95,7 +97,7 @@ function collectLogs(request: any, into: ReceivedLog[]): void {
     for (const sl of rl.scope_logs ?? []) {
       for (const l of sl.log_records ?? []) {
         into.push({
-          traceId: hex(l.trace_id), spanId: hex(l.span_id), severityNumber: l.severity_number, severityText: l.severity_text,
+          timeUnixNano: l.time_unix_nano, traceId: hex(l.trace_id), spanId: hex(l.span_id), severityNumber: l.severity_number, severityText: l.severity_text,
           body: anyValue(l.body), attributes: attrs(l.attributes), resource,
         });
       }
@@ -146,6 +148,13 @@ function rawResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
 /** One export request's bytes decoded with the official protos (snake_case fields, 64-bit ints as strings). */
 export function decodeExportRequest(signal: Signal, body: Buffer): any {
   return SERVICES[signal].Export.requestDeserialize(body);
+}
+
+/** The log records of one logs export request's bytes, as a collector sees them. */
+export function decodeLogs(body: Buffer): ReceivedLog[] {
+  const logs: ReceivedLog[] = [];
+  collectLogs(decodeExportRequest('logs', body), logs);
+  return logs;
 }
 
 /** Decodes one export request of `signal` into the receiver's lists. */

@@ -131,32 +131,27 @@ test('span names, log levels and bodies (encoded once per value): the same text 
   }
 });
 
-test('ProtoWriter: varints at the 7-bit boundaries, and a message longer than 16 KiB', () => {
-  const w = new ProtoWriter(8);
-  for (const n of [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
-    const bytes = w.reset().uint(1, n).finish();
-    let value = 0, scale = 1;
-    for (const byte of bytes.subarray(1)) { value += (byte & 0x7f) * scale; scale *= 128; }
-    assert.equal(value, n);
-  }
+test('integers at the 7-bit varint boundaries, and a message longer than 16 KiB, decode as given', () => {
+  const values = [0, 1, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -(2 ** 40)];
+  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: undefined, attributes: [Object.fromEntries(values.map((n, i) => [`n${i}`, n]))], omit: new Set(), traceId: undefined, spanId: undefined });
+  assert.deepEqual(decoded.attributes.map((kv: any) => kv.value.int_value), values.map(String));
   const long = 'y'.repeat(20_000);
-  const [decoded] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: [], omit: new Set(), traceId: undefined, spanId: undefined });
-  assert.equal(decoded.body.string_value, long);
+  const [decodedLong] = decodedLogs({ timeMs: 1, level: 'info', body: long, attributes: [], omit: new Set(), traceId: undefined, spanId: undefined });
+  assert.equal(decodedLong.body.string_value, long);
 });
 
-test('ProtoWriter: a record keeps two bytes for its length, and is moved when it needs one or three', () => {
-  const w = new ProtoWriter(8);
-  for (const size of [0, 1, 127, 128, 300, 16_383, 16_384, 70_000]) {
-    const content = Buffer.alloc(size, 7);
-    w.reset().uint(1, 1);
-    const start = w.beginRecord(2);
-    w.raw(content).endRecord(start);
-    w.uint(3, 3);
-    const bytes = w.finish();
-    let at = 3, length = 0, scale = 1; // after field 1 (two bytes) and the record's tag
-    for (;;) { const byte = bytes[at++]; length += (byte & 0x7f) * scale; scale *= 128; if (byte < 0x80) break; }
-    assert.equal(length, size);
-    assert.ok(bytes.subarray(at, at + size).equals(content));
-    assert.deepEqual([...bytes.subarray(at + size)], [0x18, 3], 'what follows the record is in place');
+test('records whose length needs one, two or three varint bytes decode whole, and so does what follows them', () => {
+  // Bodies around the sizes where a record's length prefix grows (128 and 16,384 bytes), then a next record.
+  const sizes = [0, 1, 300, 70_000];
+  for (const boundary of [128, 16_384]) for (let size = boundary - 48; size <= boundary + 2; size++) sizes.push(size);
+  for (const size of sizes) {
+    const body = 'b'.repeat(size);
+    const record = (text: string | undefined, status: number): LogRecordData =>
+      ({ timeMs: 1, level: 'info', body: text, attributes: [{ status }], omit: new Set(), traceId: TRACE_ID, spanId: SPAN_ID });
+    const [first, next] = decodedLogs(record(body, size), record(undefined, 7));
+    assert.equal(first.body?.string_value ?? '', body, `body of ${size} bytes`);
+    assert.equal(first.attributes[0].value.int_value, String(size));
+    assert.equal(Buffer.from(first.span_id).toString('hex'), SPAN_ID);
+    assert.equal(next.attributes[0].value.int_value, '7', `the record after one of ${size} bytes`);
   }
 });

@@ -154,18 +154,6 @@ function isPrimitiveArray(value: object): boolean {
   return Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
 }
 
-/** A log record's attributes as one object, as encodeLogRecord writes them (for tests and inspection). */
-export function logAttributes(record: LogRecordData): Attributes {
-  const out: Attributes = {};
-  for (const source of record.attributes) {
-    for (const key in source) {
-      const value = record.omit.has(key) ? undefined : attributeValue(source[key]);
-      if (value !== undefined) out[key] = value;
-    }
-  }
-  return out;
-}
-
 /**
  * Whole `KeyValue` messages, key and value encoded, made once per key and value. Most attribute values come
  * from small sets (methods, routes, models, providers, status codes, levels, modules), and copying the
