@@ -1,7 +1,7 @@
 // The ledger's WAL checkpoints, off the request thread. SQLite's own auto-checkpoint runs inside the
 // commit that crosses 1,000 log pages: copying the log into the database file and syncing it held the
-// event loop for 10–25 ms every few seconds at a few thousand requests a second (BENCHMARKS.md, eleventh
-// session). Here the request thread's connection never checkpoints; a thread of its own does, on a timer.
+// event loop for 10–25 ms every few seconds at a few thousand requests a second (BENCHMARKS.md, decision
+// table). Here the request thread's connection never checkpoints; a thread of its own does, on a timer.
 import { once } from 'node:events';
 import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';

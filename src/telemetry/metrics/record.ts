@@ -2,10 +2,9 @@
 // values, because prom-client re-hashes labels on every inc()/observe() and labels() does not cache.
 // Every series then waits in plain numbers and is handed to prom-client when the metric is read (its
 // collect hook, on every scrape and cluster poll): increments are summed, and histogram observations
-// counted per bucket, so a request pays an addition where prom-client re-hashed the label set and looked
-// each bucket up by a number-keyed property (three histogram observations were 11.5k of a request's
-// ~530k instructions). Each metric has a series cap: past it, new label sets fold into one all-`other`
-// series, counted.
+// counted per bucket, so a request pays an addition where prom-client re-hashes the label set and looks
+// each bucket up by a number-keyed property (the decision table in BENCHMARKS.md has the measurement).
+// Each metric has a series cap: past it, new label sets fold into one all-`other` series, counted.
 import { Gauge, Histogram } from 'prom-client';
 import type { Attempt } from '../../core/attempt.ts';
 import { outcomeOf, type Outcome } from '../../core/errors.ts';
