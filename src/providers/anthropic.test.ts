@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { RequestContext } from '../core/context.ts';
 import { createAnthropicProvider, decodeResult, decodeStream, encodeRequest } from './anthropic.ts';
 

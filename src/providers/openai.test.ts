@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { createOpenAIProvider, decodeResult, decodeStream } from './openai.ts';
 import type { HttpCall } from './provider.ts';
 

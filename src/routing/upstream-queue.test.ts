@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { Recorder } from '../telemetry/metrics/record.ts';
 import { createMetrics } from '../telemetry/metrics/registry.ts';
 import { ConnectionQueue, type QueueObserver } from './upstream-queue.ts';

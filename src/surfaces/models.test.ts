@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dialect } from '../core/canonical.ts';
 import { RequestContext, type ReplyPort, type ModelTarget } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { renderModels } from './models.ts';
 
 const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
