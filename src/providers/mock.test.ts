@@ -177,7 +177,7 @@ test('embeddings: requested dimensions, and base64 decodes to the float vector',
   assert.equal(typeof encoded[0], 'string');
   const decoded = decodeBase64(encoded[0]);
   assert.equal(decoded.length, 64);
-  decoded.forEach((x, i) => assert.ok(Math.abs(x - floats[0][i]) < 1e-6, `component ${i}`));
+  for (const [i, x] of decoded.entries()) assert.ok(Math.abs(x - floats[0][i]) < 1e-6, `component ${i}`);
 });
 
 test('embeddings: out-of-range dimensions are a 400 request error at accept, before any provider allocates', () => {

@@ -280,7 +280,7 @@ test('Upstreams: a large streamed body arrives whole and in order through a slow
     }
     const lines = text.split('\n').filter(Boolean);
     assert.equal(lines.length, 64);
-    lines.forEach((line, i) => assert.equal(line, `${i}:${piece}`));
+    for (const [i, line] of lines.entries()) assert.equal(line, `${i}:${piece}`);
     assert.ok(ctx.attempt!.endedAt >= ctx.attempt!.startedAt);
   });
 });
