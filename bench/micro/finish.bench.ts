@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { RequestContext } from '../../src/core/context.ts';
+import { noopReply as reply } from '../../test/helpers/context.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
 import pino from 'pino';
@@ -14,7 +15,6 @@ import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
 import { SliWindow } from '../../src/telemetry/sli.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const sink = new Writable({ write(_chunk, _enc, done) { done(); } });
 
 function context(): RequestContext {

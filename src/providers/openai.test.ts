@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import { createOpenAIProvider, decodeResult, decodeStream } from './openai.ts';
 import type { HttpCall } from './provider.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
   const all = Buffer.from(text);
@@ -84,14 +84,8 @@ test('decodeResult: tool calls, length, missing usage, and no choices', () => {
   assert.throws(() => decodeResult({ choices: [] }), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
 });
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
-function context(body: Record<string, any>): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'r', startedAt: performance.now(), signal: new AbortController().signal, route: '/v1/chat/completions', method: 'POST',
-    dialect: 'openai', operation: 'chat', reply, headers: {},
-  });
-  ctx.body = body;
-  ctx.stream = body.stream === true;
+function context(body: Record<string, any>) {
+  const ctx = testContext({ body, stream: body.stream === true });
   ctx.streamUsage = body.stream_options?.include_usage === true;
   return ctx;
 }
