@@ -23,7 +23,7 @@ export function outputs(config: OpsConfig = DEFAULT_CONFIG): Map<string, string>
     out.set(`${HELM_DIR}/${file.file}`, ruleFileText(config, file, true));
   }
   out.set(TESTS_FILE, promtoolTests(config, files, '../generated/rules'));
-  for (const [alert, section] of runbookSections(config, files)) {
+  for (const [alert, section] of runbookSections(files)) {
     const path = `${RUNBOOKS_DIR}/${alert}.md`;
     const current = existsSync(join(ROOT, path)) ? readFileSync(join(ROOT, path), 'utf8') : undefined;
     // A runbook's prose is written by hand; without a page there is nothing to fill (the test says so).

@@ -1,7 +1,6 @@
 // The generated part of each docs/runbooks/<Alert>.md: severity, `for:`, the tunable values with their
 // defaults and the exact PromQL, between `<!-- generated:alert -->` markers, so the page never disagrees
 // with the rule. What it means and what to do is written by hand around it.
-import type { OpsConfig } from './config.ts';
 import { DASHBOARDS } from './config.ts';
 import type { Num } from './lib/num.ts';
 import type { AlertRule, RuleFile, Text } from './lib/model.ts';
@@ -11,7 +10,7 @@ const plain = (t: Text) => t.parts.map((p) => (typeof p === 'string' ? p : p.pla
 const helmKey = (n: Num) => /^\.Values\.(alerting\.[\w.]+)$/.exec(n.helm)?.[1];
 const SEVERITY = { critical: 'critical (pages)', warning: 'warning (ticket)', info: 'info' } as const;
 
-export function runbookSections(config: OpsConfig, files: RuleFile[]): Map<string, string> {
+export function runbookSections(files: RuleFile[]): Map<string, string> {
   const byName = new Map<string, AlertRule[]>();
   for (const a of allAlerts(files)) byName.set(a.alert, [...(byName.get(a.alert) ?? []), a]);
   const sections = new Map<string, string>();

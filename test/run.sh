@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, then unit, integration and end-to-end tests on Node's test runner.
+# The whole test suite: lint and type check, then unit, integration and end-to-end tests on Node's test runner.
 # Runs on the project's pinned Node 24 (node_modules/.bin first on PATH under npm scripts).
 # Tools the tests need are installed from Debian when missing; a test whose tool could not be installed
 # fails (it never skips), and this script says which one.
@@ -48,6 +48,9 @@ packages 'command -v docker-compose >/dev/null' docker-compose test/deploy/compo
 # No helm binary exists here: test/helm-render renders the charts with Go's text/template and sprig (GOPATH mode).
 packages 'command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] && [ -d /usr/share/gocode/src/gopkg.in/yaml.v3 ]' \
   'golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev' test/deploy/helm.test.ts
+
+echo "== lint"
+biome lint --error-on-warnings
 
 echo "== type check"
 tsc --noEmit -p .

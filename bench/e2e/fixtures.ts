@@ -26,7 +26,7 @@ export const completionJson = JSON.stringify({
   system_fingerprint: 'fp_bench',
 });
 
-const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => 'data: ' + JSON.stringify({
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => `data: ${JSON.stringify({
   id: 'chatcmpl-bench0000000000000000000000002',
   object: 'chat.completion.chunk',
   created,
@@ -34,7 +34,7 @@ const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => 'data
   system_fingerprint: 'fp_bench',
   choices,
   ...extra,
-}) + '\n\n';
+})}\n\n`;
 
 const words = ['Vigil', ' streams', ' every', ' chunk', ' through', ' without', ' buffering', ' the', ' whole', ' body', '.'];
 

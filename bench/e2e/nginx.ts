@@ -34,7 +34,7 @@ http {
 
 /** Fake upstream: any POST gets the static JSON (port upstream) or the static SSE stream (port upstreamSse). */
 export function upstreamConf(dir: string, cpuMask: string): string {
-  return common(dir, cpuMask) + `
+  return `${common(dir, cpuMask)}
   server {
     listen 127.0.0.1:${ports.upstream} reuseport backlog=4096;
     location / { default_type application/json; return 200 ${quoted(completionJson)}; }
@@ -53,7 +53,7 @@ export function upstreamConf(dir: string, cpuMask: string): string {
 
 /** Reverse proxy with pooled keep-alive upstream connections; unbuffered for the stream port. */
 export function proxyConf(dir: string, cpuMask: string): string {
-  return common(dir, cpuMask) + `
+  return `${common(dir, cpuMask)}
   upstream json { server 127.0.0.1:${ports.upstream}; keepalive 128; keepalive_requests 10000000; }
   upstream sse { server 127.0.0.1:${ports.upstreamSse}; keepalive 128; keepalive_requests 10000000; }
   proxy_http_version 1.1;

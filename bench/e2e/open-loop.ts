@@ -90,11 +90,11 @@ if (!isMainThread) {
   if (values['slow-out']) writeFileSync(values['slow-out'], JSON.stringify(slow));
 
   const ms = (h: RecordableHistogram, p: number) => (h.count > 0 ? h.percentile(p) / 1e6 : null);
-  process.stdout.write(JSON.stringify({
+  process.stdout.write(`${JSON.stringify({
     rate, durationS: Number(values.duration), sent: count - warmupCount, ok, errors, failures,
     unfinished: count - done,
     p50: ms(latency, 50), p90: ms(latency, 90), p99: ms(latency, 99), max: ms(latency, 100),
     sendLagP50: ms(sendLag, 50), sendLagP99: ms(sendLag, 99),
-  }) + '\n');
+  })}\n`);
   process.exit(0);
 }

@@ -94,5 +94,5 @@ export function renderMarkdown(report: Report): string {
     lines.push('', 'Not measured:', '');
     for (const t of notOk) lines.push(`- ${t.name}: ${t.status}: ${(t.reason ?? '').split('\n')[0]}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

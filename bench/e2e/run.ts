@@ -156,7 +156,7 @@ async function main() {
   const report = { startedAt, finishedAt: new Date().toISOString(), command: 'npm run bench', machine: machineInfo(), settings, targets: results };
   const out = join(root, 'bench/results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = renderMarkdown(report);
   writeFileSync(join(out, 'latest.md'), md);
   process.stdout.write(md);
@@ -171,7 +171,7 @@ function recordInDoc(md: string) {
   const start = '<!-- results:start -->', end = '<!-- results:end -->';
   const a = text.indexOf(start), b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`BENCHMARKS.md has no ${start} … ${end} block`);
-  writeFileSync(doc, text.slice(0, a + start.length) + '\n' + md + text.slice(b));
+  writeFileSync(doc, `${text.slice(0, a + start.length)}\n${md}${text.slice(b)}`);
   log('recorded the results in BENCHMARKS.md');
 }
 

@@ -49,7 +49,7 @@ for (let i = 0; i < warmup + count && Date.now() < stopAt; i++) {
 agent.destroy();
 
 const ms = (h: RecordableHistogram, p: number) => (h.count > 0 ? h.percentile(p) / 1e6 : null);
-process.stdout.write(JSON.stringify({
+process.stdout.write(`${JSON.stringify({
   ok, errors, lastError,
   p50: ms(ttfb, 50), p90: ms(ttfb, 90), p99: ms(ttfb, 99), totalP50: ms(total, 50), totalP99: ms(total, 99),
-}) + '\n');
+})}\n`);

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { RequestContext } from '../../src/core/context.ts';
+import { noopReply as reply } from '../../test/helpers/context.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
 import pino from 'pino';
@@ -14,7 +15,6 @@ import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
 import { SliWindow } from '../../src/telemetry/sli.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const sink = new Writable({ write(_chunk, _enc, done) { done(); } });
 
 function context(): RequestContext {
@@ -65,7 +65,7 @@ const devNull = async (minLength: number, contentMode: 'utf8' | 'buffer' = 'utf8
   await new Promise((resolve) => dest.on('ready', resolve));
   return dest;
 };
-const line = JSON.stringify({ level: 'info', time: new Date().toISOString(), service: 'vigil', request_id: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' }) + '\n';
+const line = `${JSON.stringify({ level: 'info', time: new Date().toISOString(), service: 'vigil', request_id: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', route: '/v1/chat/completions', status: 200, duration_ms: 0.412, model: 'bench-model' })}\n`;
 const sonic = await devNull(4096);
 time('a line to sonic-boom (minLength 4096)', N, () => void sonic.write(line));
 const batched = new LineBatch(await devNull(0, 'buffer') as unknown as Destination);

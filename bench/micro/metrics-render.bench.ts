@@ -1,11 +1,10 @@
 // How long one /metrics scrape takes to render at about 1,000 and 10,000 series, in both formats and
 // for a two-worker cluster aggregate. Run: node bench/micro/metrics-render.bench.ts — no assertions.
-import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
 import { renderLocal, renderSnapshots, snapshot, type MetricsFormat } from '../../src/telemetry/metrics/exposition.ts';
 import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 
 /** A registry with traffic for `count` configured models: per model, token types, histograms and tool calls. */
 function populated(count: number) {
@@ -13,9 +12,8 @@ function populated(count: number) {
   const metrics = createMetrics();
   const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models, maxSeriesPerMetric: 1_000_000 });
   for (const [i, model] of models.entries()) {
-    const ctx = new RequestContext({ requestId: 'r', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
-    ctx.target = { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } };
-    const attempt = ctx.addAttempt(ctx.target);
+    const ctx = testContext({ target: { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5 } }, attempt: true });
+    const attempt = ctx.attempt!;
     attempt.startedAt = 0.1;
     attempt.status = 200;
     attempt.firstTokenAt = 0.2;

@@ -2,14 +2,14 @@
 // and queued) and the request's log record (built from the line's fields, encoded and queued), through the
 // real export queue batching 512 records; the export itself is a no-op, so no collector is involved.
 // Run: node bench/micro/otlp-export.bench.ts — nanoseconds per call, no assertions.
-import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { RequestContext } from '../../src/core/context.ts';
+import { noopReply as reply } from '../../test/helpers/context.ts';
 import { recordOf } from '../../src/telemetry/log-export.ts';
 import { ExportQueue } from '../../src/telemetry/export/queue.ts';
 import { encodeLogRecord, encodeSpan, type LogRecordData, type SpanRecord } from '../../src/telemetry/export/encode.ts';
 import { ProtoWriter } from '../../src/telemetry/export/proto-writer.ts';
 import { createTracing } from '../../src/telemetry/trace.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const origin = new URL('http://127.0.0.1:18081/v1');
 const N = 200_000;
 

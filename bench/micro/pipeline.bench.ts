@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { compileConfig } from '../../src/config/compile.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { RequestContext, type ReplyPort } from '../../src/core/context.ts';
+import { RequestContext } from '../../src/core/context.ts';
+import { noopReply as reply } from '../../test/helpers/context.ts';
 import { buildRoutes } from '../../src/pipeline/endpoints.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { buildProviders } from '../../src/providers/registry.ts';
@@ -40,7 +41,6 @@ const chatCompletions = buildRoutes(compiled, providers, undefined, finish, { ro
   .find((route) => route.path === '/v1/chat/completions')!.endpoint;
 
 const body = JSON.parse(chatRequest('bench-model', false));
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 
 async function once(): Promise<void> {
   const ctx = new RequestContext({ requestId: 'r', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });

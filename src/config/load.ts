@@ -2,7 +2,7 @@
 // overlay, then validation.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -116,15 +116,21 @@ function applyOtelEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources:
 
   for (const [path, value, variable] of fills) {
     if (value === undefined || value === '') continue;
-    let section = (raw.telemetry ??= {});
-    for (const key of path.slice(0, -1)) section = (section[key] ??= {});
+    raw.telemetry ??= {};
+    let section = raw.telemetry;
+    for (const key of path.slice(0, -1)) {
+      section[key] ??= {};
+      section = section[key];
+    }
     const key = path.at(-1)!;
     if (section[key] !== undefined) continue; // the file said so
     section[key] = value;
     sources.set(`telemetry.${path.join('.')}`, `${variable}=${env[variable]}`);
   }
   if (env.OTEL_EXPORTER_OTLP_HEADERS) {
-    const otlp = ((raw.telemetry ??= {}).otlp ??= {});
+    raw.telemetry ??= {};
+    raw.telemetry.otlp ??= {};
+    const otlp = raw.telemetry.otlp;
     otlp.headers = { ...parseOtelList(env.OTEL_EXPORTER_OTLP_HEADERS), ...otlp.headers };
     if (!sources.has('telemetry.otlp.headers')) sources.set('telemetry.otlp.headers', 'OTEL_EXPORTER_OTLP_HEADERS'); // values may be secrets: never echoed
   }
@@ -150,8 +156,10 @@ function parseOtelList(text: string | undefined): Record<string, string> {
 function applyOtlpEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources: EnvSources): void {
   const names = ['ENDPOINT', 'PROTOCOL', 'HEADERS', 'LOG_LEVEL', 'SERVICE_NAME'];
   if (!names.some((name) => env[`VIGIL_OTLP_${name}`])) return;
-  const telemetry = (raw.telemetry ??= {});
-  const otlp = (telemetry.otlp ??= {});
+  raw.telemetry ??= {};
+  const telemetry = raw.telemetry;
+  telemetry.otlp ??= {};
+  const otlp = telemetry.otlp;
   const from = (dotted: string, name: string) => sources.set(dotted, `${name}=${env[name]}`);
   if (env.VIGIL_OTLP_ENDPOINT) { otlp.endpoint = env.VIGIL_OTLP_ENDPOINT; from('telemetry.otlp.endpoint', 'VIGIL_OTLP_ENDPOINT'); }
   if (env.VIGIL_OTLP_PROTOCOL) { otlp.protocol = env.VIGIL_OTLP_PROTOCOL; from('telemetry.otlp.protocol', 'VIGIL_OTLP_PROTOCOL'); }
@@ -159,7 +167,7 @@ function applyOtlpEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources:
     otlp.headers = { ...otlp.headers, ...parseHeaderList(env.VIGIL_OTLP_HEADERS) };
     sources.set('telemetry.otlp.headers', 'VIGIL_OTLP_HEADERS'); // header values may be secrets: never echoed
   }
-  if (env.VIGIL_OTLP_LOG_LEVEL) { (otlp.logs ??= {}).min_level = env.VIGIL_OTLP_LOG_LEVEL; from('telemetry.otlp.logs.min_level', 'VIGIL_OTLP_LOG_LEVEL'); }
+  if (env.VIGIL_OTLP_LOG_LEVEL) { otlp.logs ??= {}; otlp.logs.min_level = env.VIGIL_OTLP_LOG_LEVEL; from('telemetry.otlp.logs.min_level', 'VIGIL_OTLP_LOG_LEVEL'); }
   if (env.VIGIL_OTLP_SERVICE_NAME) { telemetry.service_name = env.VIGIL_OTLP_SERVICE_NAME; from('telemetry.service_name', 'VIGIL_OTLP_SERVICE_NAME'); }
 }
 
@@ -194,7 +202,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const source = configSource(options);
   const raw = { ...(embeddedDefaults(env) as Record<string, unknown>), ...(path ? readConfigFile(path) : {}) };
   const envSources = applyEnvOverlay(raw, env);
-  if (options.port !== undefined) ((raw as any).server ??= {}).port = options.port;
+  if (options.port !== undefined) {
+    const flagged = raw as Record<string, any>;
+    flagged.server ??= {};
+    flagged.server.port = options.port;
+  }
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw ConfigError.fromProblems(problemLines(parsed.error, envSources), source);

@@ -120,7 +120,7 @@ export class RequestContext {
    */
   upstreamMs(untilMs: number): number {
     let total = -1;
-    for (const attempt of this.attempts) if (attempt.started) total = (total < 0 ? 0 : total) + attempt.durationMs(untilMs);
+    for (const attempt of this.attempts) if (attempt.started) total = Math.max(total, 0) + attempt.durationMs(untilMs);
     return total;
   }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { RequestContext, type ModelTarget, type ReplyPort } from '../core/context.ts';
+import type { ModelTarget, ReplyPort } from '../core/context.ts';
 import { createOpenAIProvider } from '../providers/openai.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createChatDispatch } from '../routing/dispatch.ts';
@@ -22,6 +22,7 @@ import { createMetrics } from '../telemetry/metrics/registry.ts';
 import type { SpanRecord } from '../telemetry/export/encode.ts';
 import { createTracing } from '../telemetry/trace.ts';
 import { ledgerRows } from '../../test/helpers/ledger.ts';
+import { testContext } from '../../test/helpers/context.ts';
 import { encodeChat } from './encode.ts';
 import { compose } from './endpoints.ts';
 import { createFinish } from './finish.ts';
@@ -105,10 +106,8 @@ function request(requestId: string, recorder: Recorder) {
     startStream() {}, write() {}, end() {}, fail(error) { Object.assign(sent, { status: error.status }); }, started: false,
   };
   recorder.requestStarted(ROUTE);
-  const ctx = new RequestContext({ requestId, startedAt: performance.now(), route: ROUTE, method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
-  ctx.body = { model: 'fast', messages: [{ role: 'user', content: 'try again' }] };
-  ctx.requestedModel = 'fast';
-  ctx.target = TARGET;
+  const body = { model: 'fast', messages: [{ role: 'user', content: 'try again' }] };
+  const ctx = testContext({ requestId, route: ROUTE, reply, body, requestedModel: 'fast', target: TARGET });
   return { ctx, sent };
 }
 

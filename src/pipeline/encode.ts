@@ -31,8 +31,8 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
 
 export function encodeEmbeddings(ctx: RequestContext): void {
   const output = ctx.output!;
-  if (output.kind === 'json') return ctx.reply.json(200, output.body, overheadHeader(ctx));
-  if (output.kind === 'result' && 'vectors' in output.result) return ctx.reply.json(200, encodeOpenAIEmbeddings(output.result, ctx.requestedModel), overheadHeader(ctx));
+  if (output.kind === 'json') ctx.reply.json(200, output.body, overheadHeader(ctx));
+  else if (output.kind === 'result' && 'vectors' in output.result) ctx.reply.json(200, encodeOpenAIEmbeddings(output.result, ctx.requestedModel), overheadHeader(ctx));
 }
 
 /**

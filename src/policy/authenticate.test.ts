@@ -1,17 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { hashKey } from '../core/key-hash.ts';
 import { ANONYMOUS } from '../core/principal.ts';
 import { ConfigKeys } from '../store/memory/config-keys.ts';
 import { createAuthenticate } from './authenticate.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
-const context = (headers: Record<string, string | string[] | undefined>) => new RequestContext({
-  requestId: 'r', startedAt: 0, signal: new AbortController().signal, route: '/v1/chat/completions', method: 'POST',
-  dialect: 'openai', operation: 'chat', reply, headers,
-});
+const context = (headers: Record<string, string | string[] | undefined>) => testContext({ headers });
 
 const keys = new ConfigKeys(new Map([[hashKey('sk-team-a'), 'team-a'], [hashKey('sk-team-b'), 'team-b']]));
 const authenticate = createAuthenticate(keys);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
-import { GatewayError } from '../core/errors.ts';
-import { RequestContext } from '../core/context.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { createAnthropicProvider, decodeResult, decodeStream, encodeRequest } from './anthropic.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
   const all = Buffer.from(text);
@@ -126,12 +126,9 @@ async function relay(wire: string): Promise<{ out: string; error?: GatewayError 
     id: 'anthropic', apiKey: 'sk-ant', headers: {}, unavailableReason: undefined,
     send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
   });
-  const ctx = new RequestContext({
-    requestId: 'r', startedAt: performance.now(), route: '/v1/messages', method: 'POST', dialect: 'anthropic', operation: 'chat',
-    reply: { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false }, headers: {},
+  const ctx = testContext({
+    route: '/v1/messages', dialect: 'anthropic', body: { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true }, stream: true,
   });
-  ctx.body = { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true };
-  ctx.stream = true;
   const output = await provider.chat(ctx, ctx.addAttempt({ name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' }));
   let out = '';
   try {

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatRequest, ChatResult, EmbeddingsResult, StreamEvent } from '../core/canonical.ts';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
+import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { MockProviderConfig } from '../config/schema.ts';
 import { createMockProvider, MOCK_FAILURES } from './mock.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' as const };
 const options = (over: Partial<MockProviderConfig> = {}): MockProviderConfig =>
   ({ kind: 'mock', latency_ms: 0, stream_tokens_per_second: 0, completion_tokens: 16, error_rates: {}, ...over });
@@ -20,13 +20,7 @@ function chatRequest(prompt: string, stream = false): ChatRequest {
 }
 
 function context(operation: 'chat' | 'embeddings', init: { chat?: ChatRequest; body?: Record<string, any> }): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'r', startedAt: performance.now(), signal: new AbortController().signal, route: '/v1/x', method: 'POST',
-    dialect: 'openai', operation, reply, headers: {},
-  });
-  ctx.chat = init.chat;
-  ctx.body = init.body ?? {};
-  ctx.requestedModel = 'mock-embedding';
+  const ctx = testContext({ route: '/v1/x', operation, chat: init.chat, body: init.body, requestedModel: 'mock-embedding' });
   ctx.addAttempt(operation === 'chat' ? target : { ...target, type: 'embedding' });
   return ctx;
 }
@@ -177,7 +171,7 @@ test('embeddings: requested dimensions, and base64 decodes to the float vector',
   assert.equal(typeof encoded[0], 'string');
   const decoded = decodeBase64(encoded[0]);
   assert.equal(decoded.length, 64);
-  decoded.forEach((x, i) => assert.ok(Math.abs(x - floats[0][i]) < 1e-6, `component ${i}`));
+  for (const [i, x] of decoded.entries()) assert.ok(Math.abs(x - floats[0][i]) < 1e-6, `component ${i}`);
 });
 
 test('embeddings: out-of-range dimensions are a 400 request error at accept, before any provider allocates', () => {

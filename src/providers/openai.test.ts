@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { createOpenAIProvider, decodeResult, decodeStream } from './openai.ts';
 import type { HttpCall } from './provider.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
   const all = Buffer.from(text);
@@ -20,6 +20,7 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<StreamEvent[]> {
 const base = { id: 'chatcmpl-AB', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', system_fingerprint: 'fp_1' };
 const chunk = (choice: object | null, usage: object | null = null) =>
   `data: ${JSON.stringify({ ...base, choices: choice ? [{ index: 0, logprobs: null, finish_reason: null, ...choice }] : [], usage })}\n\n`;
+const DONE = 'data: [DONE]\n\n';
 
 /** What api.openai.com sends for a text + tool call answer with stream_options.include_usage. */
 const RECORDED = [
@@ -31,7 +32,7 @@ const RECORDED = [
   chunk({ delta: { tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] } }),
   chunk({ delta: {}, finish_reason: 'tool_calls' }),
   chunk(null, { prompt_tokens: 120, completion_tokens: 15, total_tokens: 135, prompt_tokens_details: { cached_tokens: 64 } }),
-  'data: [DONE]\n\n',
+  DONE,
 ].join('');
 
 const EXPECTED: StreamEvent[] = [
@@ -51,7 +52,7 @@ test('decodeStream: recorded OpenAI SSE → canonical events, in any chunking', 
 });
 
 test('decodeStream: finish reasons map, and a non-JSON chunk is a protocol error', async () => {
-  const stop = await collect(bytes(chunk({ delta: { content: 'x' } }) + chunk({ delta: {}, finish_reason: 'length' }) + 'data: [DONE]\n\n', 9));
+  const stop = await collect(bytes(chunk({ delta: { content: 'x' } }) + chunk({ delta: {}, finish_reason: 'length' }) + DONE, 9));
   assert.deepEqual(stop.at(-1), { type: 'finish', reason: 'length' });
   const filtered = await collect(bytes(chunk({ delta: {}, finish_reason: 'content_filter' }), 100));
   assert.deepEqual(filtered.at(-1), { type: 'finish', reason: 'content_filter' });
@@ -83,14 +84,8 @@ test('decodeResult: tool calls, length, missing usage, and no choices', () => {
   assert.throws(() => decodeResult({ choices: [] }), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
 });
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
-function context(body: Record<string, any>): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'r', startedAt: performance.now(), signal: new AbortController().signal, route: '/v1/chat/completions', method: 'POST',
-    dialect: 'openai', operation: 'chat', reply, headers: {},
-  });
-  ctx.body = body;
-  ctx.stream = body.stream === true;
+function context(body: Record<string, any>) {
+  const ctx = testContext({ body, stream: body.stream === true });
   ctx.streamUsage = body.stream_options?.include_usage === true;
   return ctx;
 }
@@ -148,7 +143,7 @@ const FINISH = chunk({ delta: {}, finish_reason: 'stop' });
 const ERROR_EVENT = `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error' } })}\n\n`;
 
 test('stream completion: a finish reason or [DONE] completes an OpenAI stream; an earlier end is a protocol error', async () => {
-  for (const complete of [TEXT + FINISH + 'data: [DONE]\n\n', TEXT + FINISH, TEXT + 'data: [DONE]\n\n']) {
+  for (const complete of [TEXT + FINISH + DONE, TEXT + FINISH, TEXT + DONE]) {
     assert.equal((await relay(complete)).error, undefined, complete);
     await collect(bytes(complete, 5));
   }
@@ -166,5 +161,5 @@ test('stream completion: an in-stream error event is a server error, never relay
   assert.equal(out, TEXT);
   assert.equal(error?.code, 'GW_UPSTREAM_SERVER_ERROR');
   assert.equal(error?.detail, 'The server had an error while processing your request.');
-  await assert.rejects(collect(bytes(TEXT + ERROR_EVENT + 'data: [DONE]\n\n', 7)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR');
+  await assert.rejects(collect(bytes(TEXT + ERROR_EVENT + DONE, 7)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR');
 });

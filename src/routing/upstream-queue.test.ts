@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { RequestContext } from '../core/context.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { Recorder } from '../telemetry/metrics/record.ts';
 import { createMetrics } from '../telemetry/metrics/registry.ts';
 import { ConnectionQueue, type QueueObserver } from './upstream-queue.ts';
 import { Upstreams } from './upstream.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 function observer(): QueueObserver & { events: string[] } {
   const events: string[] = [];
@@ -47,16 +48,10 @@ test('ConnectionQueue: queue_limit 0 lets no call wait; a wait past queue_timeou
   assert.equal(error.detail, 'no connection within 20 ms');
 });
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 /** The transport's first arguments: the context and its attempt, as a provider passes them. */
 const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
 
-function context(): RequestContext {
-  const ctx = new RequestContext({ requestId: 'q', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {} });
-  ctx.target = { name: 'm', upstreamModel: 'm', providerId: 'narrow', type: 'chat' };
-  ctx.addAttempt(ctx.target);
-  return ctx;
-}
+const context = (): RequestContext => testContext({ target: { name: 'm', upstreamModel: 'm', providerId: 'narrow', type: 'chat' }, attempt: true });
 
 test('Upstreams: the recorder sees the queue depth while a call waits and its wait once it gets a connection or gives up', async () => {
   const held: ServerResponse[] = [];

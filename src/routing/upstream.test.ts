@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors as undiciErrors } from 'undici';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
+import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { mapStatus, mapTransportError, retryAfterSeconds, Upstreams } from './upstream.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 const live = new AbortController().signal;
 
@@ -150,17 +151,8 @@ test('mapTransportError: other errors → GW_UPSTREAM_NETWORK; GatewayErrors and
   assert.equal(mapTransportError(new Error('aborted'), plain.signal).code, 'GW_UPSTREAM_NETWORK');
 });
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
-
-function context(signal: AbortSignal = live): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'req-1', startedAt: performance.now(), signal, route: '/v1/chat/completions', method: 'POST',
-    dialect: 'openai', operation: 'chat', reply, headers: {},
-  });
-  ctx.target = { name: 'fake', upstreamModel: 'fake', providerId: 'fake', type: 'chat' };
-  ctx.addAttempt(ctx.target);
-  return ctx;
-}
+const context = (signal: AbortSignal = live): RequestContext =>
+  testContext({ signal, target: { name: 'fake', upstreamModel: 'fake', providerId: 'fake', type: 'chat' }, attempt: true });
 
 /** The transport's first arguments: the context and its attempt, as a provider passes them. */
 const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
@@ -280,7 +272,7 @@ test('Upstreams: a large streamed body arrives whole and in order through a slow
     }
     const lines = text.split('\n').filter(Boolean);
     assert.equal(lines.length, 64);
-    lines.forEach((line, i) => assert.equal(line, `${i}:${piece}`));
+    for (const [i, line] of lines.entries()) assert.equal(line, `${i}:${piece}`);
     assert.ok(ctx.attempt!.endedAt >= ctx.attempt!.startedAt);
   });
 });

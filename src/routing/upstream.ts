@@ -317,7 +317,9 @@ function rateLimitHeaders(headers: Headers): Record<string, string> | undefined 
   let found: Record<string, string> | undefined;
   for (const name in headers) {
     const value = first(headers[name]);
-    if (value !== undefined && RATE_LIMIT_HEADER.test(name)) (found ??= {})[name] = value;
+    if (value === undefined || !RATE_LIMIT_HEADER.test(name)) continue;
+    found ??= {};
+    found[name] = value;
   }
   return found;
 }

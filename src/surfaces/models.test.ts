@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dialect } from '../core/canonical.ts';
-import { RequestContext, type ReplyPort, type ModelTarget } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { ModelTarget } from '../core/context.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { renderModels } from './models.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const MODELS: ModelTarget[] = [
   { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' },
   { name: 'org/claude', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' },
@@ -14,8 +14,7 @@ const STARTED = new Date('2026-01-02T03:04:05.678Z');
 const answer = renderModels(MODELS, STARTED);
 
 function ask(dialect: Dialect, model?: string): any {
-  const ctx = new RequestContext({ requestId: 'r', startedAt: 0, route: '/v1/models', method: 'GET', dialect, operation: 'chat', reply, headers: {} });
-  if (model !== undefined) ctx.body = { model };
+  const ctx = testContext({ route: '/v1/models', method: 'GET', dialect, body: model === undefined ? undefined : { model } });
   return JSON.parse(answer(ctx));
 }
 
@@ -35,9 +34,7 @@ test("the list in OpenAI's shape, and in Anthropic's for Anthropic clients", () 
     ],
     has_more: false, first_id: 'gpt-4o', last_id: 'org/claude',
   });
-  assert.deepEqual(JSON.parse(renderModels([], STARTED)(new RequestContext({
-    requestId: 'r', startedAt: 0, route: '/v1/models', method: 'GET', dialect: 'anthropic', operation: 'chat', reply, headers: {},
-  }))), { data: [], has_more: false, first_id: null, last_id: null });
+  assert.deepEqual(JSON.parse(renderModels([], STARTED)(testContext({ route: '/v1/models', method: 'GET', dialect: 'anthropic' }))), { data: [], has_more: false, first_id: null, last_id: null });
 });
 
 test('one model, as its list entry in either dialect; an unknown one is GW_MODEL_NOT_FOUND on param model', () => {

@@ -1,21 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StreamEvent } from '../core/canonical.ts';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
-import { GatewayError } from '../core/errors.ts';
+import type { GatewayError } from '../core/errors.ts';
 import { encodeRequest as encodeAnthropicRequest } from '../providers/anthropic.ts';
 import { parseSse } from '../core/sse.ts';
+import { testContext } from '../../test/helpers/context.ts';
 import { acceptOpenAIChat, decodeOpenAIChat, encodeOpenAIChat, encodeOpenAIChatStream } from './openai-chat.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
-const contextWith = (body: Record<string, any>) => {
-  const ctx = new RequestContext({
-    requestId: 'r', startedAt: 0, signal: new AbortController().signal, route: '/v1/chat/completions', method: 'POST',
-    dialect: 'openai', operation: 'chat', reply, headers: {},
-  });
-  ctx.body = body;
-  return ctx;
-};
+const contextWith = (body: Record<string, any>) => testContext({ body });
 
 const AGENT_TURN = {
   model: 'claude-sonnet-4-5',

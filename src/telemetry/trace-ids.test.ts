@@ -1,20 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attempt } from '../core/attempt.ts';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
 import { createIdTracing, isValidIdPair, parseParent } from './trace-ids.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
 
 const newAttempt = () => new Attempt({ name: 'm', upstreamModel: 'm', providerId: 'p', type: 'chat' });
 
-function context(headers: Record<string, string | string[]> = {}): RequestContext {
-  return new RequestContext({
-    requestId: 'req-1', startedAt: performance.now(), route: '/v1/chat/completions', method: 'POST',
-    dialect: 'openai', operation: 'chat', reply: {} as ReplyPort, headers,
-  });
-}
+const context = (headers: Record<string, string | string[]> = {}) => testContext({ headers });
 
 test('parseParent: valid W3C traceparents are continued, with the sampled flag and tracestate', () => {
   assert.deepEqual(parseParent(`00-${TRACE}-${SPAN}-01`, 'a=1'), { traceId: TRACE, spanId: SPAN, sampled: true, tracestate: 'a=1' });

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestContext, type ReplyPort } from '../core/context.ts';
+import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { SpanRecord } from './export/encode.ts';
 import { createTracing, genAiProviderName } from './trace.ts';
+import { testContext } from '../../test/helpers/context.ts';
 
 const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
@@ -20,16 +21,8 @@ function setup(samplingRatio = 1, exported = true) {
   return { finished, tracing };
 }
 
-function context(headers: Record<string, string> = {}): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'req-1', startedAt: performance.now(), signal: new AbortController().signal, route: '/v1/chat/completions',
-    method: 'POST', dialect: 'openai', operation: 'chat', reply: {} as ReplyPort, headers,
-  });
-  ctx.requestedModel = 'fast';
-  ctx.target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' };
-  ctx.addAttempt(ctx.target);
-  return ctx;
-}
+const context = (headers: Record<string, string> = {}): RequestContext =>
+  testContext({ headers, requestedModel: 'fast', target: { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' }, attempt: true });
 
 test('genAiProviderName: semconv names for openai/anthropic kinds, the provider id otherwise', () => {
   assert.equal(genAiProviderName('my-openai', 'openai'), 'openai');

@@ -83,9 +83,15 @@ const spanNames = new Map<string, Map<string, string>>();
 
 function spanName(first: string, second: string): string {
   let seconds = spanNames.get(first);
-  if (seconds === undefined) spanNames.set(first, seconds = new Map());
+  if (seconds === undefined) {
+    seconds = new Map();
+    spanNames.set(first, seconds);
+  }
   let name = seconds.get(second);
-  if (name === undefined) seconds.set(second, name = `${first} ${second}`);
+  if (name === undefined) {
+    name = `${first} ${second}`;
+    seconds.set(second, name);
+  }
   return name;
 }
 
@@ -146,7 +152,10 @@ class RecordedRequestSpan implements RequestSpan {
         // Held until the request span ends, to be encoded right after the request's log record and before
         // its span: the encoder, just run, takes about a third of the time it takes cold (BENCHMARKS.md).
         if (this.#ended) this.#shared.sink.add(record);
-        else (this.#attempts ??= []).push(record);
+        else {
+          this.#attempts ??= [];
+          this.#attempts.push(record);
+        }
       },
     };
   }

@@ -188,7 +188,7 @@ describe('deploy/Dockerfile', () => {
     const image = all.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args.split('=')[1];
     assert.match(image ?? '', /^node:24[.-]/);
     assert.ok(froms.length >= 2, 'a build stage and a runtime stage');
-    assert.ok(all.filter((i) => i.op === 'FROM').every((i) => i.args.startsWith('${NODE_IMAGE}')));
+    assert.ok(all.filter((i) => i.op === 'FROM').every((i) => i.args.startsWith(`\${NODE_IMAGE}`)));
     assert.ok(build.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)));
     assert.ok(runtime.some((i) => i.op === 'COPY' && i.args.startsWith('--from=')), 'node_modules come from the build stage');
   });

@@ -287,7 +287,7 @@ describe('deploy/helm/vigil with ServiceMonitor, alerting and dashboards on', ()
 
   test('one ConfigMap per dashboard file, with the sidecar label, the folder annotation and the JSON as is', () => {
     const maps = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels.grafana_dashboard);
-    assert.deepEqual(maps.map((m) => Object.keys(m.data)).flat().sort(), Object.keys(fixtureDashboards).sort());
+    assert.deepEqual(maps.flatMap((m) => Object.keys(m.data)).sort(), Object.keys(fixtureDashboards).sort());
     for (const map of maps) {
       assert.equal(map.metadata.labels.grafana_dashboard, '1');
       assert.equal(map.metadata.annotations.grafana_folder, 'Vigil');

@@ -30,7 +30,7 @@ test("mock embeddings with the SDK's default base64 encoding decode to the float
   assert.equal(decoded.data.length, INPUTS.length);
   decoded.data.forEach((d, i) => {
     assert.equal(d.embedding.length, floats.data[i].embedding.length);
-    d.embedding.forEach((x, j) => assert.ok(Math.abs(x - floats.data[i].embedding[j]) < 1e-5));
+    for (const [j, x] of d.embedding.entries()) assert.ok(Math.abs(x - floats.data[i].embedding[j]) < 1e-5);
   });
 });
 
@@ -49,7 +49,7 @@ test('upstream embeddings with the default base64 encoding', async () => {
   const result = await stack.openai.embeddings.create({ model: 'oai-embed', input: 'hello world' });
   const expected = fakeVector('hello world');
   assert.equal(result.data[0].embedding.length, expected.length);
-  result.data[0].embedding.forEach((x, j) => assert.ok(Math.abs(x - expected[j]) < 1e-5));
+  for (const [j, x] of result.data[0].embedding.entries()) assert.ok(Math.abs(x - expected[j]) < 1e-5);
 });
 
 test('GET /v1/models lists exactly the configured public model names', async () => {

@@ -472,11 +472,11 @@ for (const makeClient of CLIENTS) {
       assert.ok(res.status >= 400, `${model}: ${res.status}`);
       bodies.push(await res.text());
     }
-    bodies.forEach((body, i) => assertNoSecret(body, `error body of ${models[i]}`));
+    for (const [i, body] of bodies.entries()) assertNoSecret(body, `error body of ${models[i]}`);
     await gateway.waitForLog((r) => r.request_id === `secret-check-${name}-${models.at(-1)}`, 3000);
     const lines = gateway.logs();
     assert.ok(lines.length > 0);
-    lines.forEach((line) => assertNoSecret(line, 'a gateway log line'));
+    for (const line of lines) assertNoSecret(line, 'a gateway log line');
     assertNoSecret(gateway.stderr(), 'gateway stderr');
   });
 }

@@ -87,7 +87,7 @@ test("an upstream 4xx message echoing the request headers: the gateway's provide
   assert.equal(sent.headers.authorization, `Bearer ${UPSTREAM_OPENAI_KEY}`, 'the fake did see (and echo) the key');
   await ledgerRow(dataDir, marker);
   await gateway.waitForLog((r) => r.request_id === marker);
-  gateway.logs().forEach((line) => assertNoSecret(line, 'a log line'));
+  for (const line of gateway.logs()) assertNoSecret(line, 'a log line');
   assertNoSecret(gateway.stderr(), 'stderr');
   assertNoSecret(JSON.stringify(ledgerRows(dataDir)), 'the usage ledger');
 });

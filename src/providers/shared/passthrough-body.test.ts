@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestContext, type ReplyPort } from '../../core/context.ts';
 import { passthroughBody } from './passthrough-body.ts';
+import { testContext } from '../../../test/helpers/context.ts';
 
 const target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' as const };
 const askForUsage = (body: Record<string, any>) => body.stream_options?.include_usage === true ? undefined : { stream_options: { ...body.stream_options, include_usage: true } };
 
-function context(raw: string): RequestContext {
-  const ctx = new RequestContext({
-    requestId: 'r1', startedAt: 0, route: '/v1/chat/completions', method: 'POST', dialect: 'openai', operation: 'chat',
-    reply: {} as ReplyPort, headers: {},
-  });
-  ctx.rawBody = Buffer.from(raw);
-  ctx.body = JSON.parse(raw);
-  ctx.stream = ctx.body.stream === true;
-  return ctx;
+function context(raw: string) {
+  const body = JSON.parse(raw);
+  return testContext({ rawBody: Buffer.from(raw), body, stream: body.stream === true });
 }
 
 test('passthroughBody: a body that needs no change goes upstream as the very bytes the client sent', () => {

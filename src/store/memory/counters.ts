@@ -49,10 +49,13 @@ export class MemoryCounterStore implements CounterStore {
     const now = this.#now();
     const start = now - (now % windowMs);
     let window = this.#windows.get(key);
-    if (!window) this.#windows.set(key, window = { start, count: 0, reserved: 0 });
-    else if (window.start !== start) {
+    if (!window) {
+      window = { start, count: 0, reserved: 0 };
+      this.#windows.set(key, window);
+    } else if (window.start !== start) {
       window.start = start;
-      window.count = window.reserved = 0;
+      window.count = 0;
+      window.reserved = 0;
     }
     return window;
   }

@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestContext, type ReplyPort } from '../../core/context.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { CATALOG, HTTP_BUCKETS, LLM_BUCKETS } from './catalog.ts';
 import { Recorder } from './record.ts';
 import { createMetrics } from './registry.ts';
+import { testContext } from '../../../test/helpers/context.ts';
 
-const reply: ReplyPort = { json() {}, startStream() {}, write() {}, end() {}, fail() {}, started: false };
 const ROUTE = '/v1/chat/completions';
 
-function context(): RequestContext {
-  return new RequestContext({
-    requestId: 'r', startedAt: performance.now(), signal: new AbortController().signal, route: ROUTE, method: 'POST',
-    dialect: 'openai', operation: 'chat', reply, headers: {},
-  });
-}
+const context = () => testContext({ route: ROUTE });
 
 function setup() {
   const metrics = createMetrics();

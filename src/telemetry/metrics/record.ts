@@ -53,7 +53,10 @@ export class Recorder {
 
   #child(metric: Labelled, values: string[]): Child {
     let index = this.#children.get(metric);
-    if (!index) this.#children.set(metric, (index = { size: 0, root: new Map() }));
+    if (!index) {
+      index = { size: 0, root: new Map() };
+      this.#children.set(metric, index);
+    }
     const child = find(index.root, values);
     if (child) return child;
     if (index.size >= this.#maxSeries) return this.#overflow(metric, index, values);
@@ -79,7 +82,8 @@ export class Recorder {
     }
     let pending = this.#pending.get(metric);
     if (!pending) {
-      const list: Waiting[] = (pending = []);
+      const list: Waiting[] = [];
+      pending = list;
       this.#pending.set(metric, list);
       // Chained: telemetry/metrics/collect.ts may hook the same metric.
       const hooked = metric as { collect?: () => unknown };
@@ -218,7 +222,10 @@ function add(root: Map<string, unknown>, values: string[], child: Child): Child 
   let node = root;
   for (let i = 0; i < values.length - 1; i++) {
     let next = node.get(values[i]) as Map<string, unknown> | undefined;
-    if (!next) node.set(values[i], (next = new Map()));
+    if (!next) {
+      next = new Map();
+      node.set(values[i], next);
+    }
     node = next;
   }
   node.set(values[values.length - 1], child);
@@ -279,7 +286,9 @@ class PendingHistogram implements Waiting {
   constructor(metric: Histogram, values: string[]) {
     const internal = metric as unknown as { labelNames: string[]; upperBounds: number[]; hashMap: Record<string, HistogramEntry> };
     const labels: Record<string, string> = {};
-    internal.labelNames.forEach((name, i) => (labels[name] = values[i]));
+    internal.labelNames.forEach((name, i) => {
+      labels[name] = values[i];
+    });
     metric.zero(labels);
     const entry = Object.values(internal.hashMap).find((e) => e.labels === labels);
     if (!entry) throw new Error(`prom-client histogram ${(metric as unknown as { name: string }).name}: series record not found`);
