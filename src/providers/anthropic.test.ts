@@ -4,11 +4,7 @@ import type { StreamEvent } from '../core/canonical.ts';
 import type { GatewayError } from '../core/errors.ts';
 import { createAnthropicProvider, decodeResult, decodeStream, encodeRequest } from './anthropic.ts';
 import { testContext } from '../../test/helpers/context.ts';
-
-async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
-  const all = Buffer.from(text);
-  for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
-}
+import { inPieces, relayed } from '../../test/helpers/sse.ts';
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<StreamEvent[]> {
   const out: StreamEvent[] = [];
@@ -57,14 +53,14 @@ const EXPECTED: StreamEvent[] = [
 ];
 
 test('decodeStream: recorded Anthropic SSE → canonical events (thinking and ping skipped), in any chunking', async () => {
-  assert.deepEqual(await collect(bytes(RECORDED, 1 << 20)), EXPECTED);
-  for (const size of [1, 5, 100]) assert.deepEqual(await collect(bytes(RECORDED, size)), EXPECTED, `chunks of ${size} bytes`);
+  assert.deepEqual(await collect(inPieces(RECORDED, 1 << 20)), EXPECTED);
+  for (const size of [1, 5, 100]) assert.deepEqual(await collect(inPieces(RECORDED, size)), EXPECTED, `chunks of ${size} bytes`);
 });
 
 test('decodeStream: stop reasons map to canonical finish reasons', async () => {
   const reasons: [string, string][] = [['end_turn', 'stop'], ['max_tokens', 'length'], ['stop_sequence', 'stop'], ['refusal', 'content_filter']];
   for (const [anthropic, canonical] of reasons) {
-    const events = await collect(bytes(
+    const events = await collect(inPieces(
       ev('message_start', { message: { id: 'm', model: 'c', usage: { input_tokens: 3, output_tokens: 1 } } })
       + ev('message_delta', { delta: { stop_reason: anthropic }, usage: { output_tokens: 2 } }) + ev('message_stop', {}), 64));
     assert.deepEqual(events.slice(1), [
@@ -77,7 +73,7 @@ test('decodeStream: stop reasons map to canonical finish reasons', async () => {
 test('decodeStream: an in-stream error event becomes GW_UPSTREAM_SERVER_ERROR with its message', async () => {
   const wire = ev('message_start', { message: { id: 'm', model: 'c', usage: {} } })
     + ev('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
-  await assert.rejects(collect(bytes(wire, 16)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR' && err.detail === 'Overloaded');
+  await assert.rejects(collect(inPieces(wire, 16)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR' && err.detail === 'Overloaded');
 });
 
 test('decodeResult: text + tool_use, stop reason, usage with cache reads and writes', () => {
@@ -124,19 +120,13 @@ test('encodeRequest: data-URL images become base64 sources, others url sources; 
 async function relay(wire: string): Promise<{ out: string; error?: GatewayError }> {
   const provider = createAnthropicProvider({
     id: 'anthropic', apiKey: 'sk-ant', headers: {}, unavailableReason: undefined,
-    send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
+    send: async () => ({ status: 200, headers: {}, chunks: inPieces(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
   });
   const ctx = testContext({
     route: '/v1/messages', dialect: 'anthropic', body: { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true }, stream: true,
   });
   const output = await provider.chat(ctx, ctx.addAttempt({ name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' }));
-  let out = '';
-  try {
-    if (output.kind === 'sse') for await (const s of output.chunks) out += s;
-  } catch (err) {
-    return { out, error: err as GatewayError };
-  }
-  return { out };
+  return relayed(output);
 }
 
 test('stream completion: only message_stop completes an Anthropic stream; an earlier end is a protocol error', async () => {
@@ -146,7 +136,7 @@ test('stream completion: only message_stop completes an Anthropic stream; an ear
     const { out, error } = await relay(truncated);
     assert.equal(error?.code, 'GW_UPSTREAM_PROTOCOL');
     assert.equal(out, truncated, 'what came before the cut was relayed');
-    await assert.rejects(collect(bytes(truncated, 9)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
+    await assert.rejects(collect(inPieces(truncated, 9)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
   }
 });
 

@@ -5,11 +5,7 @@ import type { GatewayError } from '../core/errors.ts';
 import { createOpenAIProvider, decodeResult, decodeStream } from './openai.ts';
 import type { HttpCall } from './provider.ts';
 import { testContext } from '../../test/helpers/context.ts';
-
-async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
-  const all = Buffer.from(text);
-  for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
-}
+import { inPieces, relayed } from '../../test/helpers/sse.ts';
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<StreamEvent[]> {
   const out: StreamEvent[] = [];
@@ -47,16 +43,16 @@ const EXPECTED: StreamEvent[] = [
 ];
 
 test('decodeStream: recorded OpenAI SSE → canonical events, in any chunking', async () => {
-  assert.deepEqual(await collect(bytes(RECORDED, 1 << 20)), EXPECTED);
-  for (const size of [1, 7, 64]) assert.deepEqual(await collect(bytes(RECORDED, size)), EXPECTED, `chunks of ${size} bytes`);
+  assert.deepEqual(await collect(inPieces(RECORDED, 1 << 20)), EXPECTED);
+  for (const size of [1, 7, 64]) assert.deepEqual(await collect(inPieces(RECORDED, size)), EXPECTED, `chunks of ${size} bytes`);
 });
 
 test('decodeStream: finish reasons map, and a non-JSON chunk is a protocol error', async () => {
-  const stop = await collect(bytes(chunk({ delta: { content: 'x' } }) + chunk({ delta: {}, finish_reason: 'length' }) + DONE, 9));
+  const stop = await collect(inPieces(chunk({ delta: { content: 'x' } }) + chunk({ delta: {}, finish_reason: 'length' }) + DONE, 9));
   assert.deepEqual(stop.at(-1), { type: 'finish', reason: 'length' });
-  const filtered = await collect(bytes(chunk({ delta: {}, finish_reason: 'content_filter' }), 100));
+  const filtered = await collect(inPieces(chunk({ delta: {}, finish_reason: 'content_filter' }), 100));
   assert.deepEqual(filtered.at(-1), { type: 'finish', reason: 'content_filter' });
-  await assert.rejects(collect(bytes('data: {not json\n\n', 100)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
+  await assert.rejects(collect(inPieces('data: {not json\n\n', 100)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL');
 });
 
 test('decodeResult: text answer with usage incl. cached tokens', () => {
@@ -96,7 +92,7 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
     id: 'openai', kind: 'openai', apiKey: 'sk-up', headers: { 'x-extra': '1' }, unavailableReason: undefined,
     send: async (_ctx, _attempt, call) => {
       calls.push(call);
-      return { status: 200, headers: {}, chunks: bytes(RECORDED, 13), bytes: async () => Buffer.alloc(0), text: async () => '' };
+      return { status: 200, headers: {}, chunks: inPieces(RECORDED, 13), bytes: async () => Buffer.alloc(0), text: async () => '' };
     },
   });
   const target = { name: 'fast', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' as const };
@@ -125,17 +121,11 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
 async function relay(wire: string): Promise<{ out: string; error?: GatewayError }> {
   const provider = createOpenAIProvider({
     id: 'openai', kind: 'openai', apiKey: 'sk-up', headers: {}, unavailableReason: undefined,
-    send: async () => ({ status: 200, headers: {}, chunks: bytes(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
+    send: async () => ({ status: 200, headers: {}, chunks: inPieces(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
   });
   const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true });
   const output = await provider.chat(ctx, ctx.addAttempt({ name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' }));
-  let out = '';
-  try {
-    if (output.kind === 'sse') for await (const s of output.chunks) out += s;
-  } catch (err) {
-    return { out, error: err as GatewayError };
-  }
-  return { out };
+  return relayed(output);
 }
 
 const TEXT = chunk({ delta: { content: 'Hel' } });
@@ -145,14 +135,14 @@ const ERROR_EVENT = `data: ${JSON.stringify({ error: { message: 'The server had 
 test('stream completion: a finish reason or [DONE] completes an OpenAI stream; an earlier end is a protocol error', async () => {
   for (const complete of [TEXT + FINISH + DONE, TEXT + FINISH, TEXT + DONE]) {
     assert.equal((await relay(complete)).error, undefined, complete);
-    await collect(bytes(complete, 5));
+    await collect(inPieces(complete, 5));
   }
   for (const truncated of [TEXT, TEXT + TEXT, '', ': keep-alive\n\n']) {
     const { out, error } = await relay(truncated);
     assert.equal(error?.code, 'GW_UPSTREAM_PROTOCOL', `relay: ${JSON.stringify(truncated)}`);
     assert.match(error!.message, /ended before the answer was complete/);
     assert.equal(out, truncated.includes('data:') ? truncated : '', 'what came before the cut was relayed');
-    await assert.rejects(collect(bytes(truncated, 5)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL', `decode: ${JSON.stringify(truncated)}`);
+    await assert.rejects(collect(inPieces(truncated, 5)), (err: GatewayError) => err.code === 'GW_UPSTREAM_PROTOCOL', `decode: ${JSON.stringify(truncated)}`);
   }
 });
 
@@ -161,5 +151,5 @@ test('stream completion: an in-stream error event is a server error, never relay
   assert.equal(out, TEXT);
   assert.equal(error?.code, 'GW_UPSTREAM_SERVER_ERROR');
   assert.equal(error?.detail, 'The server had an error while processing your request.');
-  await assert.rejects(collect(bytes(TEXT + ERROR_EVENT + DONE, 7)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR');
+  await assert.rejects(collect(inPieces(TEXT + ERROR_EVENT + DONE, 7)), (err: GatewayError) => err.code === 'GW_UPSTREAM_SERVER_ERROR');
 });

@@ -1,3 +1,4 @@
+import type { GatewayError } from '../../src/core/errors.ts';
 // Reads a whole text/event-stream response into events, for tests that look at the raw wire.
 export interface SseEvent {
   event: string | undefined;
@@ -23,4 +24,21 @@ export async function readSse(response: Response): Promise<SseEvent[]> {
 /** The JSON payloads of an SSE response, with the OpenAI `[DONE]` sentinel left as the string. */
 export function payloads(events: SseEvent[]): any[] {
   return events.map((e) => (e.data === '[DONE]' ? '[DONE]' : JSON.parse(e.data)));
+}
+
+/** `text` as a body arriving in pieces of `size` bytes, as a slow network would cut it. */
+export async function* inPieces(text: string, size: number): AsyncGenerator<Buffer> {
+  const all = Buffer.from(text);
+  for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
+}
+
+/** A provider's passthrough stream read to its end: what it relayed, and the error that ended it, if any. */
+export async function relayed(output: { kind: string; chunks?: AsyncIterable<string> }): Promise<{ out: string; error?: GatewayError }> {
+  let out = '';
+  try {
+    if (output.kind === 'sse' && output.chunks) for await (const s of output.chunks) out += s;
+  } catch (err) {
+    return { out, error: err as GatewayError };
+  }
+  return { out };
 }
