@@ -4,8 +4,8 @@
 // (compose's Grafana provider) and, byte for byte, to the chart's files/dashboards. Datasources are
 // the DS_PROMETHEUS / DS_LOKI template variables, never __inputs: the Grafana sidecar and file
 // provisioning do not run the import that fills __inputs. Adding a panel is one line in a list.
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, TextBoxVariableBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort, type Dashboard as GrafanaDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder as PromQuery } from '@grafana/grafana-foundation-sdk/prometheus';
+import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, TextBoxVariableBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort, type Dashboard as GrafanaDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder as PromQuery, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { DataqueryBuilder as LokiQuery } from '@grafana/grafana-foundation-sdk/loki';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
@@ -81,7 +81,7 @@ function gauge(title: string, target: Target, o: PanelOpts & { thresholds: [numb
 /** An instant table: one row per series, the value in a column. */
 function table(title: string, targets: Target[], o: PanelOpts = {}) {
   const p = new TablePanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'short').span(o.w ?? 12).height(o.h ?? 8)
-    .targets(targets.map((t, i) => prom(t, i).instant().format('table' as never)))
+    .targets(targets.map((t, i) => prom(t, i).instant().format(PromQueryFormat.Table)))
     .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } });
   if (o.description) p.description(o.description);
   return p;
@@ -89,15 +89,17 @@ function table(title: string, targets: Target[], o: PanelOpts = {}) {
 
 const row = (title: string) => new RowBuilder(title);
 
-function base(config: OpsConfig, key: Dashboard, title: string, description: string, vars: ('provider' | 'model')[] = []) {
+/** A Prometheus dashboard: uid from ops/config.ts, the DS_PROMETHEUS variable, then the label variables it filters by. */
+function base(key: Dashboard, title: string, description: string, vars: ('instance' | 'provider' | 'model')[] = ['instance']) {
   const d = new DashboardBuilder(title).uid(DASHBOARDS[key]).description(description).tags(['vigil'])
     .editable().tooltip(DashboardCursorSync.Crosshair).refresh('30s').time({ from: 'now-6h', to: 'now' }).timezone('browser')
-    .link(new DashboardLinkBuilder('Vigil').type('dashboards' as never).tags(['vigil']).asDropdown(true).includeVars(true).keepTime(true))
-    .withVariable(new DatasourceVariableBuilder('DS_PROMETHEUS').label('Prometheus').type('prometheus'))
-    .withVariable(labelVar('instance', `label_values(${metric('buildInfo')}, instance)`));
-  if (vars.includes('provider')) d.withVariable(labelVar('provider', `label_values(${metric('llmCalls')}{instance=~"$instance"}, provider)`));
-  if (vars.includes('model')) d.withVariable(labelVar('model', `label_values(${metric('llmCalls')}{instance=~"$instance",provider=~"$provider"}, model)`));
-  void config;
+    .link(new DashboardLinkBuilder('Vigil').type(DashboardLinkType.Dashboards).tags(['vigil']).asDropdown(true).includeVars(true).keepTime(true))
+    .withVariable(new DatasourceVariableBuilder('DS_PROMETHEUS').label('Prometheus').type('prometheus'));
+  const inst = vars.includes('instance') ? 'instance=~"$instance"' : '';
+  if (inst) d.withVariable(labelVar('instance', `label_values(${metric('buildInfo')}, instance)`));
+  const calls = (...m: string[]) => `${metric('llmCalls')}${m.some(Boolean) ? `{${m.filter(Boolean).join(',')}}` : ''}`;
+  if (vars.includes('provider')) d.withVariable(labelVar('provider', `label_values(${calls(inst)}, provider)`));
+  if (vars.includes('model')) d.withVariable(labelVar('model', `label_values(${calls(inst, 'provider=~"$provider"')}, model)`));
   return d;
 }
 
@@ -105,7 +107,7 @@ function base(config: OpsConfig, key: Dashboard, title: string, description: str
 const labelVar = (name: string, query: string) => new QueryVariableBuilder(name).label(name).datasource(PROMETHEUS)
   .query({ query, refId: `${name}-values` }).definition(query).refresh(VariableRefresh.OnTimeRangeChanged)
   .sort(VariableSort.AlphabeticalAsc).multi(true).includeAll(true).allValue('.*')
-  .current({ text: 'All', value: '$__all' } as never);
+  .current({ text: 'All', value: '$__all' });
 
 const api = (config: OpsConfig) => `route=~"${config.selectors.apiRoutes}"`;
 
@@ -113,7 +115,7 @@ const api = (config: OpsConfig) => `route=~"${config.selectors.apiRoutes}"`;
 
 function overview(config: OpsConfig) {
   const a = api(config);
-  return base(config, 'overview', 'Vigil / Overview', 'Traffic, errors, latency and gateway overhead at a glance, with the upstreams\' health.', ['provider'])
+  return base('overview', 'Vigil / Overview', 'Traffic, errors, latency and gateway overhead at a glance, with the upstreams\' health.', ['instance', 'provider'])
     .withRow(row('Now'))
     .withPanel(stat('Requests/s', [`sum(${rate('httpRequests', sel(a))})`], { unit: 'reqps' }))
     .withPanel(stat('5xx share', [`sum(${rate('httpRequests', sel(`${a},status=~"5.."`))}) / sum(${rate('httpRequests', sel(a))})`],
@@ -142,7 +144,7 @@ function overview(config: OpsConfig) {
 
 function red(config: OpsConfig) {
   const by = 'route, method';
-  return base(config, 'red', 'Vigil / RED by route', 'Rate, errors and duration per route and method.')
+  return base('red', 'Vigil / RED by route', 'Rate, errors and duration per route and method.')
     .withPanel(timeseries('Rate by route', [[`sum by (${by}) (${rate('httpRequests', sel())})`, '{{method}} {{route}}']], { unit: 'reqps', w: 24 }))
     .withPanel(timeseries('Error share by route (outcome ≠ success)', [[`sum by (${by}) (${rate('httpRequests', sel('outcome!="success"'))}) / sum by (${by}) (${rate('httpRequests', sel())})`, '{{method}} {{route}}']], { unit: 'percentunit' }))
     .withPanel(timeseries('Errors by route and outcome', [[`sum by (route, outcome) (${rate('httpRequests', sel('outcome!="success"'))})`, '{{route}} {{outcome}}']], { unit: 'reqps' }))
@@ -157,8 +159,6 @@ function red(config: OpsConfig) {
 }
 
 function slo(config: OpsConfig) {
-  const win = (w: string) => (p: string) => `${p}${w}`;
-  void win;
   const target = (id: string, title: string) => [
     row(`SLO: ${title}`),
     stat(`${title}: budget left (30d)`, [`${BUDGET_REMAINING}{slo="${id}"}`], { unit: 'percentunit', w: 6, thresholds: [[config.thresholds.errorBudgetExhausted, 'red'], [config.thresholds.errorBudgetLow, 'yellow']], reverse: true }),
@@ -169,7 +169,8 @@ function slo(config: OpsConfig) {
       description: 'Multi-window burn rates: the page pairs are 14.4x over 1h and 5m, 6x over 6h and 30m.' }),
     timeseries(`${title}: error ratio`, ['5m', '1h', '6h', '1d'].map((w) => [`${errorRatio(w)}{slo="${id}"}`, w]), { unit: 'percentunit', w: 12 }),
   ];
-  const d = base(config, 'slo', 'Vigil / SLO and error budget', 'Burn rates, error budget and APDEX from the recording rules (ops/slo.ts, ops/recording.ts).');
+  // Recorded series are aggregated across instances: no instance variable here.
+  const d = base('slo', 'Vigil / SLO and error budget', 'Burn rates, error budget and APDEX from the recording rules (ops/slo.ts, ops/recording.ts).', ['provider', 'model']);
   for (const p of [...target('availability', 'Availability'), ...target('upstream', 'Upstream availability'), ...target('latency', 'Latency')]) {
     if (p instanceof RowBuilder) d.withRow(p); else d.withPanel(p);
   }
@@ -178,15 +179,13 @@ function slo(config: OpsConfig) {
     .withPanel(gauge('APDEX (all API routes)', [`min(${apdex})`], { unit: 'none', thresholds: [[0.7, 'yellow'], [0.85, 'green']],
       description: `Satisfied at or under ${config.apdex.satisfiedSeconds} s, tolerating at or under ${config.apdex.toleratingSeconds} s; the worst route.` }))
     .withPanel(timeseries('APDEX by route', [[apdex, '{{route}}']], { unit: 'none', w: 18, min: 0, max: 1 }))
-    .withPanel(timeseries('LLM calls slower than the per-model threshold (1h)', [[`${errorRatio('1h')}{slo="llm-latency",provider=~"$provider",model=~"$model"}`, '{{provider}} {{model}}']], { unit: 'percentunit', w: 24 }))
-    .withVariable(labelVar('provider', `label_values(${metric('llmCalls')}, provider)`))
-    .withVariable(labelVar('model', `label_values(${metric('llmCalls')}{provider=~"$provider"}, model)`));
+    .withPanel(timeseries('LLM calls slower than the per-model threshold (1h)', [[`${errorRatio('1h')}{slo="llm-latency",provider=~"$provider",model=~"$model"}`, '{{provider}} {{model}}']], { unit: 'percentunit', w: 24 }));
 }
 
 function llmTraffic(config: OpsConfig) {
   const pm = ['provider', 'model'];
   const rec = (key: MetricKey, p: number) => `${quantileRule(key, pm, p)}{provider=~"$provider",model=~"$model"}`;
-  return base(config, 'llm', 'Vigil / LLM traffic', 'Upstream model calls by provider and model: rate, outcome, time to first token, time per output token, tokens, errors.', ['provider', 'model'])
+  return base('llm', 'Vigil / LLM traffic', 'Upstream model calls by provider and model: rate, outcome, time to first token, time per output token, tokens, errors.', ['instance', 'provider', 'model'])
     .withPanel(timeseries('Calls by provider and model', [[`sum by (provider, model) (${rate('llmCalls', llm())})`, '{{provider}} {{model}}']], { unit: 'reqps' }))
     .withPanel(timeseries('Calls by outcome', [[`sum by (outcome) (${rate('llmCalls', llm())})`, '{{outcome}}']], { unit: 'reqps', stack: true }))
     .withPanel(timeseries('Errors by class', [[`sum by (provider, error_class) (${rate('llmErrors', llm())})`, '{{provider}} {{error_class}}']], { unit: 'reqps' }))
@@ -206,7 +205,7 @@ function cost(config: OpsConfig) {
   const pm = ['provider', 'model'];
   const hourly = (key: MetricKey, by: string[], f = '{provider=~"$provider",model=~"$model"}') => `${ruleName(by, key, 'increase1h')}${f}`;
   const over = (key: MetricKey, m: string) => `sum by (provider, model) (increase(${metric(key)}${m}[$__range]))`;
-  return base(config, 'cost', 'Vigil / Cost', 'Spend by provider and model, per identity where metrics.identity_cost is on, and models whose calls record no cost.', ['provider', 'model'])
+  return base('cost', 'Vigil / Cost', 'Spend by provider and model, per identity where metrics.identity_cost is on, and models whose calls record no cost.', ['instance', 'provider', 'model'])
     .withPanel(stat('Spend over the range', [`sum(increase(${metric('llmCost')}${llm()}[$__range]))`], { unit: 'currencyUSD', w: 6 }))
     .withPanel(stat('Spend, last hour', [`sum(${hourly('llmCost', pm)})`], { unit: 'currencyUSD', w: 6 }))
     .withPanel(stat('Billable calls, last day', [`sum(${ruleName(pm, 'llmCalls', 'billable_increase1d')}{provider=~"$provider",model=~"$model"})`], { w: 6 }))
@@ -222,18 +221,17 @@ function cost(config: OpsConfig) {
 }
 
 function runtime(config: OpsConfig) {
-  const gib = 'bytes';
-  return base(config, 'runtime', 'Vigil / Runtime and stores', 'Node.js runtime (event loop, heap, GC, CPU), stores (query time, connections, SQLite WAL), the usage queue, telemetry loss and upstream queues.')
+  return base('runtime', 'Vigil / Runtime and stores', 'Node.js runtime (event loop, heap, GC, CPU), stores (query time, connections, SQLite WAL), the usage queue, telemetry loss and upstream queues.')
     .withPanel(timeseries('Event-loop lag p99', [[`${metric('eventLoopLag')}${sel()}`, '{{instance}}']], { unit: 's' }))
     .withPanel(timeseries('Heap used / limit', [[`${metric('heapUsed')}${sel()} / ${metric('heapLimit')}${sel()}`, '{{instance}}']], { unit: 'percentunit', min: 0, max: 1 }))
-    .withPanel(timeseries('Heap and RSS', [[`${metric('heapUsed')}${sel()}`, 'heap {{instance}}'], [`${metric('processResidentMemory')}${sel()}`, 'rss {{instance}}']], { unit: gib }))
+    .withPanel(timeseries('Heap and RSS', [[`${metric('heapUsed')}${sel()}`, 'heap {{instance}}'], [`${metric('processResidentMemory')}${sel()}`, 'rss {{instance}}']], { unit: 'bytes' }))
     .withPanel(timeseries('GC time per second by kind', [[`sum by (kind) (${rate('gcDuration', sel(), '_sum')})`, '{{kind}}']], { unit: 's' }))
     .withPanel(timeseries('CPU', [[`${rate('processCpu', sel())}`, '{{instance}}']], { unit: 'percentunit' }))
     .withPanel(timeseries('Uptime', [[`time() - ${metric('processStartTime')}${sel()}`, '{{instance}}']], { unit: 's' }))
     .withRow(row('Stores'))
     .withPanel(timeseries('Store query p99', [[quantile(0.99, 'storeQueryDuration', sel(), ['store', 'operation']), '{{store}} {{operation}}']], { unit: 's' }))
     .withPanel(timeseries('Store connections', [[`sum by (store, state) (${metric('storeConnections')}${sel()})`, '{{store}} {{state}}']]))
-    .withPanel(timeseries('SQLite WAL size', [[`max by (store) (${metric('storeWalBytes')}${sel()})`, '{{store}}']], { unit: gib }))
+    .withPanel(timeseries('SQLite WAL size', [[`max by (store) (${metric('storeWalBytes')}${sel()})`, '{{store}}']], { unit: 'bytes' }))
     .withPanel(timeseries('Usage records queued / dropped per second', [[`sum(${metric('usageQueue')}${sel()})`, 'queued'], [`sum(${rate('usageDropped', sel())})`, 'dropped/s']]))
     .withRow(row('Telemetry and upstream queues'))
     .withPanel(timeseries('OTLP export drops', [[`sum by (signal, reason) (${rate('otlpDropped', sel())})`, '{{signal}} {{reason}}']]))
@@ -242,7 +240,7 @@ function runtime(config: OpsConfig) {
     .withPanel(timeseries('Upstream queue wait p99', [[quantile(0.99, 'upstreamQueueWait', sel(), ['provider']), '{{provider}}']], { unit: 's' }));
 }
 
-function logs(config: OpsConfig) {
+function logs() {
   // Vigil's logs reach Loki over OTLP (deploy/compose/otel-collector.yaml): the resource's service.name
   // is the stream label service_name; request_id, trace_id and severity_text are structured metadata.
   const stream = '{service_name=~"$service"}';
@@ -250,13 +248,12 @@ function logs(config: OpsConfig) {
   const loki = (expr: string, i = 0) => new LokiQuery().expr(expr).refId(String.fromCharCode(65 + i)).datasource(LOKI);
   const lines = (title: string, expr: string, h = 12) => new LogsPanel().title(title).datasource(LOKI).span(24).height(h)
     .showTime(true).wrapLogMessage(true).enableLogDetails(true).sortOrder(LogsSortOrder.Descending).targets([loki(expr)]);
-  void config;
   return new DashboardBuilder('Vigil / Logs').uid(DASHBOARDS.logs).tags(['vigil']).editable().refresh('30s')
     .description('Vigil\'s log lines in Loki: by request_id or trace_id (both match substrings; empty matches all), and the error lines.')
     .time({ from: 'now-1h', to: 'now' }).timezone('browser')
-    .link(new DashboardLinkBuilder('Vigil').type('dashboards' as never).tags(['vigil']).asDropdown(true).keepTime(true))
+    .link(new DashboardLinkBuilder('Vigil').type(DashboardLinkType.Dashboards).tags(['vigil']).asDropdown(true).keepTime(true))
     .withVariable(new DatasourceVariableBuilder('DS_LOKI').label('Loki').type('loki'))
-    .withVariable(new TextBoxVariableBuilder('service').label('service.name').defaultValue('vigil').current({ text: 'vigil', value: 'vigil' } as never))
+    .withVariable(new TextBoxVariableBuilder('service').label('service.name').defaultValue('vigil').current({ text: 'vigil', value: 'vigil' }))
     .withVariable(new TextBoxVariableBuilder('request_id').label('request_id').defaultValue(''))
     .withVariable(new TextBoxVariableBuilder('trace_id').label('trace_id').defaultValue(''))
     .withPanel(new TimeseriesPanel().title('Log lines by severity').datasource(LOKI).span(24).height(6).unit('short')

@@ -19,9 +19,14 @@ const dashboards = (): [string, Obj][] => files(PLAIN_DASHBOARDS_DIR).map((f) =>
 const panels = (d: Obj): Obj[] => (d.panels as Obj[]).flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
 const rules = (): Obj[] => readdirSync(join(ROOT, PLAIN_DIR)).filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => parse(readFileSync(join(ROOT, PLAIN_DIR, f), 'utf8')).groups.flatMap((g: Obj) => g.rules));
-/** Every Prometheus expression of a dashboard: panel targets and query variables. */
+/** Every Prometheus expression of a dashboard: panel targets, and the selectors of label_values() variables. */
 const promExprs = (d: Obj): { where: string; expr: string }[] => [
   ...panels(d).flatMap((p) => (p.targets ?? []).filter((t: Obj) => t.datasource?.type === 'prometheus').map((t: Obj) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr as string }))),
+  ...(d.templating.list as Obj[]).filter((v) => v.type === 'query' && v.datasource?.type === 'prometheus').map((v) => {
+    const m = /^label_values\((.+), (\w+)\)$/.exec(v.query.query);
+    assert.ok(m, `${d.uid}: variable ${v.name}: ${v.query.query}`);
+    return { where: `${d.uid} / $${v.name}`, expr: m[1] };
+  }),
 ];
 /** Grafana's variables as something PromQL parses: ranges as durations, template variables as regexes. */
 const concrete = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)/g, '5m').replace(/\$\{?\w+\}?/g, '.*');
