@@ -77,9 +77,11 @@ export type ForKey = keyof typeof FOR;
 /** Dashboards alerts point at (uids of the dashboards-as-code generator, issue 25). */
 export const DASHBOARDS = {
   overview: 'vigil-overview',
+  red: 'vigil-red',
   slo: 'vigil-slo',
   llm: 'vigil-llm',
   cost: 'vigil-cost',
   runtime: 'vigil-runtime',
+  logs: 'vigil-logs',
 } as const;
 export type Dashboard = keyof typeof DASHBOARDS;
