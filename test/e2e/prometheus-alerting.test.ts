@@ -9,7 +9,9 @@
 // it has, so a window of 5 minutes behaves as "the run so far". The alerts therefore clear by
 // dilution, not by ageing out: after the failures stop, good requests drive the 5xx share under
 // the 5 % threshold and the upstream error ratio under 14.4× its budget, which is what a recovered
-// gateway under steady traffic does too, only faster.
+// gateway under steady traffic does too, only faster. The burn-rate alerts' low-traffic guard is the
+// shipped one too (0.1 requests/s over 1h, i.e. 360 requests): the steady trickle passes it within the
+// failing phase, so the page also proves the guard lets a busy gateway page.
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
