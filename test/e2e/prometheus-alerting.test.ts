@@ -40,8 +40,10 @@ const notified: Notified[] = [];
 let running = true;
 let failing = false;
 let diluting = false;
-let sent = { good: 0, bad: 0 };
+const sent = { good: 0, bad: 0 };
 const loops: Promise<void>[] = [];
+/** The first unexpected answer or error of the traffic; every wait fails on it. */
+let trafficError: Error | undefined;
 
 async function chat(model: string, stream = false): Promise<number> {
   const res = await fetch(`${gateway!.url}/v1/chat/completions`, {
@@ -68,7 +70,7 @@ function trafficLoop(pick: () => { model: string; stream?: boolean } | undefined
             sent.bad++;
           }
         } catch (err) {
-          if (running) throw err;
+          if (running) trafficError ??= err as Error;
         }
       }
       await delay(pauseMs);
@@ -119,6 +121,7 @@ after(async () => {
 async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, describe: () => Promise<string> | string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (trafficError) throw trafficError;
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs / 1000} s\n${await describe()}\nsent ${JSON.stringify(sent)}`);
