@@ -9,40 +9,14 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 echo "node $(node --version)"
 
-apt() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o APT::Sandbox::User=root "$@"; }
-can_install() {
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && return 0
-  echo "$1 is missing and installing it needs root and apt-get; $2 will fail" >&2
-  return 1
-}
-
-# One binary out of a Debian package, without installing the package: no service is installed or started.
-binary_from_deb() { # binary package test
-  command -v "$1" >/dev/null 2>&1 && return 0
-  echo "== installing $1 (Debian package $2)"
-  can_install "$1" "$3" || return 0
-  local tmp
-  tmp="$(mktemp -d)"
-  if (cd "$tmp" && { apt download "$2" 2>/dev/null || { apt update && apt download "$2"; }; } \
-      && dpkg -x "$2"_*.deb root && install -m 0755 "root/usr/bin/$1" "/usr/local/bin/$1"); then
-    "$1" --version 2>&1 | sed -n 1p
-  else
-    echo "could not install $1; $3 will fail" >&2
-  fi
-  rm -rf "$tmp"
-}
-
-# Whole Debian packages, when `check` fails.
-packages() { # check "packages" test
-  eval "$1" && return 0
-  echo "== installing $2 (Debian)"
-  can_install "$2" "$3" || return 0
-  apt -y install $2 >/dev/null || { apt update && apt -y install $2 >/dev/null; } || echo "could not install $2; $3 will fail" >&2
-}
+. scripts/lib/debian.sh
 
 # promtool lints a live scrape and checks rule files; amtool checks the compose stack's Alertmanager config.
 binary_from_deb promtool prometheus test/ops/promtool.test.ts
 binary_from_deb amtool prometheus-alertmanager test/deploy/compose.test.ts
+# The servers themselves: a real Prometheus and Alertmanager evaluate the generated rules end to end.
+binary_from_deb prometheus prometheus test/e2e/prometheus-alerting.test.ts usr/share/prometheus/web
+binary_from_deb prometheus-alertmanager prometheus-alertmanager test/e2e/prometheus-alerting.test.ts usr/share/prometheus/alertmanager
 # docker-compose validates the compose file (`config` needs no Docker engine, and none runs here).
 packages 'command -v docker-compose >/dev/null' docker-compose test/deploy/compose.test.ts
 # No helm binary exists here: test/helm-render renders the charts with Go's text/template and sprig (GOPATH mode).
