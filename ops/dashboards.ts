@@ -20,8 +20,8 @@ import { metric, ruleName } from './lib/model.ts';
 import { quantileRule } from './recording.ts';
 import { BUDGET_REMAINING, burnRate, errorRatio, WINDOWS } from './slo.ts';
 
-export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
-export const LOKI: DataSourceRef = { type: 'loki', uid: '${DS_LOKI}' };
+export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: `\${DS_PROMETHEUS}` };
+export const LOKI: DataSourceRef = { type: 'loki', uid: `\${DS_LOKI}` };
 
 // ---- the patterns every dashboard repeats ----
 
@@ -142,7 +142,7 @@ function overview(config: OpsConfig) {
     .withPanel(timeseries('Upstream queue wait p99', [[quantile(0.99, 'upstreamQueueWait', byProvider(), ['provider']), '{{provider}}']], { unit: 's' }));
 }
 
-function red(config: OpsConfig) {
+function red(_config: OpsConfig) {
   const by = 'route, method';
   return base('red', 'Vigil / RED by route', 'Rate, errors and duration per route and method.')
     .withPanel(timeseries('Rate by route', [[`sum by (${by}) (${rate('httpRequests', sel())})`, '{{method}} {{route}}']], { unit: 'reqps', w: 24 }))
@@ -182,7 +182,7 @@ function slo(config: OpsConfig) {
     .withPanel(timeseries('LLM calls slower than the per-model threshold (1h)', [[`${errorRatio('1h')}{slo="llm-latency",provider=~"$provider",model=~"$model"}`, '{{provider}} {{model}}']], { unit: 'percentunit', w: 24 }));
 }
 
-function llmTraffic(config: OpsConfig) {
+function llmTraffic(_config: OpsConfig) {
   const pm = ['provider', 'model'];
   const rec = (key: MetricKey, p: number) => `${quantileRule(key, pm, p)}{provider=~"$provider",model=~"$model"}`;
   return base('llm', 'Vigil / LLM traffic', 'Upstream model calls by provider and model: rate, outcome, time to first token, time per output token, tokens, errors.', ['instance', 'provider', 'model'])
@@ -201,7 +201,7 @@ function llmTraffic(config: OpsConfig) {
     .withPanel(timeseries('Upstream queue wait p99', [[`${quantileRule('upstreamQueueWait', ['provider'], 99)}{provider=~"$provider"}`, '{{provider}}']], { unit: 's' }));
 }
 
-function cost(config: OpsConfig) {
+function cost(_config: OpsConfig) {
   const pm = ['provider', 'model'];
   const hourly = (key: MetricKey, by: string[], f = '{provider=~"$provider",model=~"$model"}') => `${ruleName(by, key, 'increase1h')}${f}`;
   const over = (key: MetricKey, m: string) => `sum by (provider, model) (increase(${metric(key)}${m}[$__range]))`;
@@ -220,7 +220,7 @@ function cost(config: OpsConfig) {
     ], { description: 'Calls that succeeded over the range for a provider/model whose cost counter did not grow: a missing or zero price.' }));
 }
 
-function runtime(config: OpsConfig) {
+function runtime(_config: OpsConfig) {
   return base('runtime', 'Vigil / Runtime and stores', 'Node.js runtime (event loop, heap, GC, CPU), stores (query time, connections, SQLite WAL), the usage queue, telemetry loss and upstream queues.')
     .withPanel(timeseries('Event-loop lag p99', [[`${metric('eventLoopLag')}${sel()}`, '{{instance}}']], { unit: 's' }))
     .withPanel(timeseries('Heap used / limit', [[`${metric('heapUsed')}${sel()} / ${metric('heapLimit')}${sel()}`, '{{instance}}']], { unit: 'percentunit', min: 0, max: 1 }))

@@ -18,9 +18,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEFAULT_CONFIG } from '../../ops/config.ts';
+import { DASHBOARDS, DEFAULT_CONFIG } from '../../ops/config.ts';
 import { writeRules } from '../../ops/profile.ts';
 import { promApi, startAlertmanager, startPrometheus, type Server } from '../../scripts/lib/monitoring.ts';
+import { concrete, dashboards, promExprs } from '../helpers/dashboards.ts';
 import { freePort, startGateway, type Gateway } from '../helpers/gateway.ts';
 
 interface Notified { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string> }
@@ -166,6 +167,20 @@ test('every recording rule evaluates without error, and those the traffic exerci
   assert.deepEqual(empty.sort(), [...NO_DATA_EXPECTED].sort());
   // Alerting rules too: every expression evaluates.
   for (const r of (await rules()).filter((x) => x.type === 'alerting')) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
+});
+
+test('every dashboard query runs against the live Prometheus, and the headline panels show the traffic', async () => {
+  const failed: string[] = [];
+  for (const [, dashboard] of dashboards()) {
+    for (const { where, expr } of promExprs(dashboard)) {
+      await query(concrete(expr)).catch((err: Error) => failed.push(`${where}: ${err.message}`));
+    }
+  }
+  assert.deepEqual(failed, [], 'every panel and variable query evaluates');
+  const [, overview] = dashboards().find(([, d]) => d.uid === DASHBOARDS.overview)!;
+  const headline = promExprs(overview).find((e) => e.where.endsWith('/ Requests/s'));
+  assert.ok(headline, 'the Overview dashboard has its Requests/s panel');
+  assert.ok((await query(concrete(headline.expr))).length > 0, `${headline.where} shows the traffic`);
 });
 
 test('injected upstream failures page: the SLO burn-rate and high-error-rate alerts reach Alertmanager', async () => {

@@ -12,24 +12,12 @@ import { parse, stringify } from 'yaml';
 import { CATALOG } from '../../src/telemetry/metrics/catalog.ts';
 import { DASHBOARDS } from '../../ops/config.ts';
 import { HELM_DASHBOARDS_DIR, PLAIN_DASHBOARDS_DIR, PLAIN_DIR, ROOT, sync } from '../../ops/generate.ts';
+import { concrete, dashboards, panels, promExprs } from '../helpers/dashboards.ts';
 
 type Obj = Record<string, any>;
 const files = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.json')).sort();
-const dashboards = (): [string, Obj][] => files(PLAIN_DASHBOARDS_DIR).map((f) => [f, JSON.parse(readFileSync(join(ROOT, PLAIN_DASHBOARDS_DIR, f), 'utf8'))]);
-const panels = (d: Obj): Obj[] => (d.panels as Obj[]).flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
 const rules = (): Obj[] => readdirSync(join(ROOT, PLAIN_DIR)).filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => parse(readFileSync(join(ROOT, PLAIN_DIR, f), 'utf8')).groups.flatMap((g: Obj) => g.rules));
-/** Every Prometheus expression of a dashboard: panel targets, and the selectors of label_values() variables. */
-const promExprs = (d: Obj): { where: string; expr: string }[] => [
-  ...panels(d).flatMap((p) => (p.targets ?? []).filter((t: Obj) => t.datasource?.type === 'prometheus').map((t: Obj) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr as string }))),
-  ...(d.templating.list as Obj[]).filter((v) => v.type === 'query' && v.datasource?.type === 'prometheus').map((v) => {
-    const m = /^label_values\((.+), (\w+)\)$/.exec(v.query.query);
-    assert.ok(m, `${d.uid}: variable ${v.name}: ${v.query.query}`);
-    return { where: `${d.uid} / $${v.name}`, expr: m[1] };
-  }),
-];
-/** Grafana's variables as something PromQL parses: ranges as durations, template variables as regexes. */
-const concrete = (expr: string) => expr.replace(/\$__(rate_interval|interval|range)/g, '5m').replace(/\$\{?\w+\}?/g, '.*');
 
 test('the dashboards, plain and the chart\'s copies, are current (npm run ops)', () => {
   assert.deepEqual(sync(false).filter((p) => p.includes('dashboards')), []);
@@ -60,7 +48,7 @@ test('every panel and query reads a datasource variable (DS_PROMETHEUS / DS_LOKI
     for (const p of panels(d)) {
       assert.ok(!ids.has(p.id), `${f} / ${p.title}: duplicate panel id ${p.id}`);
       ids.add(p.id);
-      const want = { prometheus: '${DS_PROMETHEUS}', loki: '${DS_LOKI}' }[p.datasource?.type as string];
+      const want = { prometheus: `\${DS_PROMETHEUS}`, loki: `\${DS_LOKI}` }[p.datasource?.type as string];
       assert.ok(want && p.datasource.uid === want, `${f} / ${p.title}: datasource ${JSON.stringify(p.datasource)}`);
       assert.ok(variables.has(want.slice(2, -1)), `${f}: no ${want} variable`);
       assert.ok(p.targets?.length, `${f} / ${p.title}: no query`);
