@@ -18,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DASHBOARDS, DEFAULT_CONFIG } from '../../ops/config.ts';
+import { DEFAULT_CONFIG } from '../../ops/config.ts';
 import { writeRules } from '../../ops/profile.ts';
 import { promApi, startAlertmanager, startPrometheus, type Server } from '../../scripts/lib/monitoring.ts';
 import { concrete, dashboards, promExprs } from '../helpers/dashboards.ts';
@@ -169,20 +169,6 @@ test('every recording rule evaluates without error, and those the traffic exerci
   for (const r of (await rules()).filter((x) => x.type === 'alerting')) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
 });
 
-test('every dashboard query runs against the live Prometheus, and the headline panels show the traffic', async () => {
-  const failed: string[] = [];
-  for (const [, dashboard] of dashboards()) {
-    for (const { where, expr } of promExprs(dashboard)) {
-      await query(concrete(expr)).catch((err: Error) => failed.push(`${where}: ${err.message}`));
-    }
-  }
-  assert.deepEqual(failed, [], 'every panel and variable query evaluates');
-  const [, overview] = dashboards().find(([, d]) => d.uid === DASHBOARDS.overview)!;
-  const headline = promExprs(overview).find((e) => e.where.endsWith('/ Requests/s'));
-  assert.ok(headline, 'the Overview dashboard has its Requests/s panel');
-  assert.ok((await query(concrete(headline.expr))).length > 0, `${headline.where} shows the traffic`);
-});
-
 test('injected upstream failures page: the SLO burn-rate and high-error-rate alerts reach Alertmanager', async () => {
   failing = true;
   const firing = await eventually('both page alerts notified by Alertmanager', 45_000, async () => {
@@ -204,6 +190,38 @@ test('injected upstream failures page: the SLO burn-rate and high-error-rate ale
   assert.deepEqual([burn.labels.short_window, burn.labels.burn_factor], ['5m', '14.4']);
   // Gateway-caused failures are a separate SLO: provider failures do not burn it.
   assert.equal(notified.some((a) => a.labels.alertname === 'VigilAvailabilityBudgetBurn'), false);
+});
+
+// Panels the test's traffic leaves empty: features it does not use (identity cost, tools, gateway keys),
+// faults it does not cause (429s, a full connection queue, OTLP drops, series overflow) and calls that
+// are all priced. Every other panel must show data once the failures have run.
+const EMPTY_PANELS_EXPECTED = new Set([
+  'vigil-cost / Spend per hour by identity (top 10)',
+  'vigil-cost / Zero-priced calls: models with calls but no recorded cost',
+  'vigil-llm / Upstream 429 share by provider',
+  'vigil-llm / Tool calls by tool',
+  'vigil-llm / Upstream queue wait p99',
+  'vigil-overview / Auth failures',
+  'vigil-overview / Upstream queue depth',
+  'vigil-overview / Upstream queue wait p99',
+  'vigil-runtime / OTLP export drops',
+  'vigil-runtime / Metric series overflow',
+  'vigil-runtime / Upstream queue depth',
+  'vigil-runtime / Upstream queue wait p99',
+]);
+
+test('every dashboard query runs against the live Prometheus, and shows data wherever the traffic reaches', async () => {
+  const failed: string[] = [];
+  const empty = new Set<string>();
+  for (const [, dashboard] of dashboards()) {
+    for (const { where, expr } of promExprs(dashboard)) {
+      const got = await query(concrete(expr)).catch((err: Error) => { failed.push(`${where}: ${err.message}`); return [undefined]; });
+      if (got.length === 0) empty.add(where);
+    }
+  }
+  assert.deepEqual(failed, [], 'every panel and variable query evaluates');
+  // The exceptions are real: a panel the traffic starts filling belongs in the checked set.
+  assert.deepEqual([...empty].sort(), [...EMPTY_PANELS_EXPECTED].sort(), 'panels without data');
 });
 
 test('the alerts resolve when the failures stop', async () => {
