@@ -248,6 +248,17 @@ describe('deploy/helm/vigil rules as the ops/ generators wrote them', () => {
     assert.match(high.expr, /> 0\.2$/);
     assert.equal(high.for, '7m');
   });
+
+  test('alerting.links point every alert at the operator\'s runbooks and Grafana', () => {
+    const links = { runbookBaseUrl: 'https://wiki.example/runbooks/', dashboardBaseUrl: 'https://grafana.example/d/' };
+    const rule = one(render(chart, { alerting: { enabled: true, links } }), 'PrometheusRule');
+    const alerts = rule.spec.groups.flatMap((g: Obj) => g.rules).filter((r: Obj) => r.alert);
+    assert.ok(alerts.length > 20);
+    for (const a of alerts) {
+      assert.equal(a.annotations.runbook_url, `${links.runbookBaseUrl}${a.alert}.md`);
+      assert.ok(a.annotations.dashboard_url.startsWith(links.dashboardBaseUrl), a.annotations.dashboard_url);
+    }
+  });
 });
 
 describe('deploy/helm/vigil with ServiceMonitor, alerting and dashboards on', () => {
