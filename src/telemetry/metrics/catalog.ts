@@ -36,9 +36,6 @@ export interface MetricSpec {
   weightedBy?: string;
 }
 
-/** Whose fault a request or call was: the `outcome` label, from the error class's side (core/errors.ts). */
-export const OUTCOMES = ['success', 'caller_error', 'gateway_error', 'provider_error'] as const;
-
 export const CATALOG = {
   buildInfo: {
     name: 'vigil_build_info', type: 'gauge', labels: ['version', 'node_version', 'commit'], aggregate: 'first',
