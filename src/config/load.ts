@@ -63,6 +63,9 @@ export function embeddedDefaults(env: NodeJS.ProcessEnv): unknown {
 /** Dotted config key → the environment variable that set it, as errors show it (`VIGIL_PORT=abc`). */
 type EnvSources = Map<string, string>;
 
+/** Digits become a number, anything else stays text for the schema to refuse by name (Number('') is 0, Number('abc') NaN). */
+const wholeNumber = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+
 /** The common keys operators set per deployment without editing the file. */
 function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): EnvSources {
   const sources: EnvSources = new Map();
@@ -72,8 +75,7 @@ function applyEnvOverlay(raw: Record<string, any>, env: NodeJS.ProcessEnv): EnvS
   };
   const section = (name: string) => (raw[name] ??= {});
   if (env.VIGIL_HOST) set(section('server'), 'host', 'VIGIL_HOST', env.VIGIL_HOST, 'server.host');
-  // Digits only: Number('') is 0 and Number('abc') NaN, which would hide what was written.
-  if (env.VIGIL_PORT) set(section('server'), 'port', 'VIGIL_PORT', /^\d+$/.test(env.VIGIL_PORT) ? Number(env.VIGIL_PORT) : env.VIGIL_PORT, 'server.port');
+  if (env.VIGIL_PORT) set(section('server'), 'port', 'VIGIL_PORT', wholeNumber(env.VIGIL_PORT), 'server.port');
   if (env.VIGIL_DATA_DIR) set(section('store'), 'data_dir', 'VIGIL_DATA_DIR', env.VIGIL_DATA_DIR, 'store.data_dir');
   if (env.VIGIL_LOG) set(section('log'), 'level', 'VIGIL_LOG', env.VIGIL_LOG, 'log.level');
   if (env.VIGIL_LOG_FORMAT) set(section('log'), 'format', 'VIGIL_LOG_FORMAT', env.VIGIL_LOG_FORMAT, 'log.format');
@@ -102,8 +104,7 @@ function applyOtelEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv, sources:
     [['otlp', 'logs', 'endpoint'], env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
     [['otlp', 'metrics', 'endpoint'], env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'],
     [['otlp', 'tls', 'ca_cert_path'], env.OTEL_EXPORTER_OTLP_CERTIFICATE, 'OTEL_EXPORTER_OTLP_CERTIFICATE'],
-    // Digits only: Number('') is 0 and Number('abc') NaN, which would hide what was written.
-    [['otlp', 'batch', 'export_timeout_ms'], env.OTEL_EXPORTER_OTLP_TIMEOUT && /^\d+$/.test(env.OTEL_EXPORTER_OTLP_TIMEOUT) ? Number(env.OTEL_EXPORTER_OTLP_TIMEOUT) : env.OTEL_EXPORTER_OTLP_TIMEOUT, 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+    [['otlp', 'batch', 'export_timeout_ms'], env.OTEL_EXPORTER_OTLP_TIMEOUT && wholeNumber(env.OTEL_EXPORTER_OTLP_TIMEOUT), 'OTEL_EXPORTER_OTLP_TIMEOUT'],
     [['service_name'], serviceName, env.OTEL_SERVICE_NAME ? 'OTEL_SERVICE_NAME' : 'OTEL_RESOURCE_ATTRIBUTES'],
     [['environment'], environment, 'OTEL_RESOURCE_ATTRIBUTES'],
     [['tracing', 'sampling_ratio'], Number.isNaN(ratio) ? env.OTEL_TRACES_SAMPLER_ARG : ratio, env.OTEL_TRACES_SAMPLER_ARG ? 'OTEL_TRACES_SAMPLER_ARG' : 'OTEL_TRACES_SAMPLER'],
