@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { freePort, startGateway } from '../helpers/gateway.ts';
+import { ledgerRows } from '../helpers/ledger.ts';
 import { call, samples, total } from '../helpers/scrape.ts';
 
 const N = 24;
@@ -95,9 +95,7 @@ test('two workers: exact aggregated metrics, crash restart, graceful drain, ever
   assert.equal(gateway.exitCode(), 0, gateway.stderr());
   assert.ok(gateway.logRecords().some((r) => r.module === 'cluster' && r.msg === 'stopped' && r.exit_code === 0));
 
-  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
-  const rows = db.prepare('SELECT model, status FROM usage_records').all() as { model: string; status: number }[];
-  db.close();
+  const rows = ledgerRows(dataDir);
   assert.equal(rows.filter((r) => r.model === 'mock-chat').length, N, 'every mock-chat usage record from both workers');
   assert.equal(rows.filter((r) => r.model === 'slow-chat').length, STREAMS + 1);
   assert.ok(rows.every((r) => r.status === 200));

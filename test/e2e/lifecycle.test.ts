@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { NODE_BIN, REPO_ROOT, startGateway } from '../helpers/gateway.ts';
+import { ledgerRows } from '../helpers/ledger.ts';
 import { rejectsAs, userMessage } from '../helpers/stack.ts';
 
 const slowMock = {
@@ -33,13 +33,6 @@ function rawConnection(url: string, request: string): { socket: Socket; received
 const chatRequest = (body: object) => {
   const json = JSON.stringify(body);
   return `POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
-};
-
-const usageRows = (dataDir: string) => {
-  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
-  const rows = db.prepare('SELECT * FROM usage_records ORDER BY id').all() as Record<string, any>[];
-  db.close();
-  return rows;
 };
 
 test('SIGTERM: readiness falls, new connections are refused, in-flight streams finish whole, usage is written, exit 0', async (t) => {
@@ -87,7 +80,7 @@ test('SIGTERM: readiness falls, new connections are refused, in-flight streams f
   assert.deepEqual(readyBody.components.lifecycle, { status: 'fail', detail: 'draining' });
   assert.equal(readyBody.components.store.status, 'ok');
 
-  const rows = usageRows(dataDir);
+  const rows = ledgerRows(dataDir);
   assert.equal(rows.length, 2, 'both streams are recorded');
   for (const row of rows) {
     assert.equal(row.model, 'mock-chat');
@@ -143,7 +136,7 @@ test('SIGTERM with a stream longer than server.drain_timeout_ms: the stream is c
   assert.ok(records.some((r) => r.msg === 'drain timeout reached; closing remaining connections' && r.level === 'warn'));
   assert.ok(records.some((r) => r.msg === 'stopped'));
 
-  const rows = usageRows(dataDir);
+  const rows = ledgerRows(dataDir);
   assert.equal(rows.length, 1, 'the cut stream is recorded');
   assert.equal(rows[0].model, 'mock-chat');
   assert.equal(rows[0].provider, 'mock');

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
@@ -15,6 +14,7 @@ import { stringify } from 'yaml';
 import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { NODE_BIN, REPO_ROOT, freePort, startGateway } from '../helpers/gateway.ts';
+import { ledgerRows } from '../helpers/ledger.ts';
 import { CLIENT_KEY, e2eConfig, rejectsAs, userMessage } from '../helpers/stack.ts';
 
 const VIGIL_JS = join(REPO_ROOT, 'bin/vigil.js');
@@ -202,10 +202,8 @@ test('vigil serve with no config file: embedded defaults serve mock-chat to the 
   assert.deepEqual(listening?.models, ['mock-chat', 'mock-embedding']);
   assert.ok(listening?.address.endsWith(`:${port}`), listening?.address);
 
-  const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
-  const rows = db.prepare('SELECT model, provider, output_tokens, status FROM usage_records').all();
-  db.close();
-  assert.deepEqual(rows.map((r) => ({ ...r })), [{ model: 'mock-chat', provider: 'mock', output_tokens: 16, status: 200 }]);
+  const rows = ledgerRows(dataDir).map(({ model, provider, output_tokens, status }) => ({ model, provider, output_tokens, status }));
+  assert.deepEqual(rows, [{ model: 'mock-chat', provider: 'mock', output_tokens: 16, status: 200 }]);
   assert.ok(!existsSync(join(cwd, 'data')), 'nothing written to ./data when VIGIL_DATA_DIR is set');
 });
 

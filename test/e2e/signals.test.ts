@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { freePort, NODE_BIN, REPO_ROOT } from '../helpers/gateway.ts';
+import { ledgerRows } from '../helpers/ledger.ts';
 
 const ROUNDS = 10;
 /** Rounds run this many at a time: each is a process group of its own, and most of a round is start-up. */
@@ -83,12 +83,7 @@ async function startWrapped(t: { after(fn: () => unknown): void }, { tokens, dir
   assert.ok(childPid > 0, 'bin/vigil.js runs the gateway as a child');
   return {
     url: `http://127.0.0.1:${port}`, wrapper, childPid, records, stderr: () => errText, exited, outputClosed,
-    usageRows() {
-      const db = new DatabaseSync(join(dir, 'vigil.db'), { readOnly: true });
-      const rows = db.prepare('SELECT status, output_tokens, stream FROM usage_records ORDER BY id').all() as Record<string, any>[];
-      db.close();
-      return rows.map((row) => ({ ...row }));
-    },
+    usageRows: () => ledgerRows(dir).map(({ status, output_tokens, stream }) => ({ status, output_tokens, stream })),
   };
 }
 

@@ -5,11 +5,11 @@ import { DatabaseSync } from 'node:sqlite';
 
 export type LedgerRow = Record<string, any>;
 
-/** Every usage row, in time order. */
+/** Every usage row, in the order they were written. */
 export function ledgerRows(dataDir: string): LedgerRow[] {
   const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
   try {
-    return db.prepare('SELECT * FROM usage_records ORDER BY time').all() as LedgerRow[];
+    return db.prepare('SELECT * FROM usage_records ORDER BY id').all() as LedgerRow[];
   } finally {
     db.close();
   }
