@@ -2,6 +2,7 @@
 // resolved here, once (gateway key hashes, provider keys and headers, scrape credentials, OTLP headers),
 // so no other folder reads a secret reference and no request does this work.
 import type { ModelTarget } from '../core/context.ts';
+import { LIVENESS_PATHS, READINESS_PATHS } from '../core/health.ts';
 import { hashKey } from '../core/key-hash.ts';
 import { ConfigError } from './load.ts';
 import type { Config } from './schema.ts';
@@ -34,7 +35,7 @@ export interface ProviderCredentials {
 }
 
 /** Paths the API listener already serves; the metrics path must not shadow them. */
-const RESERVED_PATHS = ['/healthz', '/health', '/health/live', '/livez', '/readyz', '/health/ready'];
+const RESERVED_PATHS: readonly string[] = [...LIVENESS_PATHS, ...READINESS_PATHS];
 
 /** Upstream error classes the mock provider can inject (see providers/mock.ts). */
 const INJECTABLE = new Set(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'upstream_auth', 'context_overflow', 'invalid_request']);

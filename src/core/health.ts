@@ -1,6 +1,10 @@
 // The readiness port: each owner (config, store, providers, lifecycle) registers checks of its own
 // components with telemetry/health.ts, which knows none of them.
 
+/** Where the server answers liveness and readiness (aliases that the seeds' systems use); config keeps other routes off them. */
+export const LIVENESS_PATHS = ['/healthz', '/health', '/health/live', '/livez'] as const;
+export const READINESS_PATHS = ['/readyz', '/health/ready'] as const;
+
 export interface ComponentState {
   status: 'ok' | 'fail';
   detail?: string;

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dialect, Operation } from '../core/canonical.ts';
 import { RequestContext } from '../core/context.ts';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
+import { LIVENESS_PATHS, READINESS_PATHS } from '../core/health.ts';
 import { requestIdFrom } from '../core/ids.ts';
 import type { Tracing } from '../core/trace.ts';
 import type { Config } from '../config/schema.ts';
@@ -51,8 +52,6 @@ interface ServerRoute extends RouteSpec {
 const dialectOf = (req: IncomingMessage, meta: RouteMeta): Dialect =>
   meta.dialect !== 'either' ? meta.dialect : req.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
 
-const LIVENESS = ['/healthz', '/health', '/health/live', '/livez'];
-const READINESS = ['/readyz', '/health/ready'];
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function buildServer(deps: ServerDeps): HttpServer {
@@ -143,8 +142,8 @@ export function buildServer(deps: ServerDeps): HttpServer {
   const table = new RouteTable<ServerRoute>([
     ...deps.routes.map(apiRoute),
     answerRoute('/', () => root),
-    ...LIVENESS.map((path) => answerRoute(path, probe(() => deps.health.live()))),
-    ...READINESS.map((path) => answerRoute(path, probe(() => deps.health.ready()))),
+    ...LIVENESS_PATHS.map((path) => answerRoute(path, probe(() => deps.health.live()))),
+    ...READINESS_PATHS.map((path) => answerRoute(path, probe(() => deps.health.ready()))),
     ...(metrics ? [answerRoute(metrics.path, (req) => metricsAnswer(metrics, req))] : []),
   ]);
 
