@@ -72,7 +72,7 @@ const batched = new LineBatch(await devNull(0, 'buffer') as unknown as Destinati
 time('a line through LineBatch to sonic-boom', N, () => void batched.write(line));
 // The batched write itself, per record: 1,000 queued records written in transactions of 200, as at load.
 const usage = (i: number) => ({
-  time: new Date().toISOString(), requestId: `req-${i}`, identityId: 'anonymous', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
+  time: new Date().toISOString(), requestId: `req-${i}`, identityId: 'anonymous', userId: '', teamId: '', route: '/v1/chat/completions', provider: 'bench', model: 'bench-model',
   upstreamModel: 'bench-model', inputTokens: 212, outputTokens: 48, cachedInputTokens: 0, costUsd: 0.0003, durationMs: 0.4, status: 200, errorClass: '', stream: false,
 });
 time('ledger.append (queued; written in batches)', N, () => ledger.append(usage(0)));

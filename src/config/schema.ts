@@ -38,8 +38,10 @@ const provider = z.discriminatedUnion('kind', [mockProvider, httpProvider]);
 const pricing = z.object({
   input_per_mtok: z.number().nonnegative(),
   output_per_mtok: z.number().nonnegative(),
-  /** Input tokens served from the provider's prompt cache; defaults to the input price. */
+  /** Input tokens served from the provider's prompt cache; defaults to the catalog's, else the input price. */
   cached_input_per_mtok: z.number().nonnegative().optional(),
+  /** Input tokens written to the provider's prompt cache (Anthropic); defaults to the catalog's, else the input price. */
+  cache_write_per_mtok: z.number().nonnegative().optional(),
 }).strict();
 
 const model = z.object({
@@ -49,7 +51,7 @@ const model = z.object({
   /** Name sent upstream; defaults to `name`. */
   upstream_model: z.string().min(1).optional(),
   type: z.enum(['chat', 'embedding']).default('chat'),
-  /** Enables cost metrics and the usage records' cost_usd for this model. */
+  /** Overrides the built-in pricing catalog (policy/pricing-catalog.ts) for this model; without either, its calls cost 0 and are counted as unpriced. */
   pricing: pricing.optional(),
 }).strict();
 
@@ -58,6 +60,8 @@ const apiKey = z.object({
   id: z.string().min(1),
   key: secretRef,
 }).strict();
+
+const seconds = z.number().int().positive();
 
 const port = z.number().int().min(0).max(65535);
 
@@ -75,8 +79,8 @@ const metrics = z.object({
   }).strict().prefault({}),
   /** Distinct label sets per metric before new ones fold into one `other` series (counted). */
   max_series_per_metric: z.number().int().min(1).default(2000),
-  /** One cost series per gateway-key identity (vigil_identity_cost_usd_total): opt-in for cardinality. */
-  identity_cost: z.boolean().default(false),
+  /** One cost series per gateway key (vigil_identity_cost_usd_total), under the series cap; off for very many keys. */
+  identity_cost: z.boolean().default(true),
   /** Scrape credentials; none configured means open. Either one configured is enough to be let in. */
   auth: z.object({
     bearer_token: secretRef.optional(),
@@ -178,8 +182,13 @@ export const configSchema = z.object({
     queue_timeout_ms: z.number().int().positive().default(30_000),
   }).strict().prefault({}),
   store: z.object({
-    kind: z.literal('sqlite').default('sqlite'),
+    /** Unset: the embedded SQLite database in data_dir. `postgres://…`: a PostgreSQL database shared by every replica (may be a secret reference). */
+    url: secretRef.optional(),
     data_dir: z.string().default('./data'),
+    /** PostgreSQL connections per gateway process. */
+    pool_size: z.number().int().positive().default(10),
+    /** How often each gateway re-reads keys and budgets that another process (the CLI, another replica) may have changed. */
+    refresh_ms: z.number().int().positive().default(500),
     /** Usage records are written in batches off the hot path. */
     flush_interval_ms: z.number().int().positive().default(1000),
     max_batch: z.number().int().positive().default(1000),
@@ -202,8 +211,48 @@ export const configSchema = z.object({
     }).strict().prefault({}),
   }).strict().prefault({}),
   auth: z.object({
-    /** Gateway keys clients present as `Authorization: Bearer` or `x-api-key`. Empty: the gateway is open. */
+    /**
+     * Unset: a key is required once one exists (issued in the store, or listed below); until then the gateway
+     * is open and says so. true: always required (no key exists: every request is refused). false: never.
+     */
+    required: z.boolean().optional(),
+    /** Read-only gateway keys from this file, beside the ones issued with `vigil keys issue` or the admin API. */
     keys: z.array(apiKey).default([]),
+    /** Token for the admin API under /admin/ (Authorization: Bearer). Unset: the admin API answers 404. */
+    admin_token: secretRef.optional(),
+    /** Repeated failures from one client address: delayed, then refused for a while. */
+    brute_force: z.object({
+      /** Failures per address within window_seconds before its requests are refused. */
+      max_failures: z.number().int().positive().default(20),
+      window_seconds: seconds.default(60),
+      /** How long a blocked address stays refused. */
+      block_seconds: seconds.default(300),
+      /** From half of max_failures on, each failed answer waits this long (slows guessing, costs no CPU). */
+      delay_ms: ms.default(1000),
+    }).strict().prefault({}),
+    /** Requests per minute per client address that carry no valid key (unauthenticated and failing traffic). */
+    address_rpm: z.number().int().positive().default(600),
+  }).strict().prefault({}),
+  /** Counters shared by every replica (rate limits, budget reservations, parallel requests) and key-change fan-out. */
+  redis: z.object({
+    /** Unset: counters in this process's memory. `redis://…` or `rediss://…` (may be a secret reference). */
+    url: secretRef.optional(),
+    /** While Redis is unreachable: `open` counts in this process's memory (limits hold per replica), `closed` refuses limited requests with 503. */
+    on_failure: z.enum(['open', 'closed']).default('open'),
+    key_prefix: z.string().default('vigil:'),
+    /** A command slower than this counts as a failure. */
+    command_timeout_ms: z.number().int().positive().default(500),
+  }).strict().prefault({}),
+  budgets: z.object({
+    /** The output a request may produce when it does not say (max_tokens), for reserving its worst-case cost. */
+    default_max_output_tokens: z.number().int().positive().default(4096),
+  }).strict().prefault({}),
+  audit: z.object({
+    retention_days: z.number().int().positive().default(90),
+    /** Security events (auth failures, blocked addresses) are kept longer. */
+    security_retention_days: z.number().int().positive().default(365),
+    /** How often expired events are deleted. */
+    sweep_interval_ms: z.number().int().positive().default(3_600_000),
   }).strict().prefault({}),
   metrics: metrics.prefault({}),
   telemetry: telemetry.prefault({}),

@@ -47,6 +47,8 @@ export class RequestContext {
   readonly reply: ReplyPort;
   /** Incoming W3C traceparent / headers needed later; never forwarded wholesale. */
   readonly headers: Record<string, string | string[] | undefined>;
+  /** The client's IP address as the socket saw it ('' when unknown): the brute-force guard and address limits key on it. */
+  readonly clientAddress: string;
 
   /** Parsed client JSON body. */
   body: Record<string, any> = {};
@@ -94,6 +96,7 @@ export class RequestContext {
     operation: Operation;
     reply: ReplyPort;
     headers: Record<string, string | string[] | undefined>;
+    clientAddress?: string;
   }) {
     this.requestId = init.requestId;
     this.startedAt = init.startedAt;
@@ -104,6 +107,7 @@ export class RequestContext {
     this.operation = init.operation;
     this.reply = init.reply;
     this.headers = init.headers;
+    this.clientAddress = init.clientAddress ?? '';
   }
 
   /** A new attempt at `target`, now the current one. */

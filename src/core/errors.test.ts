@@ -66,9 +66,10 @@ test('a non-exposed code hides its detail from the client but keeps it in messag
 });
 
 test('retryable (x-should-retry): never for caller mistakes or permanent configuration errors; for transient failures', () => {
-  for (const code of codes) if (ERROR_CLASSES[ERRORS[code].class] === 'caller') assert.equal(ERRORS[code].retryable, false, code);
+  // The one caller-side code worth retrying: the gateway's own rate limit clears when its window resets.
+  for (const code of codes) if (ERROR_CLASSES[ERRORS[code].class] === 'caller' && code !== 'GW_RATE_LIMITED') assert.equal(ERRORS[code].retryable, false, code);
   assert.deepEqual(codes.filter((c) => ERRORS[c].retryable), [
-    'GW_UPSTREAM_RATE_LIMITED', 'GW_UPSTREAM_SERVER_ERROR', 'GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_NETWORK', 'GW_UPSTREAM_PROTOCOL',
+    'GW_RATE_LIMITED', 'GW_LIMITS_UNAVAILABLE', 'GW_UPSTREAM_RATE_LIMITED', 'GW_UPSTREAM_SERVER_ERROR', 'GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_NETWORK', 'GW_UPSTREAM_PROTOCOL',
     'GW_UPSTREAM_QUEUE_FULL', 'GW_UNAVAILABLE_DRAINING',
   ]);
   // A provider without usable credentials stays so until the operator acts: not a 503, not retryable.

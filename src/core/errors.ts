@@ -6,6 +6,10 @@ export const ERROR_CLASSES = {
   invalid_request: 'caller',
   context_overflow: 'caller',
   auth: 'caller',
+  /** The gateway's own rate limits and parallel caps (per key, per client address). */
+  limited: 'caller',
+  /** A key's, user's or team's budget is spent. */
+  quota: 'caller',
   client_abort: 'caller',
   rate_limit: 'provider',
   server_error: 'provider',
@@ -45,6 +49,8 @@ interface CatalogEntry {
    */
   retryable: boolean;
   message: string;
+  /** OpenAI's error `type` when it is not the one its status implies (server/reply-error.ts). */
+  openaiType?: string;
 }
 
 export const ERRORS = {
@@ -58,6 +64,16 @@ export const ERRORS = {
   GW_MODEL_WRONG_TYPE: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Model does not serve this operation' },
   GW_AUTH_MISSING_KEY: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Missing API key: send Authorization: Bearer <key> or x-api-key' },
   GW_AUTH_INVALID_KEY: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Invalid API key' },
+  GW_AUTH_KEY_REVOKED: { status: 401, class: 'auth', expose: true, retryable: false, message: 'API key has been revoked' },
+  GW_AUTH_KEY_EXPIRED: { status: 401, class: 'auth', expose: true, retryable: false, message: 'API key has expired' },
+  GW_AUTH_MODEL_NOT_ALLOWED: { status: 403, class: 'auth', expose: true, retryable: false, message: 'This API key may not use this model' },
+  GW_AUTH_BLOCKED: { status: 429, class: 'auth', expose: true, retryable: false, message: 'Too many failed authentication attempts from this address; retry later' },
+  GW_RATE_LIMITED: { status: 429, class: 'limited', expose: true, retryable: true, message: 'Rate limit reached' },
+  GW_BUDGET_EXCEEDED: { status: 429, class: 'quota', expose: true, retryable: false, message: 'Budget exhausted', openaiType: 'insufficient_quota' },
+  GW_LIMITS_UNAVAILABLE: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Rate limits and budgets cannot be checked right now (shared counter store unreachable)' },
+  GW_ADMIN_UNAUTHORIZED: { status: 401, class: 'auth', expose: true, retryable: false, message: 'Admin API: missing or invalid admin token (Authorization: Bearer)' },
+  GW_ADMIN_FORBIDDEN: { status: 403, class: 'auth', expose: true, retryable: false, message: 'Admin API: gateway keys cannot use it; send the admin token' },
+  GW_ADMIN_NOT_FOUND: { status: 404, class: 'invalid_request', expose: true, retryable: false, message: 'No such object' },
   GW_CLIENT_CLOSED: { status: 499, class: 'client_abort', expose: true, retryable: false, message: 'Client closed the request' },
   GW_UPSTREAM_BAD_REQUEST: { status: 400, class: 'invalid_request', expose: true, retryable: false, message: 'Upstream rejected the request' },
   GW_UPSTREAM_CONTEXT_OVERFLOW: { status: 400, class: 'context_overflow', expose: true, retryable: false, message: 'Request exceeds the model context window' },

@@ -77,6 +77,8 @@ function usageRecord(ledger: UsageLedger): Finisher {
       time: isoNow(),
       requestId: ctx.requestId,
       identityId: ctx.principal.id,
+      userId: ctx.principal.user ?? '',
+      teamId: ctx.principal.team ?? '',
       route: ctx.route,
       provider: target.providerId,
       model: target.name,

@@ -65,7 +65,7 @@ export function buildServer(deps: ServerDeps): HttpServer {
     const port = new NodeReply(res, dialect, requestId);
     const ctx = new RequestContext({
       requestId, startedAt: performance.now(), route: meta.route, method: req.method ?? 'GET',
-      dialect, operation: meta.operation, reply: port, headers: req.headers,
+      dialect, operation: meta.operation, reply: port, headers: req.headers, clientAddress: req.socket.remoteAddress,
     });
     // A connection that closes mid-answer: the client left, or the drain timeout cut it (then it is ours).
     res.once('close', () => { if (!res.writableFinished) ctx.abort(new GatewayError(deps.lifecycle.cutting ? 'GW_UNAVAILABLE_DRAINING' : 'GW_CLIENT_CLOSED')); });

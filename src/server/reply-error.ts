@@ -1,6 +1,6 @@
 // A GatewayError in the shape the client's SDK parses: OpenAI's error object, or Anthropic's on /v1/messages.
 import type { Dialect } from '../core/canonical.ts';
-import type { GatewayError } from '../core/errors.ts';
+import { ERRORS, type GatewayError } from '../core/errors.ts';
 
 const OPENAI_TYPE: Record<number, string> = {
   400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
@@ -17,7 +17,8 @@ export function errorBody(error: GatewayError, dialect: Dialect, requestId: stri
     const type = ANTHROPIC_TYPE[error.status] ?? 'api_error';
     return JSON.stringify({ type: 'error', error: { type, message: error.publicMessage }, request_id: requestId });
   }
-  const type = OPENAI_TYPE[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error');
+  const entry = ERRORS[error.code] as { openaiType?: string };
+  const type = entry.openaiType ?? OPENAI_TYPE[error.status] ?? (error.status >= 500 ? 'server_error' : 'invalid_request_error');
   return JSON.stringify({ error: { message: error.publicMessage, type, param: error.param ?? null, code: error.code } });
 }
 

@@ -21,7 +21,7 @@ test('store.kind sqlite: the SQLite ledger with its own figures, memory counters
   const stores = buildStores(compiled({}), hooks);
   try {
     assert.equal(stores.keys, undefined, 'no auth.keys: the gateway is open');
-    assert.equal((await stores.counters.increment('k', 1, 1, 1000)).allowed, true);
+    assert.equal((await stores.counters.increment('k', 1, 1, { start: 0, end: Date.now() + 1000 })).allowed, true);
     const stats = stores.stats();
     assert.equal(stats.store, 'sqlite');
     assert.equal(typeof stats.walBytes, 'number');

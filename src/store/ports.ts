@@ -1,7 +1,9 @@
 // What the gateway needs from storage, as small interfaces; adapters live in sibling folders (memory/,
 // sqlite/) and store/factory.ts picks them from config. A port without an adapter yet is a contract for the
 // issue that fills it: nothing calls it until then.
+import type { KeyState } from '../core/key-hash.ts';
 import type { Principal } from '../core/principal.ts';
+import type { Window } from '../core/windows.ts';
 
 // ── Usage ledger: one record per request that reached an upstream (adapter: sqlite/usage-ledger.ts) ──
 
@@ -22,6 +24,9 @@ export interface UsageRecord {
   costUsd: number;
   durationMs: number;
   status: number;
+  /** The Principal's user and team; empty when it has none. */
+  userId: string;
+  teamId: string;
   /** Empty when the call succeeded. */
   errorClass: string;
   stream: boolean;
@@ -55,39 +60,114 @@ export type QueryObserver = (operation: string, seconds: number) => void;
 // ── Keys: gateway key → Principal ──
 
 export interface KeyRecord {
+  /** The public id (core/key-hash.ts mintKeyId; a config key's `id`): also `principal.id`. */
+  readonly id: string;
   /** SHA-256 of the key (core/key-hash.ts): no store ever holds a plain key. */
   readonly hash: string;
   readonly principal: Principal;
+  /** ms since the epoch. */
+  readonly createdAt: number;
+  /** When the key stops working (ms); absent: never. */
+  readonly expiresAt?: number;
+  /** When the key stops working because it was revoked (ms); may lie ahead: the grace of a revoke or rotate. */
+  readonly revokedAt?: number;
+  /** The key that replaced this one, for a rotated key. */
+  readonly replacedBy?: string;
+  /** Operator's free-form labels; never used for decisions, never secrets. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Listed in the config file: the store cannot revoke or rotate it. */
+  readonly readOnly?: boolean;
 }
 
 /**
- * The read side, all authentication needs (adapter: memory/config-keys.ts, the config file's keys).
- * `lookup` answers only active keys: undefined for a hash that is unknown, revoked or expired, so the
- * caller never judges a record. A store that answers from memory answers synchronously: no microtask.
+ * The read side, all authentication needs. Answers from memory, synchronously: a request never waits for a
+ * store read. It answers revoked and expired records too (core/key-hash.ts keyState says which), so
+ * authentication can tell the client why; undefined only for a hash no key has.
  */
 export interface KeyLookup {
-  lookup(hash: string): KeyRecord | undefined | Promise<KeyRecord | undefined>;
+  lookup(hash: string): KeyRecord | undefined;
+  /** Keys known, in any state: zero means nobody has been issued a key yet (the gateway may run open). */
+  readonly size: number;
 }
 
+/** What issuing a key takes; the store fills `createdAt` and keeps everything else as given. */
+export type NewKey = Omit<KeyRecord, 'createdAt' | 'revokedAt' | 'replacedBy' | 'readOnly'>;
+
 /**
- * Keys managed at run time by the CLI and the admin API. No adapter yet: keys from the config file cannot
- * be issued or revoked while the gateway runs, so they are a KeyLookup only; the database adapters fill this.
- * A revocation is seen by every replica's `lookup` within the store's documented propagation delay.
+ * Keys managed at run time by the CLI and the admin API (adapters: sql/). Every running gateway that shares
+ * the store sees an issue, revoke or rotate within a second (`key_refresh_ms`, and at once through the
+ * Redis change channel when one is configured): `lookup` answers from a cache the store keeps current.
  */
 export interface KeyStore extends KeyLookup {
-  /** Stores a new key; rejects when its hash or principal id is already taken. */
-  issue(record: KeyRecord): Promise<void>;
-  /** Revokes the key of principal `id`; false when there is none. */
-  revoke(id: string): Promise<boolean>;
-  /** Every key, revoked ones included, for listing (hashes only). */
+  issue(key: NewKey): Promise<KeyRecord>;
+  get(id: string): Promise<KeyRecord | undefined>;
+  /** Every key, revoked and expired ones included, oldest first. */
   list(): Promise<KeyRecord[]>;
+  /** Revokes key `id` from `atMs` (now, or later for a grace period); undefined when there is no such key. */
+  revoke(id: string, atMs: number): Promise<KeyRecord | undefined>;
+  /** Issues `next` with key `id`'s attributes and revokes `id` from `oldUntilMs`, in one transaction. */
+  rotate(id: string, next: { id: string; hash: string }, oldUntilMs: number): Promise<{ old: KeyRecord; next: KeyRecord } | undefined>;
+  /** Keys by state at `nowMs`, from the cache (for the gauges, read at scrape time). */
+  counts(nowMs: number): Record<KeyState, number>;
+  /** Reloads the cache now (the periodic refresh and the change channel call it). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
 }
 
-// ── Counters: rate limits and budgets (adapter: memory/counters.ts) ──
+// ── Budgets of users and teams (a key's own caps are on its Principal) ──
+
+export type BudgetScope = 'key' | 'user' | 'team';
+
+export interface BudgetLimits {
+  readonly dailyUsd?: number;
+  readonly monthlyUsd?: number;
+}
+
+/** Set by the admin API, read from a cache like keys (adapters: sql/). */
+export interface BudgetStore {
+  /** The caps of a user or team, from memory; undefined when it has none. */
+  limitsOf(scope: 'user' | 'team', id: string): BudgetLimits | undefined;
+  set(scope: 'user' | 'team', id: string, limits: BudgetLimits): Promise<void>;
+  remove(scope: 'user' | 'team', id: string): Promise<boolean>;
+  list(): Promise<{ scope: 'user' | 'team'; id: string; limits: BudgetLimits }[]>;
+  refresh(): Promise<void>;
+}
+
+// ── Usage analytics: the ledger's figures, for the admin API and `vigil usage report` ──
+
+export interface UsageQuery {
+  /** ISO-8601 or ms; inclusive. */
+  readonly from: number;
+  /** Exclusive. */
+  readonly to: number;
+  readonly groupBy: 'none' | 'key' | 'user' | 'team' | 'model';
+  /** Buckets of time within [from, to), UTC-aligned; `total` is one bucket. */
+  readonly granularity: 'hour' | 'day' | 'total';
+}
+
+export interface UsageRow {
+  /** Bucket start, ISO-8601 (absent for granularity `total`). */
+  readonly period?: string;
+  /** The group's value (key id, user, team or model); absent for groupBy `none`. */
+  readonly group?: string;
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cachedInputTokens: number;
+  readonly costUsd: number;
+}
+
+export interface UsageAnalytics {
+  report(query: UsageQuery): Promise<UsageRow[]>;
+  /** Spend recorded for one identity since `fromMs` (seeds a budget counter a process has not seen yet). */
+  spentSince(scope: BudgetScope, id: string, fromMs: number): Promise<number>;
+}
+
+// ── Counters: rate limits, budgets and concurrency (adapters: memory/counters.ts, redis/counters.ts) ──
 
 /**
- * What an operation answers when the backing store cannot (a Redis outage): `open` admits as if the
- * counter had room, `closed` refuses. Either way the answer says `degraded`, so callers count and log it.
+ * What an operation answers when the backing store cannot (a Redis outage): `open` answers from this
+ * process's own counters, `closed` refuses. Either way the answer says `degraded`, so callers count and log it.
  */
 export type FailureMode = 'open' | 'closed';
 
@@ -98,7 +178,7 @@ export interface WindowCount {
   readonly count: number;
   /** When the current window ends, in ms since the epoch (a Retry-After source). */
   readonly resetAt: number;
-  /** The store could not answer: this is its failure mode speaking, not a count. */
+  /** The store could not answer: this is its failure mode speaking. */
   readonly degraded: boolean;
 }
 
@@ -107,59 +187,83 @@ export interface Reservation {
   readonly granted: boolean;
   readonly key: string;
   readonly amount: number;
-  /** Start of the window the amount was set aside in, in ms since the epoch. */
-  readonly windowStart: number;
+  readonly window: Window;
   /** Spent plus reserved in that window, after this call. */
   readonly used: number;
-  readonly resetAt: number;
   readonly degraded: boolean;
 }
 
 /**
- * Counters in fixed windows (`windowMs` long, aligned to the epoch), keyed by the caller (e.g.
- * `rpm:<principal>`). Every operation is atomic in the store itself: concurrent callers, in one process or
- * across replicas, never take a counter past its limit between them (never read-modify-write from the
- * gateway). A store that answers from memory answers synchronously.
+ * Counters per window (core/windows.ts), keyed by the caller (e.g. `rpm:<key id>`). Every operation is
+ * atomic in the store itself: concurrent callers, in one process or across replicas, never take a counter
+ * past its limit between them (never read-modify-write from the gateway). A store that answers from memory
+ * answers synchronously.
  */
 export interface CounterStore {
-  /** Rate limits fail open by default (an outage must not stop all traffic), budgets fail closed (spend cannot be taken back). */
-  readonly failureModes: { readonly increment: FailureMode; readonly reserve: FailureMode };
-  /** Adds `amount` to `key` in the current window only if the result stays ≤ `limit`. */
-  increment(key: string, amount: number, limit: number, windowMs: number): WindowCount | Promise<WindowCount>;
-  /** Sets `amount` aside on `key` (a request's estimated cost) only if spent + reserved + amount stays ≤ `limit`. */
-  reserve(key: string, amount: number, limit: number, windowMs: number): Reservation | Promise<Reservation>;
+  readonly failureMode: FailureMode;
+  /** Adds `amount` to `key` in `window` only if the result stays ≤ `limit`. */
+  increment(key: string, amount: number, limit: number, window: Window): WindowCount | Promise<WindowCount>;
+  /** Sets `amount` aside on `key` (a request's worst case) only if spent + reserved + amount stays ≤ `limit`. */
+  reserve(key: string, amount: number, limit: number, window: Window): Reservation | Promise<Reservation>;
   /**
    * Replaces a granted reservation by what was actually spent (0 releases it); `actual` may exceed the amount
    * reserved, and is charged even past the limit: it was spent. When the reservation's window has ended,
-   * `actual` is charged to the current one, so late-settling streams are never free.
+   * `actual` is charged to `current` (the same period's window now), so late-settling streams are never free.
    */
-  settle(reservation: Reservation, actual: number): void | Promise<void>;
+  settle(reservation: Reservation, actual: number, current: Window): void | Promise<void>;
+  /** Sets `key`'s spent amount in `window` to `value` unless the window already has one (a budget seeded from the ledger). */
+  seed(key: string, window: Window, value: number): void | Promise<void>;
+  /** One more holder of `key` if fewer than `limit` hold it (max parallel); a holder forgotten for `ttlMs` is let go. */
+  acquire(key: string, limit: number, ttlMs: number): WindowCount | Promise<WindowCount>;
+  release(key: string): void | Promise<void>;
+  /** Counters currently held (the active-buckets gauge), read at scrape time. */
+  size(): number;
 }
 
-// ── Audit: who did what, kept apart from request logs (no adapter yet: the audit trail issue adds them) ──
+// ── Audit: who did what, kept apart from request logs, in the ledger's store (adapters: sql/) ──
+
+export type AuditEventType =
+  | 'key.issued' | 'key.revoked' | 'key.rotated'
+  | 'auth.failed' | 'rate.limited' | 'budget.exceeded'
+  | 'admin.action';
 
 export interface AuditEvent {
+  /** Unique; assigned by the sink when absent. */
+  readonly id?: string;
   /** ISO-8601. */
   readonly time: string;
-  /** Dotted and stable, e.g. `key.revoked`, `guard.blocked`. */
-  readonly action: string;
-  /** The Principal's id, or `system`. */
+  readonly type: AuditEventType;
+  /** A key id, `admin`, `cli`, or `anonymous`. */
   readonly actor: string;
-  readonly outcome: 'success' | 'denied' | 'failure';
   readonly requestId?: string;
-  /** What the action was done to: a key id, a model, a tool. */
+  readonly traceId?: string;
+  /** What the event is about: a key id, a user, a team, a model. */
   readonly target?: string;
-  /** Never secrets or prompt text. */
+  /** Security events (auth failures, blocks) are kept longer (audit.security_retention_days). */
+  readonly security?: boolean;
+  /** Never a key, a secret or prompt text. */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
 
-export interface AuditSink {
-  /** Queues an event; never blocks the request. An event that cannot be written is counted, never silently lost. */
+export interface AuditQuery {
+  readonly type?: AuditEventType;
+  /** ms since the epoch, inclusive. */
+  readonly since?: number;
+  /** Exclusive. */
+  readonly until?: number;
+  readonly limit?: number;
+}
+
+export interface AuditLog {
+  /** Queues an event; never blocks the request. An event that cannot be written is counted (`dropped`), never silently lost. */
   append(event: AuditEvent): void;
-  /** Writes everything queued so far. */
+  /** Oldest first. */
+  query(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Deletes events past retention; returns how many. */
+  sweep(nowMs: number): Promise<number>;
   flush(): Promise<void>;
-  /** Flushes, then releases the sink. */
   close(): Promise<void>;
+  stats(): { queued: number; dropped: number };
 }
 
 // ── Vault: values the security guard replaces by tokens (no adapter yet: the guard issue adds them) ──

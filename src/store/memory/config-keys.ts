@@ -7,14 +7,23 @@ export class ConfigKeys implements KeyLookup {
   readonly #records = new Map<string, KeyRecord>();
 
   /** `keyHashes`: sha256(key) → key id, as config/compile.ts resolves them. */
-  constructor(keyHashes: ReadonlyMap<string, string>) {
+  constructor(keyHashes: ReadonlyMap<string, string>, createdAt = Date.now()) {
     for (const [hash, id] of keyHashes) {
       const principal: Principal = Object.freeze({ id });
-      this.#records.set(hash, Object.freeze({ hash, principal }));
+      this.#records.set(hash, Object.freeze({ id, hash, principal, createdAt, readOnly: true }));
     }
+  }
+
+  get size(): number {
+    return this.#records.size;
   }
 
   lookup(hash: string): KeyRecord | undefined {
     return this.#records.get(hash);
+  }
+
+  /** Every record, for listings beside the store's keys. */
+  records(): KeyRecord[] {
+    return [...this.#records.values()];
   }
 }

@@ -21,6 +21,8 @@ const record = (i: number): UsageRecord => ({
   time: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
   requestId: `req-${i}`,
   identityId: i % 2 ? 'team-a' : 'anonymous',
+  userId: '',
+  teamId: '',
   route: '/v1/chat/completions',
   provider: 'mock',
   model: 'mock-chat',

@@ -14,7 +14,7 @@ let dirs = 0;
 const freshDir = () => join(root, `d${dirs++}`);
 
 const record = (i: number): UsageRecord => ({
-  time: new Date(Date.UTC(2025, 0, 1, 0, 0, i % 60)).toISOString(), requestId: `req-${i}`, identityId: 'anonymous',
+  time: new Date(Date.UTC(2025, 0, 1, 0, 0, i % 60)).toISOString(), requestId: `req-${i}`, identityId: 'anonymous', userId: '', teamId: '',
   route: '/v1/chat/completions', provider: 'mock', model: 'mock-chat', upstreamModel: 'mock-chat', inputTokens: 10,
   outputTokens: 20, cachedInputTokens: 0, costUsd: 0, durationMs: 1.5, status: 200, errorClass: '', stream: false,
 });

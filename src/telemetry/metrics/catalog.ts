@@ -63,9 +63,55 @@ export const CATALOG = {
     name: 'vigil_client_connections_active', type: 'gauge', labels: [], aggregate: 'sum',
     help: 'Open client connections (keep-alive sessions) on the API listener.',
   },
+
+  // Access: gateway keys, limits, budgets, audit
   authFailures: {
     name: 'vigil_auth_failures_total', type: 'counter', labels: ['reason'],
-    help: 'Requests rejected by gateway-key authentication, by reason: missing_key, invalid_key.',
+    help: 'Requests rejected by gateway-key authentication, by reason: missing_key, invalid_key, key_revoked, key_expired, model_not_allowed.',
+  },
+  authBlocked: {
+    name: 'vigil_auth_failures_blocked_total', type: 'counter', labels: ['action'],
+    help: 'Brute-force guard: answers slowed (action="delayed") or refused outright (action="blocked") because their client address failed authentication repeatedly.',
+  },
+  authOpen: {
+    name: 'vigil_auth_open', type: 'gauge', labels: [], aggregate: 'max',
+    help: '1 while the gateway serves requests without a key (no key exists yet, or auth.required is false).',
+  },
+  gatewayKeys: {
+    name: 'vigil_gateway_keys', type: 'gauge', labels: ['state'], aggregate: 'max',
+    help: 'Gateway keys in the store by state: active, revoked (a revocation past its grace counts at once), expired.',
+  },
+  rateLimitChecks: {
+    name: 'vigil_rate_limit_checks_total', type: 'counter', labels: ['scope', 'result'],
+    help: 'Rate-limit checks by scope (rpm, tpm, parallel, address) and result: allowed, rejected, or degraded (the shared counter store could not answer; redis.on_failure decided).',
+  },
+  rateLimitBuckets: {
+    name: 'vigil_rate_limit_buckets', type: 'gauge', labels: [], aggregate: 'sum',
+    help: 'Counters held in this process\'s memory (rate-limit, budget and parallel buckets; with Redis, only the fallback ones).',
+  },
+  budgetExceeded: {
+    name: 'vigil_budget_exceeded_total', type: 'counter', labels: ['scope', 'period'],
+    help: 'Requests refused because a budget was spent, by scope (key, user, team) and period (day, month).',
+  },
+  quotaUsed: {
+    name: 'vigil_quota_used_ratio', type: 'gauge', labels: ['identity_kind', 'identity_id', 'period'], aggregate: 'max',
+    help: 'Spent plus reserved over the budget, per identity with a budget (kind key, user or team) and period; 1 when exhausted. Updated as requests are admitted and settled.',
+  },
+  auditEvents: {
+    name: 'vigil_audit_events_total', type: 'counter', labels: ['type'],
+    help: 'Audit events recorded, by type (key.issued, auth.failed, budget.exceeded, …).',
+  },
+  auditDropped: {
+    name: 'vigil_audit_events_dropped_total', type: 'counter', labels: [],
+    help: 'Audit events that could not be written to the store and were given up on.',
+  },
+  redisDegraded: {
+    name: 'vigil_redis_degraded', type: 'gauge', labels: [], aggregate: 'max',
+    help: '1 while Redis is configured but unreachable: counters fall back per redis.on_failure; 0 when healthy.',
+  },
+  redisHealth: {
+    name: 'vigil_redis_health_state', type: 'gauge', labels: [], aggregate: 'max',
+    help: 'Redis connection detail: 0 ready, 1 reconnecting after a failure, 2 down (commands failing or timing out).',
   },
 
   // LLM calls
@@ -103,7 +149,11 @@ export const CATALOG = {
   },
   identityCost: {
     name: 'vigil_identity_cost_usd_total', type: 'counter', labels: ['identity'],
-    help: 'Spend in US dollars per gateway-key identity. Only when metrics.identity_cost is on (one series per key).',
+    help: 'Spend in US dollars per gateway key (identity="anonymous" on an open gateway). Off with metrics.identity_cost: false.',
+  },
+  unpricedCalls: {
+    name: 'vigil_llm_unpriced_calls_total', type: 'counter', labels: ['provider', 'model'],
+    help: 'Calls that reported tokens but were priced at zero because the model has no price (catalog or config): spend that would otherwise go unseen.',
   },
   llmToolCalls: {
     name: 'vigil_llm_tool_calls_total', type: 'counter', labels: ['provider', 'model', 'tool'],
@@ -154,11 +204,11 @@ export const CATALOG = {
   // Store
   storeQueryDuration: {
     name: 'vigil_store_query_duration_seconds', type: 'histogram', labels: ['store', 'operation'], buckets: STORE_BUCKETS,
-    help: 'Time of store operations, by store and operation: insert_batch (a chunk of usage records, on the request thread), checkpoint (the SQLite log copied into the database file, on its own thread), ping.',
+    help: 'Time of store operations, by store (sqlite, postgres, redis) and operation: insert_batch (a chunk of usage records), checkpoint (the SQLite log copied into the database file, on its own thread), ping, key_refresh, audit_insert, counter (a Redis script).',
   },
   storeConnections: {
     name: 'vigil_store_connections', type: 'gauge', labels: ['store', 'state'], aggregate: 'sum',
-    help: 'Store connections by state.',
+    help: 'Store connections by state: open (SQLite, 1 when the file is open); total, idle and waiting (PostgreSQL pool; waiting counts queries queued for a connection).',
   },
   storeWalBytes: {
     name: 'vigil_store_wal_bytes', type: 'gauge', labels: ['store'], aggregate: 'max',

@@ -10,6 +10,24 @@ import type { Metrics } from './registry.ts';
 export interface CollectSources {
   sli: SliWindow;
   store: () => StoreFigures;
+  /** Keys, counters, Redis and audit, read at scrape time (store/factory.ts Stores.accessFigures). */
+  access?: () => AccessFigures;
+}
+
+/** What the access stores say about themselves; a part is absent when its store is not in use. */
+export interface AccessFigures {
+  /** Whether requests are served without a key right now. */
+  authOpen: boolean;
+  /** Keys by state, from the key store's cache. */
+  keys?: Record<'active' | 'revoked' | 'expired', number>;
+  /** Counters held in memory. */
+  buckets: number;
+  /** Present when redis.url is set: 0 ready, 1 reconnecting, 2 down. */
+  redisState?: 0 | 1 | 2;
+  /** Present for PostgreSQL: the pool's connections. */
+  pool?: { total: number; idle: number; waiting: number };
+  /** Audit events given up on, since start. */
+  auditDropped: number;
 }
 
 /** What the store says about itself (store/ports.ts LedgerStats); `walBytes` only from stores with a WAL. */
@@ -52,6 +70,24 @@ export function installCollectors(metrics: Metrics, sources: CollectSources): ()
     m.usageDropped.inc(stats.dropped - dropped);
     dropped = stats.dropped;
   });
+
+  if (sources.access) {
+    const access = sources.access;
+    let auditDropped = 0;
+    onScrape(m.authOpen, () => {
+      const figures = access();
+      m.authOpen.set(figures.authOpen ? 1 : 0);
+      if (figures.keys) for (const [state, count] of Object.entries(figures.keys)) m.gatewayKeys.labels(state).set(count);
+      m.rateLimitBuckets.set(figures.buckets);
+      if (figures.redisState !== undefined) {
+        m.redisHealth.set(figures.redisState);
+        m.redisDegraded.set(figures.redisState === 0 ? 0 : 1);
+      }
+      if (figures.pool) for (const [state, count] of Object.entries(figures.pool)) m.storeConnections.labels('postgres', state).set(count);
+      m.auditDropped.inc(figures.auditDropped - auditDropped);
+      auditDropped = figures.auditDropped;
+    });
+  }
 
   let cpu = process.cpuUsage();
   onScrape(m.processCpu, () => {

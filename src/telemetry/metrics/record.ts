@@ -7,7 +7,7 @@
 // Each metric has a series cap: past it, new label sets fold into one all-`other` series, counted.
 import { Gauge, Histogram } from 'prom-client';
 import type { Attempt } from '../../core/attempt.ts';
-import { outcomeOf, type Outcome } from '../../core/errors.ts';
+import { outcomeOf, type ErrorCode, type Outcome } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { SliWindow } from '../sli.ts';
 import type { Metrics } from './registry.ts';
@@ -31,6 +31,15 @@ export interface RecorderOptions {
 
 const DEFAULT_MAX_SERIES = 2000;
 
+/** The `reason` label of vigil_auth_failures_total, by error code; other auth codes (blocked, admin) are not key failures. */
+const AUTH_FAILURE_REASONS: Partial<Record<ErrorCode, string>> = {
+  GW_AUTH_MISSING_KEY: 'missing_key',
+  GW_AUTH_INVALID_KEY: 'invalid_key',
+  GW_AUTH_KEY_REVOKED: 'key_revoked',
+  GW_AUTH_KEY_EXPIRED: 'key_expired',
+  GW_AUTH_MODEL_NOT_ALLOWED: 'model_not_allowed',
+};
+
 export class Recorder {
   readonly #m: Metrics['instruments'];
   /** Bound series by metric, then by each label value in turn (no key string is built per call). */
@@ -46,7 +55,7 @@ export class Recorder {
     this.#m = metrics.instruments;
     this.#models = new Set(options.models);
     this.#maxSeries = options.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES;
-    this.#identityCost = options.identityCost ?? false;
+    this.#identityCost = options.identityCost ?? true;
     this.#sli = options.sli;
     this.#m.buildInfo.labels(options.version, process.versions.node, options.commit).set(1);
   }
@@ -135,6 +144,29 @@ export class Recorder {
     this.#child(this.#m.upstreamQueueWait, [provider]).observe(seconds);
   }
 
+  /** The brute-force guard slowed or refused an answer (policy/brute-force.ts). */
+  authBlocked(action: 'delayed' | 'blocked'): void {
+    this.#child(this.#m.authBlocked, [action]).inc();
+  }
+
+  /** One limit checked for one request: `scope` rpm, tpm, parallel or address. */
+  rateLimitChecked(scope: 'rpm' | 'tpm' | 'parallel' | 'address', result: 'allowed' | 'rejected' | 'degraded'): void {
+    this.#child(this.#m.rateLimitChecks, [scope, result]).inc();
+  }
+
+  budgetExceeded(scope: 'key' | 'user' | 'team', period: 'day' | 'month'): void {
+    this.#child(this.#m.budgetExceeded, [scope, period]).inc();
+  }
+
+  /** Spent plus reserved over the budget of one identity, after an admission or a settlement (series capped like any other). */
+  quotaUsed(kind: 'key' | 'user' | 'team', id: string, period: 'day' | 'month', ratio: number): void {
+    this.#child(this.#m.quotaUsed, [kind, id, period]).set(ratio);
+  }
+
+  auditRecorded(type: string): void {
+    this.#child(this.#m.auditEvents, [type]).inc();
+  }
+
   storeOperation(store: string, operation: string, seconds: number): void {
     this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
   }
@@ -145,7 +177,8 @@ export class Recorder {
     this.#child(m.httpInFlight, [ctx.route]).dec();
     const error = ctx.error;
     this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcomeOf(error, ctx.status));
-    if (error?.errorClass === 'auth') this.#child(m.authFailures, [error.code === 'GW_AUTH_MISSING_KEY' ? 'missing_key' : 'invalid_key']).inc();
+    const authReason = error && AUTH_FAILURE_REASONS[error.code];
+    if (authReason) this.#child(m.authFailures, [authReason]).inc();
     if (ctx.streamStartedAt >= 0) {
       this.#child(m.streamsActive, [ctx.route]).dec();
       this.#child(m.streamDuration, [ctx.route]).observe(durationSeconds - ctx.streamStartedAt / 1000);
@@ -194,6 +227,7 @@ export class Recorder {
     if (usage.outputTokens) this.#child(m.llmTokens, [provider, model, 'output']).inc(usage.outputTokens);
     if (usage.cachedInputTokens) this.#child(m.llmTokens, [provider, model, 'cached_input']).inc(usage.cachedInputTokens);
     if (attempt.costUsd > 0) this.#child(m.llmCost, [provider, model]).inc(attempt.costUsd);
+    else if (!attempt.target.pricing && (usage.inputTokens || usage.outputTokens)) this.#child(m.unpricedCalls, [provider, model]).inc();
 
     if (attempt.firstTokenAt >= 0) {
       this.#child(m.llmTimeToFirstToken, [provider, model]).observe((attempt.firstTokenAt - attempt.startedAt) / 1000);
