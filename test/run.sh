@@ -23,6 +23,21 @@ packages 'command -v docker-compose >/dev/null' docker-compose test/deploy/compo
 packages 'command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] && [ -d /usr/share/gocode/src/gopkg.in/yaml.v3 ]' \
   'golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev' test/deploy/helm.test.ts
 
+# The access tests (test/e2e/access-*.test.ts) use the machine's real PostgreSQL and Redis: started here when
+# stopped, with the commands the machine started them with; when they cannot be started the run stops here.
+service() { # name check start
+  eval "$2" && return 0
+  echo "== starting $1"
+  eval "$3" || true
+  for _ in $(seq 1 30); do eval "$2" && return 0; sleep 0.5; done
+  echo "FAIL: $1 is not running and could not be started ($3); the access tests need it" >&2
+  exit 1
+}
+service PostgreSQL 'pg_isready -q -h 127.0.0.1 -p 5432' \
+  'pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start'
+service Redis '[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]' \
+  'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'
+
 echo "== lint"
 biome lint --error-on-warnings
 
