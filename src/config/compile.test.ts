@@ -154,3 +154,15 @@ test('OTLP headers resolve here when an endpoint is set; one that does not resol
   assert.match(compileError(otlp(headers, 'http://c:4317')), /telemetry\.otlp\.headers\.Authorization: environment variable OTLP_TOKEN is not set/);
   assert.deepEqual(compileConfig(config(otlp(headers)), {}).otlpHeaders, {}, 'no endpoint: nothing is sent, nothing to resolve');
 });
+
+test('admin token, store and Redis URLs: resolved once here, checked for shape', () => {
+  const base = { providers: { mock: { kind: 'mock' } }, models: [{ name: 'm', provider: 'mock' }] };
+  const ok = compileConfig(configSchema.parse({
+    ...base, auth: { admin_token: 'env:ADMIN' }, store: { url: 'env:PG' }, redis: { url: 'redis://127.0.0.1:6379' },
+  }), { ADMIN: 'a-long-enough-admin-token', PG: 'postgres://u@h/db' });
+  assert.equal(ok.adminToken, 'a-long-enough-admin-token');
+  assert.equal(ok.storeUrl, 'postgres://u@h/db');
+  assert.equal(ok.redisUrl, 'redis://127.0.0.1:6379');
+  assert.throws(() => compileConfig(configSchema.parse({ ...base, auth: { admin_token: 'short' }, store: { url: 'mysql://x' }, redis: { url: 'env:NOPE' } }), {}),
+    (err: Error) => /auth\.admin_token: at least 16/.test(err.message) && /store\.url: expected postgres/.test(err.message) && /redis\.url: /.test(err.message));
+});

@@ -21,6 +21,12 @@ export interface CompiledConfig {
   readonly providerCredentials: ReadonlyMap<string, ProviderCredentials>;
   /** `telemetry.otlp.headers` resolved, lower-cased names; empty when no OTLP endpoint is set. */
   readonly otlpHeaders: Readonly<Record<string, string>>;
+  /** `auth.admin_token` resolved; undefined: no admin API. */
+  readonly adminToken: string | undefined;
+  /** `store.url` resolved (postgres://…); undefined: the embedded SQLite file. */
+  readonly storeUrl: string | undefined;
+  /** `redis.url` resolved; undefined: counters in memory. */
+  readonly redisUrl: string | undefined;
 }
 
 export interface ProviderCredentials {
@@ -76,13 +82,30 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   const exporting = otlp.endpoint || otlp.traces.endpoint || otlp.logs.endpoint || otlp.metrics.endpoint; // a signal's own endpoint counts
   const otlpHeaders = exporting ? resolveHeaders(otlp.headers, env) : { headers: {}, problems: [] };
   for (const problem of otlpHeaders.problems) problems.push(`telemetry.otlp.headers.${problem}`);
+  const adminToken = optionalSecret('auth.admin_token', config.auth.admin_token, env, problems);
+  if (adminToken !== undefined && adminToken.length < 16) problems.push('auth.admin_token: at least 16 characters (it guards key issuing)');
+  const storeUrl = optionalSecret('store.url', config.store.url, env, problems);
+  if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) problems.push('store.url: expected postgres://… (unset: the embedded SQLite store)');
+  const redisUrl = optionalSecret('redis.url', config.redis.url, env, problems);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('redis.url: expected redis://… or rediss://…');
   const metricsPath = config.metrics.path;
   if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
     problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
   }
   if (problems.length) throw ConfigError.fromProblems(problems);
-  return Object.freeze({ config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers) });
+  return Object.freeze({
+    config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers), adminToken, storeUrl, redisUrl,
+  });
+}
+
+/** A secret reference that may be unset; a set one that does not resolve is a problem. */
+function optionalSecret(path: string, ref: string | undefined, env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
+  if (ref === undefined) return undefined;
+  const secret = resolveSecret(ref, env);
+  if (secret.ok) return secret.value;
+  problems.push(`${path}: ${secret.reason}`);
+  return undefined;
 }
 
 function resolveProviderCredentials(apiKeyRef: string | undefined, headerRefs: Record<string, string>, env: NodeJS.ProcessEnv): ProviderCredentials {
