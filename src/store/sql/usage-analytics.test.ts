@@ -85,7 +85,7 @@ for (const [dialect, open] of DIALECTS) {
           fc.integer({ min: 0, max: SPAN + HOUR }),
           async (records, from, length) => {
             await t.db.run('DELETE FROM usage_records');
-            records.forEach((g, i) => ledger.append(toRecord(g, i)));
+            for (const [i, g] of records.entries()) ledger.append(toRecord(g, i));
             await ledger.flush();
             for (const groupBy of ['none', 'key', 'user', 'team', 'model'] as const) {
               for (const granularity of ['hour', 'day', 'total'] as const) {
@@ -108,7 +108,7 @@ for (const [dialect, open] of DIALECTS) {
       try {
         await fc.assert(fc.asyncProperty(fc.array(recordArb, { maxLength: 60 }), fc.integer({ min: START, max: START + SPAN }), async (records, fromMs) => {
           await t.db.run('DELETE FROM usage_records');
-          records.forEach((g, i) => ledger.append(toRecord(g, i)));
+          for (const [i, g] of records.entries()) ledger.append(toRecord(g, i));
           await ledger.flush();
           const cases = [['key', 'k2', (g: Generated) => g.identityId === 'k2'], ['user', 'alice', (g: Generated) => g.userId === 'alice'], ['team', 'red', (g: Generated) => g.teamId === 'red']] as const;
           for (const [scope, id, matches] of cases) {
