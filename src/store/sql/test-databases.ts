@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { QueryObserver } from '../ports.ts';
 import { openPostgres, openSqlite, type SqlDatabase } from './database.ts';
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -16,8 +17,10 @@ const POSTGRES_URL = process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres
 
 export interface TestDatabase {
   readonly dialect: Dialect;
+  /** SQLite: the directory holding the database file. */
+  readonly dataDir?: string;
   /** A new connection (pool) to this test's database; closed by `drop()`. */
-  connect(): SqlDatabase;
+  connect(onQuery?: QueryObserver): SqlDatabase;
   /** Closes every connection and deletes the database. */
   drop(): Promise<void>;
 }
@@ -29,7 +32,8 @@ export async function testDatabase(dialect: Dialect): Promise<TestDatabase> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-sql-'));
     return {
       dialect,
-      connect: () => remember(opened, openSqlite(dir)),
+      dataDir: dir,
+      connect: (onQuery) => remember(opened, openSqlite(dir, onQuery)),
       drop: async () => {
         await closeAll();
         rmSync(dir, { recursive: true, force: true });
@@ -44,7 +48,7 @@ export async function testDatabase(dialect: Dialect): Promise<TestDatabase> {
   const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
     dialect,
-    connect: () => remember(opened, openPostgres(url, 4)),
+    connect: (onQuery) => remember(opened, openPostgres(url, 4, onQuery)),
     drop: async () => {
       await closeAll();
       const client = new pg.Client({ connectionString: POSTGRES_URL });
