@@ -1,6 +1,8 @@
 // SqlKeyStore on a real SQLite file and a real PostgreSQL schema: every behaviour is written once and run on both.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { hashKey, keyState } from '../../core/key-hash.ts';
 import type { NewKey } from '../ports.ts';
 import { DuplicateKeyError, SqlKeyStore } from './keys.ts';
@@ -177,3 +179,24 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test('SQLite: a key revoked by another process (the CLI) shows in a running store within its refresh', async () => {
+  const database = await testDatabase('sqlite');
+  const store = await SqlKeyStore.open(database.connect(), { refreshMs: 25 });
+  try {
+    await store.issue(plain('key_cli'));
+    const script = `
+      const { openSqlite } = await import(${JSON.stringify(new URL('./database.ts', import.meta.url).href)});
+      const { SqlKeyStore } = await import(${JSON.stringify(new URL('./keys.ts', import.meta.url).href)});
+      const db = openSqlite(${JSON.stringify(database.dataDir)});
+      const store = await SqlKeyStore.open(db, { refreshMs: 500 });
+      await store.revoke('key_cli', ${T0});
+      await store.close();
+      await db.close();`;
+    await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script]);
+    await eventually(() => store.lookup(hashKey('vk-key_cli'))?.revokedAt === T0);
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+});
