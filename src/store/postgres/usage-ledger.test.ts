@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { UsageRecord } from '../ports.ts';
 import { openPostgres } from '../sql/database.ts';
-import { postgresTestDatabase, type TestDatabase } from '../sql/test-databases.ts';
+import { testDatabase, type TestDatabase } from '../sql/test-databases.ts';
 import { PostgresUsageLedger, type PostgresLedgerOptions } from './usage-ledger.ts';
 
 const record = (i: number): UsageRecord => ({
@@ -27,13 +27,13 @@ const record = (i: number): UsageRecord => ({
 });
 
 async function withLedger(options: Partial<PostgresLedgerOptions>, fn: (ledger: PostgresUsageLedger, t: TestDatabase) => Promise<void>): Promise<void> {
-  const t = await postgresTestDatabase();
+  const t = await testDatabase('postgres');
   const ledger = await PostgresUsageLedger.open(t.db, { flushIntervalMs: 60_000, maxBatch: 100_000, ...options });
   try {
     await fn(ledger, t);
   } finally {
     await ledger.close();
-    await t.dispose();
+    await t.drop();
   }
 }
 
@@ -122,7 +122,7 @@ test('a record the schema rejects is dropped and counted; the rest of its batch 
 });
 
 test('close() writes everything queued and leaves the shared pool open', async () => {
-  const t = await postgresTestDatabase();
+  const t = await testDatabase('postgres');
   try {
     const ledger = await PostgresUsageLedger.open(t.db, { flushIntervalMs: 60_000, maxBatch: 400 });
     for (let i = 0; i < 1000; i++) ledger.append(record(i));
@@ -130,12 +130,12 @@ test('close() writes everything queued and leaves the shared pool open', async (
     assert.equal(ledger.stats().open, false);
     assert.equal((await ids(t)).length, 1000, 'the pool still answers: keys and audit share it');
   } finally {
-    await t.dispose();
+    await t.drop();
   }
 });
 
 test('two replicas starting at once migrate the schema once', async () => {
-  const t = await postgresTestDatabase();
+  const t = await testDatabase('postgres');
   const other = openPostgres(t.url ?? '', 2);
   try {
     const ledgers = await Promise.all([PostgresUsageLedger.open(t.db, { flushIntervalMs: 60_000, maxBatch: 10 }), PostgresUsageLedger.open(other, { flushIntervalMs: 60_000, maxBatch: 10 })]);
@@ -144,6 +144,6 @@ test('two replicas starting at once migrate the schema once', async () => {
     await Promise.all(ledgers.map((l) => l.close()));
   } finally {
     await other.close();
-    await t.dispose();
+    await t.drop();
   }
 });

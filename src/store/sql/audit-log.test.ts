@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { AuditEvent, AuditEventType } from '../ports.ts';
 import { SqlAuditLog, type AuditLogOptions } from './audit-log.ts';
-import { DIALECTS, type TestDatabase } from './test-databases.ts';
+import { DIALECTS, testDatabase, type TestDatabase } from './test-databases.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -11,16 +11,16 @@ const daysAgo = (days: number) => new Date(NOW - days * DAY).toISOString();
 
 const count = async (t: TestDatabase): Promise<number> => Number((await t.db.query<{ n: unknown }>('SELECT count(*) AS n FROM audit_events'))[0].n);
 
-for (const [dialect, open] of DIALECTS) {
+for (const dialect of DIALECTS) {
   describe(`audit log on ${dialect}`, () => {
     async function withLog(options: Partial<AuditLogOptions>, fn: (log: SqlAuditLog, t: TestDatabase) => Promise<void>): Promise<void> {
-      const t = await open();
+      const t = await testDatabase(dialect);
       const log = await SqlAuditLog.open(t.db, { retentionDays: 90, securityRetentionDays: 365, flushIntervalMs: 60_000, ...options });
       try {
         await fn(log, t);
       } finally {
         await log.close();
-        await t.dispose();
+        await t.drop();
       }
     }
 

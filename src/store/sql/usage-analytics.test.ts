@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { UsageLedger, UsageQuery, UsageRecord, UsageRow } from '../ports.ts';
 import { PostgresUsageLedger } from '../postgres/usage-ledger.ts';
 import { SqliteUsageLedger } from '../sqlite/usage-ledger.ts';
-import { DIALECTS, type TestDatabase } from './test-databases.ts';
+import { DIALECTS, testDatabase, type TestDatabase } from './test-databases.ts';
 import { SqlUsageAnalytics } from './usage-analytics.ts';
 
 const HOUR = 3_600_000;
@@ -72,10 +72,10 @@ async function ledgerFor(t: TestDatabase): Promise<UsageLedger> {
   return t.dataDir ? SqliteUsageLedger.open({ ...options, dataDir: t.dataDir, checkpointIntervalMs: 60_000 }) : PostgresUsageLedger.open(t.db, options);
 }
 
-for (const [dialect, open] of DIALECTS) {
+for (const dialect of DIALECTS) {
   describe(`usage analytics on ${dialect}`, () => {
     test('report() equals a plain reduction of the records appended, for every grouping and granularity, to the micro-dollar', async () => {
-      const t = await open();
+      const t = await testDatabase(dialect);
       const ledger = await ledgerFor(t);
       const analytics = new SqlUsageAnalytics(t.db);
       try {
@@ -97,12 +97,12 @@ for (const [dialect, open] of DIALECTS) {
         ), { numRuns: 25 });
       } finally {
         await ledger.close();
-        await t.dispose();
+        await t.drop();
       }
     });
 
     test('spentSince() sums the cost of one key, user or team from a time on', async () => {
-      const t = await open();
+      const t = await testDatabase(dialect);
       const ledger = await ledgerFor(t);
       const analytics = new SqlUsageAnalytics(t.db);
       try {
@@ -119,12 +119,12 @@ for (const [dialect, open] of DIALECTS) {
         }), { numRuns: 25 });
       } finally {
         await ledger.close();
-        await t.dispose();
+        await t.drop();
       }
     });
 
     test('buckets are UTC hours and days, labelled by their start; the range is [from, to)', async () => {
-      const t = await open();
+      const t = await testDatabase(dialect);
       const ledger = await ledgerFor(t);
       const analytics = new SqlUsageAnalytics(t.db);
       try {
@@ -146,7 +146,7 @@ for (const [dialect, open] of DIALECTS) {
         assert.deepEqual(await analytics.report({ from: 0, to: 1, groupBy: 'none', granularity: 'total' }), [], 'nothing recorded: no rows');
       } finally {
         await ledger.close();
-        await t.dispose();
+        await t.drop();
       }
     });
   });

@@ -4,10 +4,9 @@
 // shared one (sql/usage-schema.ts), migrated through the SQL port over this ledger's own connection: one
 // migration runner for both databases, and the writes keep their synchronous prepared statements.
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { LedgerStats, QueryObserver, UsageLedger, UsageRecord } from '../ports.ts';
-import { sqliteDatabase } from '../sql/database.ts';
+import { sqliteBusy, sqliteDatabase, sqliteFile } from '../sql/database.ts';
 import { migrateUsage } from '../sql/usage-schema.ts';
 import { startCheckpointer, type Checkpointer } from './wal-checkpointer.ts';
 
@@ -51,6 +50,7 @@ export class SqliteUsageLedger implements UsageLedger {
   #insertMany: StatementSync | undefined;
   readonly #options: SqliteLedgerOptions;
   readonly #timer: NodeJS.Timeout;
+  readonly #file: string;
   readonly #walPath: string;
   readonly #checkpointer: Checkpointer;
   #queue: UsageRecord[] = [];
@@ -76,14 +76,15 @@ export class SqliteUsageLedger implements UsageLedger {
   constructor(options: SqliteLedgerOptions) {
     this.#options = options;
     mkdirSync(options.dataDir, { recursive: true });
-    const file = join(options.dataDir, 'vigil.db');
+    const file = sqliteFile(options.dataDir);
+    this.#file = file;
     this.#walPath = `${file}-wal`;
     this.#db = new DatabaseSync(file);
     // busy_timeout first: with server.workers > 1 several processes open, switch and write this file at
     // once, and every statement (journal_mode included) must wait for the lock rather than fail.
     this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     // The migration runs in one BEGIN IMMEDIATE: one process at a time checks and changes the schema.
-    this.#ready = migrateUsage(sqliteDatabase(this.#db)).then(() => {
+    this.#ready = migrateUsage(sqliteDatabase(this.#db, file)).then(() => {
       this.#insert = this.#db.prepare(insertRows(1));
       this.#insertMany = this.#db.prepare(insertRows(ROWS_PER_INSERT));
     });
@@ -101,6 +102,7 @@ export class SqliteUsageLedger implements UsageLedger {
 
   async flush(): Promise<void> {
     await this.#ready;
+    await this.#idle();
     this.#writeAll();
   }
 
@@ -124,9 +126,15 @@ export class SqliteUsageLedger implements UsageLedger {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#ready.catch(() => {}); // reported to onError, or thrown by open()
+    await this.#idle();
     this.#writeAll();
     await this.#checkpointer.close();
     this.#db.close();
+  }
+
+  /** Until no transaction of this process holds the file (see sql/database.ts sqliteBusy). */
+  async #idle(): Promise<void> {
+    while (sqliteBusy(this.#file)) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
   /** Recent records, newest first: for operators and tests. */
@@ -139,6 +147,7 @@ export class SqliteUsageLedger implements UsageLedger {
    * transaction of a second's traffic would stall every request in flight for milliseconds.
    */
   #drain(): void {
+    if (sqliteBusy(this.#file)) return; // a store's transaction holds the file: the timer comes back
     this.#write();
     if (this.#queue.length > 0 && this.#db.isOpen && !this.#failing) setImmediate(() => this.#drain());
   }
