@@ -48,7 +48,10 @@ async function refused(access: TestAccess, ctx: ReturnType<typeof request>['ctx'
 const stages = new WeakMap<TestAccess, ReturnType<typeof createAdmit>>();
 const stageOf = (access: TestAccess) => {
   let stage = stages.get(access);
-  if (!stage) stages.set(access, stage = createAdmit(access));
+  if (!stage) {
+    stage = createAdmit(access);
+    stages.set(access, stage);
+  }
   return stage;
 };
 const admitted = async (access: TestAccess, ctx: ReturnType<typeof request>['ctx']) => {

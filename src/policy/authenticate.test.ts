@@ -38,11 +38,14 @@ async function rejects(access: TestAccess, headers: Record<string, string | stri
 const stages = new WeakMap<TestAccess, ReturnType<typeof createAuthenticate>>();
 function createAuthenticateOnce(access: TestAccess) {
   let stage = stages.get(access);
-  if (!stage) stages.set(access, stage = createAuthenticate(access));
+  if (!stage) {
+    stage = createAuthenticate(access);
+    stages.set(access, stage);
+  }
   return stage;
 }
 
-async function principalOf(access: TestAccess, headers: Record<string, string>): Promise<Principal> {
+async function principalOf(access: TestAccess, headers: Record<string, string | undefined>): Promise<Principal> {
   const ctx = context(headers);
   await createAuthenticateOnce(access)(ctx);
   return ctx.principal;
