@@ -78,7 +78,7 @@ test('RPM exhausted: 429 RateLimitError with retry-after, x-ratelimit-*-requests
   assert.match(response.headers.get('x-ratelimit-remaining-requests') ?? '', /^[01]$/);
   assert.match(response.headers.get('x-ratelimit-reset-requests') ?? '', /^(\d+ms|\d+(\.\d+)?s)$/);
   await message('sk-rpm').catch(() => undefined); // the second of the minute (or the first of the next)
-  let err: (OpenAI.RateLimitError & { status: number; headers: Headers }) | undefined;
+  let err: (InstanceType<typeof OpenAI.RateLimitError> & { status: number; headers: Headers }) | undefined;
   for (let i = 0; i < 3 && !err; i++) err = await chat('sk-rpm', 10).then(() => undefined, (e) => (e instanceof OpenAI.RateLimitError ? e as any : undefined));
   assert.ok(err, 'a third request within a minute is refused');
   assert.equal(err.status, 429);
@@ -96,7 +96,7 @@ test('TPM exhausted: the estimate is reserved, the real usage settled; 429 RateL
   const first = await openai('sk-tpm').chat.completions.create({ model: 'gpt', max_tokens: 280, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
   assert.equal(first.response.headers.get('x-ratelimit-limit-tokens'), '300');
   assert.equal(first.response.headers.get('x-ratelimit-remaining-tokens'), '19');
-  let err: (OpenAI.RateLimitError & { headers: Headers }) | undefined;
+  let err: (InstanceType<typeof OpenAI.RateLimitError> & { headers: Headers }) | undefined;
   for (let i = 0; i < 2 && !err; i++) err = await chat('sk-tpm', 280).then(() => undefined, (e) => (e instanceof OpenAI.RateLimitError ? e as any : undefined));
   assert.ok(err, '26 spent + 281 more is past 300 within the minute');
   assert.equal(err.headers.get('x-ratelimit-limit-tokens'), '300');
