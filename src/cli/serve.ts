@@ -10,6 +10,7 @@ import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../s
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { buildStores } from '../store/factory.ts';
+import { ConfigKeys } from '../store/memory/config-keys.ts';
 import { Health, lifecycleCheck } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
 import { startTelemetry, type Telemetry } from '../telemetry/start.ts';
@@ -77,7 +78,13 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    routes: pipelines.routes(buildRoutes(compiled, providers, stores.keys, pipelines.finish(finish), {
+    routes: pipelines.routes(buildRoutes(compiled, providers, {
+      keys: stores.keys ?? new ConfigKeys(new Map()),
+      counters: stores.counters,
+      recorder,
+      config: { auth: config.auth, budgets: config.budgets },
+      holdMs: config.upstream.total_timeout_ms + 60_000,
+    }, pipelines.finish(finish), {
       routing: logs.debugLogger('routing'),
       auth: logs.debugLogger('auth'),
     })),
