@@ -6,6 +6,7 @@
 // feed the brute-force guard and the per-address rate.
 import type { RequestContext, Stage } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
+import type { HealthCheck } from '../core/health.ts';
 import { hashKey, keyHashPrefix, keyState } from '../core/key-hash.ts';
 import { auditRequest, type AccessDeps } from './access.ts';
 import { BruteForceGuard } from './brute-force.ts';
@@ -15,6 +16,16 @@ type Reason = 'missing_key' | 'invalid_key' | 'key_revoked' | 'key_expired';
 const CODES = {
   missing_key: 'GW_AUTH_MISSING_KEY', invalid_key: 'GW_AUTH_INVALID_KEY', key_revoked: 'GW_AUTH_KEY_REVOKED', key_expired: 'GW_AUTH_KEY_EXPIRED',
 } as const;
+
+/** Whether requests are served without a key right now (the authenticate stage, the `auth` readiness component and vigil_auth_open). */
+export function authIsOpen(required: boolean | undefined, keys: { readonly size: number }): boolean {
+  return required === false || (required === undefined && keys.size === 0);
+}
+
+/** The `auth` readiness component: always ready, it says whether a key is required. */
+export function authCheck(required: boolean | undefined, keys: { readonly size: number }): HealthCheck {
+  return { name: 'auth', required: false, check: () => ({ status: 'ok', detail: authIsOpen(required, keys) ? 'open' : 'keys required' }) };
+}
 
 export function createAuthenticate(deps: AccessDeps): Stage {
   const { keys, config, debug } = deps;
@@ -32,7 +43,7 @@ export function createAuthenticate(deps: AccessDeps): Stage {
   };
 
   return (ctx) => {
-    if (required === false || (required === undefined && keys.size === 0)) {
+    if (authIsOpen(required, keys)) {
       if (debug) debug.debug({ request_id: ctx.requestId, identity_id: ctx.principal.id, reason: 'open gateway' }, 'authenticated');
       return;
     }
