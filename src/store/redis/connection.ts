@@ -1,7 +1,7 @@
 // One ioredis connection set up so a Redis outage never holds a request: no offline queue (a command
 // while disconnected fails at once), no retry of a failed command, a timeout on every command, and a
 // reconnect loop with backoff that never gives up, so Redis is used again as soon as it is back.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** Reconnect backoff: 50 ms doubling up to this. */
 const MAX_BACKOFF_MS = 2_000;
@@ -10,7 +10,7 @@ export function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt, 10), MAX_BACKOFF_MS);
 }
 
-export function connect(url: string, commandTimeoutMs: number, name: string): Redis {
+export function connect(url: string, commandTimeoutMs: number, name: string, extra: RedisOptions = {}): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -19,6 +19,7 @@ export function connect(url: string, commandTimeoutMs: number, name: string): Re
     connectTimeout: Math.max(commandTimeoutMs, 1_000),
     retryStrategy: reconnectDelay,
     connectionName: name,
+    ...extra,
   });
   // Without a listener ioredis prints every failed reconnect; callers learn of failures from commands and events.
   client.on('error', () => {});
