@@ -5,8 +5,10 @@
 //
 // A failed command marks Redis down and later calls skip it (no request waits on a known-dead Redis) until
 // the connection is ready again or a probe's PING answers. Settles and releases of Redis-held counters that
-// could not reach Redis are replayed when it returns, so a reservation made before an outage is not held
-// until its window ends. A reservation made by the fallback says `degraded`, and settles in the fallback.
+// never reached Redis are replayed when it returns, so a reservation made before an outage is not held
+// until its window ends; one that was sent and timed out is not (Redis may have run it: replaying could
+// settle twice and free room another request holds). A reservation made by the fallback says `degraded`,
+// and settles in the fallback.
 import type { Redis } from 'ioredis';
 import type { Window } from '../../core/windows.ts';
 import { MemoryCounterStore } from '../memory/counters.ts';
@@ -42,7 +44,14 @@ type ScriptedRedis = Redis & Record<ScriptName, (...keysAndArgs: (string | numbe
 /** Settles and releases waiting for Redis to return; past this, the oldest are given up (their window's expiry frees them). */
 const MAX_DEFERRED = 10_000;
 
+/** The command never left: Redis was known down or disconnected. */
+const UNSENT = Symbol('unsent');
+/** The command was sent and failed or timed out: Redis may still have run it. */
 const FAILED = Symbol('failed');
+
+function failed(reply: unknown): reply is typeof UNSENT | typeof FAILED {
+  return reply === UNSENT || reply === FAILED;
+}
 
 export class RedisCounters implements CounterStore {
   readonly failureMode: FailureMode;
@@ -89,7 +98,7 @@ export class RedisCounters implements CounterStore {
 
   async increment(key: string, amount: number, limit: number, window: Window): Promise<WindowCount> {
     const reply = await this.#run({ name: 'increment', keys: [windowKey(this.#prefix, key, window.start)], args: [amount, limit, window.end + WINDOW_GRACE_MS] });
-    if (reply !== FAILED) {
+    if (!failed(reply)) {
       const [allowed, count] = reply as [number, string];
       return { allowed: allowed === 1, count: Number(count), resetAt: window.end, degraded: false };
     }
@@ -99,7 +108,7 @@ export class RedisCounters implements CounterStore {
 
   async reserve(key: string, amount: number, limit: number, window: Window): Promise<Reservation> {
     const reply = await this.#run({ name: 'reserve', keys: [windowKey(this.#prefix, key, window.start)], args: [amount, limit, window.end + WINDOW_GRACE_MS] });
-    if (reply !== FAILED) {
+    if (!failed(reply)) {
       const [granted, used] = reply as [number, string];
       return { granted: granted === 1, key, amount, window, used: Number(used), degraded: false };
     }
@@ -115,20 +124,21 @@ export class RedisCounters implements CounterStore {
       keys: [windowKey(this.#prefix, reservation.key, reservation.window.start), windowKey(this.#prefix, reservation.key, current.start)],
       args: [reservation.amount, actual, current.end + WINDOW_GRACE_MS],
     };
-    if ((await this.#run(call)) !== FAILED) return;
-    this.#defer(call);
+    const reply = await this.#run(call);
+    if (!failed(reply)) return;
+    if (reply === UNSENT) this.#defer(call);
     // Meanwhile the spend counts against this process's own limits.
     if (this.failureMode === 'open' && actual > 0) this.#fallback.increment(reservation.key, actual, Number.POSITIVE_INFINITY, current);
   }
 
   async seed(key: string, window: Window, value: number): Promise<void> {
     const reply = await this.#run({ name: 'seed', keys: [windowKey(this.#prefix, key, window.start)], args: [value, window.end + WINDOW_GRACE_MS] });
-    if (reply === FAILED && this.failureMode === 'open') this.#fallback.seed(key, window, value);
+    if (failed(reply) && this.failureMode === 'open') this.#fallback.seed(key, window, value);
   }
 
   async acquire(key: string, limit: number, ttlMs: number): Promise<WindowCount> {
     const reply = await this.#run({ name: 'acquire', keys: [parallelKey(this.#prefix, key)], args: [limit, ttlMs] });
-    if (reply !== FAILED) {
+    if (!failed(reply)) {
       const [allowed, count, ttlLeft] = reply as [number, number, number];
       return { allowed: allowed === 1, count, resetAt: this.#now() + Math.max(0, ttlLeft), degraded: false };
     }
@@ -146,7 +156,7 @@ export class RedisCounters implements CounterStore {
       return this.#fallback.release(key);
     }
     const call: Call = { name: 'release', keys: [parallelKey(this.#prefix, key)], args: [] };
-    if ((await this.#run(call)) === FAILED) this.#defer(call);
+    if ((await this.#run(call)) === UNSENT) this.#defer(call);
   }
 
   /** Counters held in this process's memory: the fallback's. */
@@ -178,9 +188,9 @@ export class RedisCounters implements CounterStore {
     this.#client.disconnect();
   }
 
-  /** Runs one script, or answers FAILED at once while Redis is known to be unavailable. */
+  /** Runs one script, or answers UNSENT at once while Redis is known to be unavailable. */
   async #run(call: Call): Promise<unknown> {
-    if (this.#state !== 0) return FAILED;
+    if (this.#state !== 0 || this.#client.status !== 'ready') return UNSENT;
     const started = performance.now();
     try {
       const reply = await this.#client[call.name](...call.keys, ...call.args);
@@ -217,15 +227,16 @@ export class RedisCounters implements CounterStore {
     }
   }
 
-  /** Sends the deferred settles and releases, in order, stopping at the first failure (it stays queued). */
+  /** Sends the deferred settles and releases, in order, until Redis is unavailable again. */
   async #replay(): Promise<void> {
     if (this.#replaying) return;
     this.#replaying = true;
     try {
       while (this.#deferred.length > 0 && this.#state === 0) {
         const call = this.#deferred[0];
-        if ((await this.#run(call)) === FAILED) return;
-        if (this.#deferred[0] === call) this.#deferred.shift();
+        const reply = await this.#run(call);
+        if (reply === UNSENT) return; // stays first in line
+        if (this.#deferred[0] === call) this.#deferred.shift(); // sent: done, or maybe done (never sent twice)
       }
     } finally {
       this.#replaying = false;
