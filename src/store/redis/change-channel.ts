@@ -41,9 +41,15 @@ export class RedisChangeChannel {
   /** Resolves once the channel is subscribed to (or the first attempt failed: it is retried on reconnect). */
   static async open(options: RedisChangeChannelOptions): Promise<RedisChangeChannel> {
     const channel = new RedisChangeChannel(options);
+    const subscriber = channel.#subscriber;
     await new Promise<void>((resolve) => {
-      channel.#firstAttempt = resolve;
-      channel.#subscriber.once('error', () => resolve());
+      const settled = (): void => {
+        subscriber.off('error', settled);
+        channel.#firstAttempt = () => {};
+        resolve();
+      };
+      channel.#firstAttempt = settled;
+      subscriber.on('error', settled);
     });
     return channel;
   }

@@ -85,9 +85,15 @@ export class RedisCounters implements CounterStore {
   /** A store whose first connection attempt has been made (ready, or failed and reconnecting). */
   static async open(options: RedisCountersOptions): Promise<RedisCounters> {
     const counters = new RedisCounters(options);
+    const client = counters.#client;
     await new Promise<void>((resolve) => {
-      counters.#client.once('ready', resolve);
-      counters.#client.once('error', () => resolve());
+      const settled = (): void => {
+        client.off('ready', settled);
+        client.off('error', settled);
+        resolve();
+      };
+      client.on('ready', settled);
+      client.on('error', settled);
     });
     return counters;
   }
@@ -190,7 +196,11 @@ export class RedisCounters implements CounterStore {
 
   /** Runs one script, or answers UNSENT at once while Redis is known to be unavailable. */
   async #run(call: Call): Promise<unknown> {
-    if (this.#state !== 0 || this.#client.status !== 'ready') return UNSENT;
+    if (this.#state !== 0 || this.#client.status !== 'ready') {
+      // Reconnecting with calls falling back: that is down (2), not just a dropped connection (1).
+      if (this.#state === 1) this.#fail(new Error(`Redis unavailable (connection ${this.#client.status})`));
+      return UNSENT;
+    }
     const started = performance.now();
     try {
       const reply = await this.#client[call.name](...call.keys, ...call.args);

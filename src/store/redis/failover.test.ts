@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { freePort } from '../../../test/helpers/gateway.ts';
 import { type OwnRedis, startOwnRedis } from '../../../test/helpers/redis-server.ts';
 import { windowOf } from '../../core/windows.ts';
 import type { FailureMode } from '../ports.ts';
@@ -127,5 +128,19 @@ test('a hung Redis: commands time out, state 2, answers degraded; it answers aga
   await until('the probe to find Redis back', () => store.state() === 0);
   assert.deepEqual(states.slice(-2), [2, 0]);
   assert.equal((await store.increment('rpm:hung', 1, 5, minute)).degraded, false);
+  await store.close();
+});
+
+test('a Redis never reached: open() returns, calls answer degraded at once and mark it down', async () => {
+  const states: RedisState[] = [];
+  const store = await RedisCounters.open({
+    url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: 'nobody:', commandTimeoutMs: TIMEOUT_MS, onFailure: 'open',
+    onStateChange: (state) => states.push(state),
+  });
+  assert.equal(store.state(), 1, 'connecting');
+  const answer = await bounded(store.reserve('usd:k', 1, 10, windowOf('day', Date.now())));
+  assert.deepEqual([answer.granted, answer.degraded], [true, true]);
+  assert.equal(store.state(), 2);
+  assert.deepEqual(states, [2]);
   await store.close();
 });
