@@ -71,6 +71,10 @@ export async function serve(options: { config?: string; port?: number }): Promis
     onQuery: (store, operation, seconds) => recorder.storeOperation(store, operation, seconds),
     onAuditRecorded: (type) => recorder.auditRecorded(type),
     onRefreshError: (err) => storeLog.warn({ err }, 'keys or budgets could not be re-read; the last ones read stay in force'),
+    onRedisState: (state, err) => {
+      if (state === 0) storeLog.info('redis ready: counters shared across replicas');
+      else storeLog.warn({ err, on_failure: config.redis.on_failure }, state === 1 ? 'redis connection lost; reconnecting' : 'redis down: limits and budgets fall back per redis.on_failure');
+    },
   }).catch((err) => { throw new StartupError(`store: ${(err as Error).message}`); });
   const { ledger } = stores;
   const { auth } = config;

@@ -9,6 +9,8 @@ import { ConfigKeys } from './memory/config-keys.ts';
 import { MemoryCounterStore } from './memory/counters.ts';
 import type { AuditEventType, AuditLog, CounterStore, KeyLookup, KeyRecord, LedgerStats, UsageAnalytics, UsageLedger } from './ports.ts';
 import { PostgresUsageLedger } from './postgres/usage-ledger.ts';
+import { RedisChangeChannel, type ChangeKind } from './redis/change-channel.ts';
+import { RedisCounters, type RedisState } from './redis/counters.ts';
 import { SqlAuditLog } from './sql/audit-log.ts';
 import { SqlBudgetStore } from './sql/budgets.ts';
 import { openPostgres, openSqlite, type SqlDatabase } from './sql/database.ts';
@@ -28,6 +30,8 @@ export interface Stores {
   readonly budgets: SqlBudgetStore;
   readonly counters: CounterStore;
   readonly audit: AuditLog;
+  /** Tells every gateway sharing the store that keys or budgets changed (at once through Redis; by polling otherwise). */
+  publishChange(kind: ChangeKind): void;
   /** Scrape-time figures: what every ledger has, plus the adapter's own (sqlite: `walBytes`). */
   stats(): LedgerStats & { walBytes?: number };
   /** Scrape-time figures of the access stores (telemetry/metrics/collect.ts AccessFigures, less authOpen). */
@@ -57,6 +61,8 @@ export interface StoreHooks {
   onAuditRecorded?(type: AuditEventType): void;
   /** Keys or budgets could not be re-read (the last ones read stay in force). */
   onRefreshError?(err: unknown): void;
+  /** Redis became ready (0), is reconnecting (1) or down (2). */
+  onRedisState?(state: RedisState, err?: unknown): void;
 }
 
 /** A store that does not answer its ping in this long counts as down. */
@@ -84,7 +90,12 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
       ? await PostgresUsageLedger.open(db, ledgerOptions)
       : await SqliteUsageLedger.open({ ...ledgerOptions, dataDir: store.data_dir, onCheckpointError: hooks.onCheckpointError });
     const configKeys = new ConfigKeys(compiled.keyHashes);
-    const counters = new MemoryCounterStore();
+    const redis = compiled.redisUrl ? await openRedis(compiled, hooks) : undefined;
+    if (redis) {
+      opened.push(redis.counters, redis.changes);
+      redis.changes.subscribe((kind) => void (kind === 'keys' ? keyStore : budgets).refresh().catch((err) => hooks.onRefreshError?.(err)));
+    }
+    const counters: CounterStore = redis?.counters ?? new MemoryCounterStore();
     const sweep = setInterval(() => void audit.sweep(Date.now()).catch(hooks.onError), auditConfig.sweep_interval_ms);
     sweep.unref();
     const ok = { status: 'ok' } as const;
@@ -97,16 +108,18 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
       budgets,
       counters,
       audit,
+      publishChange: (kind) => void redis?.changes.publish(kind),
       stats: () => ledger.stats(),
       accessFigures: () => ({
         keys: addCounts(keyStore.counts(Date.now()), configKeys.size),
         buckets: counters.size(),
+        redisState: redis?.counters.state(),
         pool: db.pool?.(),
         auditDropped: audit.stats().dropped,
       }),
       healthChecks: [{
         name: 'store', required: true, deadline: { ms: PING_DEADLINE_MS, waitingFor: 'store ping' }, check: () => ledger.ping().then(() => ok),
-      }],
+      }, ...(redis ? [redisCheck(redis.counters)] : [])],
       async close() {
         clearInterval(sweep);
         await ledger.close(); // writes every queued usage record
@@ -119,6 +132,33 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
     await db.close().catch(() => {});
     throw err;
   }
+}
+
+async function openRedis(compiled: CompiledConfig, hooks: StoreHooks) {
+  const { redis } = compiled.config;
+  const options = { url: compiled.redisUrl!, keyPrefix: redis.key_prefix, commandTimeoutMs: redis.command_timeout_ms };
+  const counters = await RedisCounters.open({
+    ...options, onFailure: redis.on_failure, onStateChange: hooks.onRedisState, onQuery: (operation, seconds) => hooks.onQuery('redis', operation, seconds),
+  });
+  const changes = await RedisChangeChannel.open(options);
+  return { counters, changes };
+}
+
+/**
+ * Redis in readiness: with `on_failure: open` the gateway keeps serving on local counters, so an outage is
+ * reported (degraded) but does not take the replica out; with `closed` limited requests are refused, so it does.
+ */
+function redisCheck(counters: RedisCounters): HealthCheck {
+  const closed = counters.failureMode === 'closed';
+  return {
+    name: 'redis', required: closed, deadline: { ms: PING_DEADLINE_MS, waitingFor: 'redis ping' },
+    check: () => counters.ping().then(
+      () => ({ status: 'ok' as const }),
+      (err: Error) => (closed
+        ? { status: 'fail' as const, detail: `unreachable: ${err.message}; limited requests are refused (redis.on_failure: closed)` }
+        : { status: 'ok' as const, detail: `degraded: ${err.message}; counting in this process (redis.on_failure: open)` }),
+    ),
+  };
 }
 
 /** The config file's keys first (they cannot be revoked), then the store's. */
