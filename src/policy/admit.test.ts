@@ -14,12 +14,18 @@ import { testAccess, type TestAccess } from '../../test/helpers/access.ts';
 /** $1 per million input tokens, $2 per million output. */
 const TARGET: ModelTarget = { name: 'gpt', upstreamModel: 'gpt-4o', providerId: 'mock', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1 } };
 
-/** A request of 400 characters (100 tokens estimated) asking for at most `maxTokens` output. */
-function request(principal: Principal, options: { maxTokens?: number; model?: string; headers?: Record<string, string> } = {}) {
+/**
+ * A request of `chars` characters (default 400: 100 tokens estimated for TPM) asking for at most `maxTokens`
+ * output. Budget tests send 92: a bound of 92 bytes + 8 framing tokens = 100 input tokens at worst.
+ */
+/** A budget test's request: worst case 100 input × $1/M + 100 output × $2/M = $0.0003. */
+const BUDGET = { chars: 92 };
+
+function request(principal: Principal, options: { maxTokens?: number; model?: string; headers?: Record<string, string>; chars?: number } = {}) {
   const added: Record<string, string> = {};
   const reply: ReplyPort = { ...noopReply, addHeaders: (h) => Object.assign(added, h) };
   const ctx = testContext({
-    body: { model: 'gpt', messages: [{ role: 'user', content: 'x'.repeat(400) }], max_tokens: options.maxTokens ?? 100 },
+    body: { model: 'gpt', messages: [{ role: 'user', content: 'x'.repeat(options.chars ?? 400) }], max_tokens: options.maxTokens ?? 100 },
     requestedModel: options.model ?? 'gpt', target: TARGET, reply,
   });
   ctx.principal = principal;
@@ -138,18 +144,18 @@ test('a key\'s daily budget: worst case reserved, real cost settled; exhausted �
   const key: Principal = { id: 'b', budget: { dailyUsd: 0.001 } };
   const held = [];
   for (let i = 0; i < 3; i++) {
-    const { ctx } = request(key);
+    const { ctx } = request(key, BUDGET);
     await admitted(access, ctx);
     held.push(ctx);
   }
-  const error = await refused(access, request(key).ctx, 'GW_BUDGET_EXCEEDED');
+  const error = await refused(access, request(key, BUDGET).ctx, 'GW_BUDGET_EXCEEDED');
   assert.equal(error.status, 429);
   assert.equal(error.retryable, false);
   assert.equal(access.recorder.count('budget:key:day'), 1);
   const event = access.audit.events.find((e) => e.type === 'budget.exceeded')!;
   assert.deepEqual(event.detail, { scope: 'key', period: 'day', limit_usd: 0.001, used_usd: 0.0009 });
   for (const ctx of held) finish(ctx, 50, 10, 0.0001); // each really cost $0.0001: $0.0006 freed
-  await admitted(access, request(key).ctx);
+  await admitted(access, request(key, BUDGET).ctx);
   assert.ok(Math.abs(access.recorder.quota.get('key:b:day')! - 0.6) < 1e-9, 'spent 0.0003 + reserved 0.0003 of 0.001');
 });
 
@@ -157,9 +163,9 @@ test('user and team budgets from the budget store; a refusal gives back what ear
   const access = testAccess();
   await access.budgets.set('team', 'blue', { monthlyUsd: 0.0005 });
   const key: Principal = { id: 'u', user: 'ann', team: 'blue', limits: { tokensPerMinute: 1000 }, budget: { dailyUsd: 1 } };
-  const first = request(key);
+  const first = request(key, BUDGET);
   await admitted(access, first.ctx);
-  await refused(access, request(key).ctx, 'GW_BUDGET_EXCEEDED');
+  await refused(access, request(key, BUDGET).ctx, 'GW_BUDGET_EXCEEDED');
   assert.equal(access.recorder.count('budget:team:month'), 1);
   // The refused request's TPM and key-budget reservations went back: only the first holds any.
   const minute = windowOf('minute', access.clock.now);
@@ -167,9 +173,9 @@ test('user and team budgets from the budget store; a refusal gives back what ear
   assert.equal(probe.granted, true, '200 held by the first + 800 fits 1000 only if the refused request gave its 200 back');
   await access.counters.settle(probe, 0, minute);
   finish(first.ctx, 10, 10, 0);
-  await admitted(access, request(key).ctx);
+  await admitted(access, request(key, BUDGET).ctx);
   await access.budgets.set('user', 'ann', { dailyUsd: 0.0001 });
-  await refused(access, request(key).ctx, 'GW_BUDGET_EXCEEDED');
+  await refused(access, request(key, BUDGET).ctx, 'GW_BUDGET_EXCEEDED');
   assert.equal(access.recorder.count('budget:user:day'), 1);
 });
 
@@ -179,8 +185,8 @@ test('a budget counter is seeded from the ledger once per window, and concurrent
   let open!: () => void;
   access.analytics.gate = new Promise((resolve) => { open = resolve; });
   const key: Principal = { id: 's', budget: { monthlyUsd: 0.001 } };
-  const a = request(key);
-  const b = request(key);
+  const a = request(key, BUDGET);
+  const b = request(key, BUDGET);
   const both = Promise.allSettled([stageOf(access)(a.ctx), stageOf(access)(b.ctx)]);
   open();
   const results = await both;

@@ -65,7 +65,7 @@ export function createAdmit(deps: AccessDeps): Stage {
     if (plan.tpm !== undefined) await reserveTokens(deps, ctx, admission, plan.keys.tpm, plan.tpm, estimate!.input + estimate!.maxOutput, headers);
     if (estimate && (plan.budget || user || team)) {
       const pricing = ctx.target?.pricing;
-      const worst = pricing ? (estimate.input * pricing.input + estimate.maxOutput * pricing.output) / 1e6 : 0;
+      const worst = pricing ? (estimate.inputBound * pricing.input + estimate.maxOutput * pricing.output) / 1e6 : 0;
       if (plan.budget) await budgets.reserve(ctx, admission, 'key', principal.id, plan.budget, worst);
       if (user) await budgets.reserve(ctx, admission, 'user', principal.user!, user, worst);
       if (team) await budgets.reserve(ctx, admission, 'team', principal.team!, team, worst);
