@@ -21,6 +21,10 @@ export interface CompiledConfig {
   readonly providerCredentials: ReadonlyMap<string, ProviderCredentials>;
   /** `telemetry.otlp.headers` resolved, lower-cased names; empty when no OTLP endpoint is set. */
   readonly otlpHeaders: Readonly<Record<string, string>>;
+  /** `auth.admin_token`, `store.url` and `redis.url` resolved; undefined when unset. */
+  readonly adminToken?: string;
+  readonly storeUrl?: string;
+  readonly redisUrl?: string;
 }
 
 export interface ProviderCredentials {
@@ -81,8 +85,19 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
     problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
   }
+  const optionalSecret = (ref: string | undefined, path: string) => {
+    if (ref === undefined) return undefined;
+    const secret = resolveSecret(ref, env);
+    if (!secret.ok) problems.push(`${path}: ${secret.reason}`);
+    return secret.ok ? secret.value : undefined;
+  };
+  const adminToken = optionalSecret(config.auth.admin_token, 'auth.admin_token');
+  const storeUrl = optionalSecret(config.store.url, 'store.url');
+  const redisUrl = optionalSecret(config.redis.url, 'redis.url');
   if (problems.length) throw ConfigError.fromProblems(problems);
-  return Object.freeze({ config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers) });
+  return Object.freeze({
+    config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers), adminToken, storeUrl, redisUrl,
+  });
 }
 
 function resolveProviderCredentials(apiKeyRef: string | undefined, headerRefs: Record<string, string>, env: NodeJS.ProcessEnv): ProviderCredentials {
