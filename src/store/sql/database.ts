@@ -30,6 +30,11 @@ export function openSqlite(dataDir: string, onQuery?: QueryObserver): SqlDatabas
   const db = new DatabaseSync(join(dataDir, 'vigil.db'));
   // Several processes (cluster workers, the CLI) open the same file: wait for the lock rather than fail.
   db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+  return sqliteDatabase(db, onQuery);
+}
+
+/** The port over a connection opened elsewhere (the usage ledger's own); closing the port closes it. */
+export function sqliteDatabase(db: DatabaseSync, onQuery?: QueryObserver): SqlDatabase {
   let depth = 0;
   const self: SqlDatabase = {
     dialect: 'sqlite',

@@ -7,8 +7,11 @@ import type { SqlDatabase } from './database.ts';
 export interface Migration {
   /** 1, 2, 3 … within the component; never renumbered, never edited once released. */
   readonly version: number;
-  /** Statements separated by `;`, or one per dialect where they differ (e.g. identity columns). */
-  readonly sql: string | { readonly sqlite: string; readonly postgres: string };
+  /**
+   * Statements separated by `;`, or one per dialect where they differ (e.g. identity columns), or a step that
+   * must look before it changes (a column a release before migrations may already have added).
+   */
+  readonly sql: string | { readonly sqlite: string; readonly postgres: string } | ((tx: SqlDatabase) => Promise<void>);
 }
 
 export async function migrate(db: SqlDatabase, component: string, migrations: readonly Migration[]): Promise<void> {
@@ -20,8 +23,11 @@ export async function migrate(db: SqlDatabase, component: string, migrations: re
     const applied = new Set(rows.map((r) => Number(r.version)));
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
-      const sql = typeof migration.sql === 'string' ? migration.sql : migration.sql[tx.dialect];
-      for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
+      if (typeof migration.sql === 'function') await migration.sql(tx);
+      else {
+        const sql = typeof migration.sql === 'string' ? migration.sql : migration.sql[tx.dialect];
+        for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.run(statement);
+      }
       await tx.run('INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)', [component, migration.version, new Date().toISOString()]);
     }
   });
