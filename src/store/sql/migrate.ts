@@ -15,10 +15,11 @@ export interface Migration {
 }
 
 export async function migrate(db: SqlDatabase, component: string, migrations: readonly Migration[]): Promise<void> {
-  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))');
   await db.transaction(async (tx) => {
-    // PostgreSQL: one starter at a time per component (SQLite's BEGIN IMMEDIATE already serialises).
-    if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(hashtext(?))', [`vigil:${component}`]);
+    // PostgreSQL: one starter at a time per schema, taken before creating the bookkeeping table (concurrent
+    // `CREATE TABLE IF NOT EXISTS` there fails on pg_type's unique index). SQLite's BEGIN IMMEDIATE already serialises.
+    if (tx.dialect === 'postgres') await tx.query("SELECT pg_advisory_xact_lock(hashtext('vigil:migrate:' || coalesce(current_schema(), '')))");
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))');
     const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations WHERE component = ?', [component]);
     const applied = new Set(rows.map((r) => Number(r.version)));
     for (const migration of migrations) {
