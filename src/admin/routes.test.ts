@@ -33,6 +33,7 @@ async function setup(t: TestContext, overrides: Partial<AdminDeps> = {}) {
   t.after(async () => {
     await audit.close();
     await keys.close();
+    await budgets.close();
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   });

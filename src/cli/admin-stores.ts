@@ -55,6 +55,7 @@ export async function openAdminStores(compiled: CompiledConfig): Promise<AdminSt
       async close() {
         await audit.close();
         await keys.close();
+        await budgets.close();
         await channel?.close();
         await db.close();
       },
