@@ -30,13 +30,16 @@ export interface AdminStores {
 /** A failure the operator can act on: main.ts prints the message alone and exits 1. */
 export class CommandError extends Error {}
 
-export async function openAdminStores(compiled: CompiledConfig): Promise<AdminStores> {
+/**
+ * `refreshMs`: how often the key and budget caches look for other processes' writes; a one-shot command
+ * reads the store directly and needs no refresh, so its default is rare.
+ */
+export async function openAdminStores(compiled: CompiledConfig, refreshMs = 3_600_000): Promise<AdminStores> {
   const { store, audit: auditConfig, redis } = compiled.config;
   const db = compiled.storeUrl ? openPostgres(compiled.storeUrl, 2) : openSqlite(store.data_dir);
   try {
-    // A key refresh timer would keep a one-shot command alive: the commands read the store directly.
-    const keys = await SqlKeyStore.open(db, { refreshMs: 3_600_000 });
-    const budgets = await SqlBudgetStore.open(db, { refreshMs: 3_600_000 });
+    const keys = await SqlKeyStore.open(db, { refreshMs });
+    const budgets = await SqlBudgetStore.open(db, { refreshMs });
     await migrateUsage(db); // a report before the first gateway ever ran finds an empty table, not none
     const audit = await SqlAuditLog.open(db, { retentionDays: auditConfig.retention_days, securityRetentionDays: auditConfig.security_retention_days });
     const { redisUrl } = compiled;

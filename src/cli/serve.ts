@@ -1,5 +1,6 @@
 // `vigil serve`: build every dependency from config, start listening, and drain gracefully on SIGTERM.
 import type { AddressInfo } from 'node:net';
+import { buildAdminRoutes } from '../admin/routes.ts';
 import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
@@ -21,6 +22,8 @@ import { answerSnapshots, clusterRenderer } from '../telemetry/metrics/cluster.t
 import { renderLocal } from '../telemetry/metrics/exposition.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logs } from '../telemetry/log.ts';
+import type { KeyLookup } from '../store/ports.ts';
+import { openAdminStores } from './admin-stores.ts';
 import { exposureWarning, httpUrl } from './bind-address.ts';
 import { listenError } from './startup-error.ts';
 import { watchStopRequests } from './stop-requests.ts';
@@ -69,6 +72,15 @@ export async function serve(options: { config?: string; port?: number }): Promis
     onQuery: (store, operation, seconds) => recorder.storeOperation(store, operation, seconds),
   });
   const { ledger } = stores;
+  // Interim wiring until store/factory.ts owns it: issued keys and the admin API over the configured store.
+  // Issued keys are required only with an admin token or once a key exists, so open gateways stay open.
+  const access = await openAdminStores(compiled, config.store.refresh_ms);
+  const configKeys = stores.keys;
+  const issuedKeys: KeyLookup = {
+    lookup: (hash) => configKeys?.lookup(hash) ?? access.keys.lookup(hash),
+    get size() { return (configKeys?.size ?? 0) + access.keys.size; },
+  };
+  const gatewayKeys = compiled.adminToken !== undefined || access.keys.size > 0 ? issuedKeys : configKeys;
   const stopCollectors = installCollectors(metrics, { sli, store: stores.stats });
   const lifecycle = { draining: false, cutting: false };
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
@@ -77,10 +89,13 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    routes: pipelines.routes(buildRoutes(compiled, providers, stores.keys, pipelines.finish(finish), {
-      routing: logs.debugLogger('routing'),
-      auth: logs.debugLogger('auth'),
-    })),
+    routes: pipelines.routes([
+      ...buildRoutes(compiled, providers, gatewayKeys, pipelines.finish(finish), {
+        routing: logs.debugLogger('routing'),
+        auth: logs.debugLogger('auth'),
+      }),
+      ...buildAdminRoutes({ ...access, token: compiled.adminToken, changes: { publish: (kind) => void access.publish(kind) }, finish: pipelines.finish(finish) }),
+    ]),
     finish,
     health,
     recorder,
@@ -112,6 +127,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.
     await pipelines.settled(1000);
     await ledger.close(); // writes every queued usage record
+    await access.close();
     stopCollectors();
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
