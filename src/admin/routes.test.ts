@@ -9,6 +9,7 @@ import { RequestContext, type ReplyPort } from '../core/context.ts';
 import type { GatewayError } from '../core/errors.ts';
 import { hashKey } from '../core/key-hash.ts';
 import type { ApiRoute } from '../pipeline/endpoints.ts';
+import { RouteTable } from '../server/route-table.ts';
 import { ConfigKeys } from '../store/memory/config-keys.ts';
 import { SqlAuditLog } from '../store/sql/audit-log.ts';
 import { SqlBudgetStore } from '../store/sql/budgets.ts';
@@ -48,32 +49,25 @@ async function setup(t: TestContext, overrides: Partial<AdminDeps> = {}) {
   return { db, keys, budgets, audit, routes, published, finished, call };
 }
 
-/** Finds the route as the server's table would and runs it on a context with params, query and body. */
+/** Finds the route in the server's own table and runs it on a context with params, query and body. */
 async function request(routes: ApiRoute[], method: string, url: string, body: unknown, token: string | null): Promise<Answer> {
-  const [path, search = ''] = url.split('?');
-  const segments = path.split('/');
-  for (const route of routes) {
-    const pattern = route.path.split('/');
-    if (route.method !== method || pattern.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    if (!pattern.every((part, i) => (part.startsWith('{') ? ((params[part.slice(1, -1)] = segments[i]), true) : part === segments[i]))) continue;
-    let answer: Answer = { status: 0, body: undefined };
-    const reply: ReplyPort = {
-      json: (status, text) => { answer = { status, body: JSON.parse(String(text)) }; },
-      fail: (error) => { answer = { status: error.status, body: undefined, error }; },
-      startStream() {}, write() {}, end() {}, started: false,
-    };
-    const ctx = new RequestContext({
-      requestId: 'req-1', startedAt: 0, route: route.path, method, dialect: 'openai', operation: 'admin', reply,
-      headers: token === null ? {} : { authorization: `Bearer ${token}` },
-    });
-    ctx.params = params;
-    ctx.query = Object.fromEntries(new URLSearchParams(search));
-    ctx.body = body === undefined ? params : (body as Record<string, any>);
-    await route.endpoint(ctx);
-    return answer;
-  }
-  throw new Error(`no route for ${method} ${url}`);
+  const found = new RouteTable(routes).find(method, url);
+  if (!found) throw new Error(`no route for ${method} ${url}`);
+  let answer: Answer = { status: 0, body: undefined };
+  const reply: ReplyPort = {
+    json: (status, text) => { answer = { status, body: JSON.parse(String(text)) }; },
+    fail: (error) => { answer = { status: error.status, body: undefined, error }; },
+    startStream() {}, write() {}, end() {}, started: false,
+  };
+  const ctx = new RequestContext({
+    requestId: 'req-1', startedAt: 0, route: found.route.path, method, dialect: 'openai', operation: 'admin', reply,
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+  });
+  ctx.params = found.params;
+  ctx.query = Object.fromEntries(new URLSearchParams(url.split('?')[1] ?? ''));
+  ctx.body = body === undefined ? found.params : (body as Record<string, any>);
+  await found.route.endpoint(ctx);
+  return answer;
 }
 
 test('no admin token configured: no admin routes at all', async (t) => {
