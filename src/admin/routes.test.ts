@@ -40,7 +40,7 @@ async function setup(t: TestContext, overrides: Partial<AdminDeps> = {}) {
   });
   const published: string[] = [];
   const finished: RequestContext[] = [];
-  const configKeys = new ConfigKeys(new Map([[hashKey('sk-config-key'), 'cfg_one']]), NOW).records();
+  const configKeys = new ConfigKeys(new Map([[hashKey('sk-config-key'), { id: 'cfg_one' }]]), NOW).records();
   const routes = buildAdminRoutes({
     token: TOKEN, keys, configKeys, budgets, analytics: new SqlUsageAnalytics(db), audit,
     changes: { publish: (kind) => published.push(kind) }, now: () => NOW, finish: (ctx) => finished.push(ctx), ...overrides,

@@ -73,14 +73,13 @@ export async function serve(options: { config?: string; port?: number }): Promis
   });
   const { ledger } = stores;
   // Interim wiring until store/factory.ts owns it: issued keys and the admin API over the configured store.
-  // Issued keys are required only with an admin token or once a key exists, so open gateways stay open.
+  // The gateway runs open while no key exists (policy/authenticate reads `size` per request).
   const access = await openAdminStores(compiled, config.store.refresh_ms);
   const configKeys = stores.keys;
-  const issuedKeys: KeyLookup = {
+  const gatewayKeys: KeyLookup = {
     lookup: (hash) => configKeys?.lookup(hash) ?? access.keys.lookup(hash),
     get size() { return (configKeys?.size ?? 0) + access.keys.size; },
   };
-  const gatewayKeys = compiled.adminToken !== undefined || access.keys.size > 0 ? issuedKeys : configKeys;
   const stopCollectors = installCollectors(metrics, { sli, store: stores.stats });
   const lifecycle = { draining: false, cutting: false };
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
@@ -90,7 +89,16 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const app = buildServer({
     config,
     routes: pipelines.routes([
-      ...buildRoutes(compiled, providers, gatewayKeys, pipelines.finish(finish), {
+      ...buildRoutes(compiled, providers, {
+        keys: gatewayKeys,
+        counters: stores.counters,
+        budgets: access.budgets,
+        analytics: access.analytics,
+        audit: access.audit,
+        recorder,
+        config: { auth: config.auth, budgets: config.budgets },
+        holdMs: config.upstream.total_timeout_ms + 60_000,
+      }, pipelines.finish(finish), {
         routing: logs.debugLogger('routing'),
         auth: logs.debugLogger('auth'),
       }),

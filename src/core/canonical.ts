@@ -40,6 +40,8 @@ export interface Usage {
   outputTokens: number;
   /** Input tokens served from the provider's prompt cache (a subset of inputTokens). */
   cachedInputTokens: number;
+  /** Input tokens written to the provider's prompt cache (a subset of inputTokens; Anthropic only, absent means 0). */
+  cacheWriteTokens?: number;
 }
 
 export interface ChatResult {
@@ -78,7 +80,7 @@ export interface EmbeddingsResult {
   usage: Usage;
 }
 
-export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 });
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0 });
 
 /**
  * What a provider answers, in one of four forms. `json` and `sse` are already in the client's dialect
