@@ -20,7 +20,7 @@ before(async () => {
 });
 after(async () => { await gateway?.stop(); });
 
-const admin = async (method: string, path: string, body?: unknown, token: string | undefined = TOKEN) => {
+const admin = async (method: string, path: string, body?: unknown, token: string | null = TOKEN) => {
   const res = await fetch(`${gateway.url}${path}`, {
     method, headers: { ...(token && { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -105,7 +105,7 @@ test('audit: the admin API\'s own writes are events, with no key in them', async
 });
 
 test('errors in OpenAI\'s shape: 401 without the token, 403 for a gateway key, 404, 400 naming the field', async () => {
-  const missing = await admin('GET', '/admin/keys', undefined, undefined);
+  const missing = await admin('GET', '/admin/keys', undefined, null);
   assert.deepEqual([missing.status, missing.body.error.code, missing.body.error.type], [401, 'GW_ADMIN_UNAUTHORIZED', 'authentication_error']);
   assert.equal((await admin('GET', '/admin/keys', undefined, 'not-the-token')).status, 401);
   const forbidden = await admin('GET', '/admin/keys', undefined, 'vk-some-gateway-key');
