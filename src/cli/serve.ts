@@ -1,5 +1,6 @@
 // `vigil serve`: build every dependency from config, start listening, and drain gracefully on SIGTERM.
 import type { AddressInfo } from 'node:net';
+import { buildAdminRoutes } from '../admin/routes.ts';
 import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
@@ -88,19 +89,25 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    routes: pipelines.routes(buildRoutes(compiled, providers, {
-      keys: stores.keys,
-      counters: stores.counters,
-      budgets: stores.budgets,
-      analytics: stores.analytics,
-      audit: stores.audit,
-      recorder,
-      config: { auth: config.auth, budgets: config.budgets },
-      holdMs: config.upstream.total_timeout_ms + 60_000,
-    }, pipelines.finish(finish), {
-      routing: logs.debugLogger('routing'),
-      auth: logs.debugLogger('auth'),
-    })),
+    routes: pipelines.routes([
+      ...buildRoutes(compiled, providers, {
+        keys: stores.keys,
+        counters: stores.counters,
+        budgets: stores.budgets,
+        analytics: stores.analytics,
+        audit: stores.audit,
+        recorder,
+        config: { auth: config.auth, budgets: config.budgets },
+        holdMs: config.upstream.total_timeout_ms + 60_000,
+      }, pipelines.finish(finish), {
+        routing: logs.debugLogger('routing'),
+        auth: logs.debugLogger('auth'),
+      }),
+      ...buildAdminRoutes({
+        token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
+        analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),
+      }),
+    ]),
     finish,
     health,
     recorder,

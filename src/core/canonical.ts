@@ -1,7 +1,7 @@
 // The one internal shape every client dialect decodes into and every provider translates from,
 // so N surfaces and M providers need N + M translators, not N × M.
 
-export type Operation = 'chat' | 'embeddings';
+export type Operation = 'chat' | 'embeddings' | 'admin';
 export type Dialect = 'openai' | 'anthropic';
 
 export interface TextPart { type: 'text'; text: string }

@@ -46,6 +46,9 @@ export interface Settlement {
   settle(ctx: RequestContext): void;
 }
 
+/** Shared by every request without path or query parameters: no allocation for them. */
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
+
 export class RequestContext {
   readonly requestId: string;
   /** performance.now() at accept, for durations; wall-clock time is taken once at finish. */
@@ -62,6 +65,10 @@ export class RequestContext {
 
   /** Parsed client JSON body. */
   body: Record<string, any> = {};
+  /** Path parameters of routes whose pattern has any (also in `body` for routes without a body). */
+  params: Readonly<Record<string, string>> = NONE;
+  /** The query string's parameters (the admin API's filters); empty when the URL has none. */
+  query: Readonly<Record<string, string>> = NONE;
   /** The body's bytes as the client sent them (see providers/shared/passthrough-body.ts). */
   rawBody: Buffer | undefined = undefined;
   /** The canonical request, decoded only when the provider does not speak the client's dialect. */
