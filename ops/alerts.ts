@@ -2,14 +2,14 @@
 // promtool cases that prove it fires and stays quiet. Adding an alert is one entry here plus its
 // docs/runbooks/<Alert>.md (a test fails without it). Expressions read recorded rules where one exists.
 import type { OpsConfig } from './config.ts';
+import { at, gauge, grow } from './lib/fixtures.ts';
 import { metric, params, q, type AlertRule, type Case } from './lib/model.ts';
 import { quantileRule } from './recording.ts';
 import { budgetAlerts, burnAlerts, slos, type Slo } from './slo.ts';
+import { accessAlerts } from './access-alerts.ts';
 
 // --- promtool fixtures -----------------------------------------------------------------------------
 const API = 'route="/v1/chat/completions",method="POST"';
-/** A counter growing by `perMinute` for `minutes` (promtool's `start+step x count`). */
-const grow = (perMinute: number, minutes = 60) => `0+${perMinute}x${minutes}`;
 const requests = (perMinute: number, outcome: string, status: number, minutes = 60) =>
   ({ [`${metric('httpRequests')}{${API},status="${status}",outcome="${outcome}"}`]: grow(perMinute, minutes) });
 /** A histogram whose observations all fall into the bucket `le` (and every larger one). */
@@ -21,8 +21,6 @@ function histogram(name: string, labels: string, bounds: (number | string)[], le
   }
   return series;
 }
-const gauge = (name: string, labels: string, v: number, minutes = 30) => ({ [`${name}{${labels}}`]: `${v}x${minutes}` });
-const at = (minutes: number, ...series: Record<string, string>[]): Case => ({ minutes, series: Object.assign({}, ...series) });
 
 /** Burn-rate cases: every pair fires at 60 minutes of steady burning; a slow burn and an idle gateway stay quiet. */
 function burnFixtures(slo: Slo): AlertRule['tests'][] {
@@ -151,26 +149,6 @@ export function alerts(config: OpsConfig): Record<string, AlertRule[]> {
       },
     },
     {
-      alert: 'VigilAuthFailuresHigh', severity: 'critical', for: f('bruteForce'), dashboard: 'overview',
-      expr: q`sum(rate(${metric('authFailures')}[5m])) * 60 > ${t('bruteForcePerMin')}`,
-      summary: 'Many requests present a missing or invalid gateway key.',
-      description: q`{{ $value | humanize }} requests per minute were rejected by gateway-key authentication over 5 minutes (alert above ${t('bruteForcePerMin')}): a scanner, a brute-force attempt or a client with a revoked key.`,
-      tests: {
-        firing: { ...at(30, { [`${metric('authFailures')}{reason="invalid_key"}`]: grow(30, 30) }), labels: {}, value: '30' },
-        quiet: [at(30, { [`${metric('authFailures')}{reason="invalid_key"}`]: grow(5, 30) })],
-      },
-    },
-    {
-      alert: 'VigilIdentityCostSpike', severity: 'warning', for: f('sustained'), dashboard: 'cost',
-      expr: q`sum by (identity) (rate(${metric('identityCost')}[1h])) * 3600 > ${t('identityCostPerHour')}`,
-      summary: 'One gateway key is spending fast.',
-      description: q`Gateway key {{ $labels.identity }} spent at {{ $value | humanize }} US dollars per hour over the last hour (alert above ${t('identityCostPerHour')}).`,
-      tests: {
-        firing: { ...at(90, { [`${metric('identityCost')}{identity="team-search"}`]: '0+0.5x90' }), labels: { identity: 'team-search' }, value: '30' },
-        quiet: [at(90, { [`${metric('identityCost')}{identity="team-search"}`]: '0+0.05x90' })],
-      },
-    },
-    {
       alert: 'VigilNoTraffic', severity: 'warning', for: f('noTraffic'), dashboard: 'overview',
       expr: q`(sum(rate(${req}{${api}}[15m])) or vector(0)) == 0 and on() sum(rate(${req}{${api}}[1h] offset 1d)) >= ${t('sloMinRequestRate')}`,
       summary: 'Vigil receives no API requests, though it did at this time yesterday.',
@@ -254,6 +232,8 @@ export function alerts(config: OpsConfig): Record<string, AlertRule[]> {
       },
     },
     ],
+    // Gateway keys, rate limits, budgets, spend, Redis and audit (issue 26).
+    'vigil-access-alerts': accessAlerts(config),
     // Kubernetes, from kube-state-metrics' series (not Vigil's): need kube-state-metrics installed.
     'vigil-kube-state-metrics-alerts': [
     {

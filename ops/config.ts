@@ -35,8 +35,12 @@ const THRESHOLDS = {
   llmLatencyP99: 30, // seconds, per provider and model (seed 004 MetisLLMCallLatencyP99High)
   upstream429Ratio: 0.01, // share of upstream answers that are 429 (seed 002)
   overheadP99: 0.05, // seconds of gateway-added time at p99 (seed 001 high latency, for the gateway's own part)
-  bruteForcePerMin: 20, // rejected gateway keys per minute (seed 000 BruteForceDetected)
+  // Access and spend (issue 26).
+  authFailuresPerSec: 0.1, // failed authentications/s of one reason (seed 004 MetisGatewayAuthFailureRateHigh)
+  bruteForcePerMin: 20, // failed authentications per minute, all reasons (seed 000 BruteForceDetected)
   identityCostPerHour: 10, // US dollars per hour per gateway key (seed 004 MetisGatewayKeyCostSpike)
+  quotaUsedRatio: 0.9, // spent + reserved over a budget, per identity and period
+  rateLimitRejectedRatio: 0.1, // share of rate-limit checks rejected, per scope
   walMiB: 64, // SQLite WAL size that, still growing, means checkpoints are held back (seed 004)
   eventLoopLagSeconds: 0.2, // p99 event-loop delay
   heapUsedRatio: 0.9, // V8 heap used / heap limit (seed 001 PodHighMemory's 0.9)
@@ -56,6 +60,13 @@ const FOR = {
   noTraffic: '15m',
   /** Slow signals (cost, WAL, telemetry loss): long enough that a burst does not open a ticket. */
   sustained: '15m',
+  /** A client retrying with a bad key for a few minutes is not yet a ticket. */
+  authFailures: '10m',
+  keyCost: '10m',
+  /** Redis reconnects within seconds after a restart; minutes of fallback counting are worth a ticket. */
+  redisDegraded: '3m',
+  /** Long enough that a gateway started before its first key is issued does not notify. */
+  gatewayOpen: '15m',
 };
 
 export const DEFAULT_CONFIG: OpsConfig = {
@@ -83,5 +94,6 @@ export const DASHBOARDS = {
   cost: 'vigil-cost',
   runtime: 'vigil-runtime',
   logs: 'vigil-logs',
+  access: 'vigil-access',
 } as const;
 export type Dashboard = keyof typeof DASHBOARDS;

@@ -4,112 +4,18 @@
 // (compose's Grafana provider) and, byte for byte, to the chart's files/dashboards. Datasources are
 // the DS_PROMETHEUS / DS_LOKI template variables, never __inputs: the Grafana sidecar and file
 // provisioning do not run the import that fills __inputs. Adding a panel is one line in a list.
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, TextBoxVariableBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort, type Dashboard as GrafanaDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder as PromQuery, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { DashboardBuilder, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, RowBuilder, TextBoxVariableBuilder, type Dashboard as GrafanaDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as LokiQuery } from '@grafana/grafana-foundation-sdk/loki';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
-import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
-import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gauge';
-import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as LogsPanel } from '@grafana/grafana-foundation-sdk/logs';
-import { BigValueGraphMode, LogsSortOrder, StackingMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
-import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import { LogsSortOrder, StackingMode, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { MetricKey } from '../src/telemetry/metrics/catalog.ts';
+import { access } from './access-dashboard.ts';
 import { DASHBOARDS, DEFAULT_CONFIG, type Dashboard, type OpsConfig } from './config.ts';
 import { metric, ruleName } from './lib/model.ts';
+import { api, base, byProvider, gauge, llm, LOKI, quantile, rate, row, sel, stat, table, timeseries } from './lib/panels.ts';
 import { quantileRule } from './recording.ts';
 import { BUDGET_REMAINING, burnRate, errorRatio, WINDOWS } from './slo.ts';
-
-export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: `\${DS_PROMETHEUS}` };
-export const LOKI: DataSourceRef = { type: 'loki', uid: `\${DS_LOKI}` };
-
-// ---- the patterns every dashboard repeats ----
-
-/** Matchers for the template variables a metric can be filtered by (instance always; provider/model where it has them). */
-function sel(extra = '', dims: ('provider' | 'model')[] = []): string {
-  const m = ['instance=~"$instance"', ...dims.map((d) => `${d}=~"$${d}"`)];
-  if (extra) m.push(extra);
-  return `{${m.join(',')}}`;
-}
-const llm = (extra = '') => sel(extra, ['provider', 'model']);
-const byProvider = (extra = '') => sel(extra, ['provider']);
-const rate = (key: MetricKey, matchers: string, suffix = '') => `rate(${metric(key)}${suffix}${matchers}[$__rate_interval])`;
-const quantile = (p: number, key: MetricKey, matchers: string, by: string[]) =>
-  `histogram_quantile(${p}, sum by (${[...by, 'le'].join(', ')}) (${rate(key, matchers, '_bucket')}))`;
-
-type Target = [expr: string, legend?: string];
-const prom = ([expr, legend]: Target, i: number) => {
-  const q = new PromQuery().expr(expr).refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS);
-  return legend === undefined ? q : q.legendFormat(legend);
-};
-
-interface PanelOpts { unit?: string; w?: number; h?: number; description?: string; stack?: boolean; max?: number; min?: number }
-
-function timeseries(title: string, targets: Target[], o: PanelOpts = {}) {
-  const p = new TimeseriesPanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'short')
-    .span(o.w ?? 12).height(o.h ?? 8).fillOpacity(10).lineWidth(1)
-    .legend(new VizLegendOptionsBuilder().displayMode(LegendDisplayMode.Table).placement(LegendPlacement.Bottom).showLegend(true).calcs(['mean', 'max']))
-    .targets(targets.map(prom));
-  if (o.description) p.description(o.description);
-  if (o.stack) p.stacking(new StackingConfigBuilder().mode(StackingMode.Normal)).fillOpacity(40);
-  if (o.min !== undefined) p.min(o.min);
-  if (o.max !== undefined) p.max(o.max);
-  return p;
-}
-
-/** Thresholds from green up: [value, color] steps above the base. */
-const steps = (...above: [number, string][]) => new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute)
-  .steps([{ value: null as unknown as number, color: 'green' }, ...above.map(([value, color]) => ({ value, color }))]);
-
-function stat(title: string, target: Target, o: PanelOpts & { thresholds?: [number, string][]; reverse?: boolean } = {}) {
-  const p = new StatPanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'short').span(o.w ?? 4).height(o.h ?? 4)
-    .graphMode(BigValueGraphMode.Area).targets([prom(target, 0)]);
-  if (o.description) p.description(o.description);
-  if (o.thresholds) p.thresholds(o.reverse ? reversed(o.thresholds) : steps(...o.thresholds));
-  return p;
-}
-
-/** Thresholds where lower is worse (budget left, APDEX): red below the first, yellow below the second. */
-const reversed = ([[low], [mid]]: [number, string][]) => new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute)
-  .steps([{ value: null as unknown as number, color: 'red' }, { value: low, color: 'yellow' }, { value: mid, color: 'green' }]);
-
-function gauge(title: string, target: Target, o: PanelOpts & { thresholds: [number, string][] }) {
-  return new GaugePanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'percentunit').span(o.w ?? 6).height(o.h ?? 6)
-    .min(o.min ?? 0).max(o.max ?? 1).thresholds(reversed(o.thresholds)).targets([prom(target, 0)]);
-}
-
-/** An instant table: one row per series, the value in a column. */
-function table(title: string, targets: Target[], o: PanelOpts = {}) {
-  const p = new TablePanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'short').span(o.w ?? 12).height(o.h ?? 8)
-    .targets(targets.map((t, i) => prom(t, i).instant().format(PromQueryFormat.Table)))
-    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } });
-  if (o.description) p.description(o.description);
-  return p;
-}
-
-const row = (title: string) => new RowBuilder(title);
-
-/** A Prometheus dashboard: uid from ops/config.ts, the DS_PROMETHEUS variable, then the label variables it filters by. */
-function base(key: Dashboard, title: string, description: string, vars: ('instance' | 'provider' | 'model')[] = ['instance']) {
-  const d = new DashboardBuilder(title).uid(DASHBOARDS[key]).description(description).tags(['vigil'])
-    .editable().tooltip(DashboardCursorSync.Crosshair).refresh('30s').time({ from: 'now-6h', to: 'now' }).timezone('browser')
-    .link(new DashboardLinkBuilder('Vigil').type(DashboardLinkType.Dashboards).tags(['vigil']).asDropdown(true).includeVars(true).keepTime(true))
-    .withVariable(new DatasourceVariableBuilder('DS_PROMETHEUS').label('Prometheus').type('prometheus'));
-  const inst = vars.includes('instance') ? 'instance=~"$instance"' : '';
-  if (inst) d.withVariable(labelVar('instance', `label_values(${metric('buildInfo')}, instance)`));
-  const calls = (...m: string[]) => `${metric('llmCalls')}${m.some(Boolean) ? `{${m.filter(Boolean).join(',')}}` : ''}`;
-  if (vars.includes('provider')) d.withVariable(labelVar('provider', `label_values(${calls(inst)}, provider)`));
-  if (vars.includes('model')) d.withVariable(labelVar('model', `label_values(${calls(inst, 'provider=~"$provider"')}, model)`));
-  return d;
-}
-
-/** A multi-value label variable with "All" meaning any value (`.*`), so `=~"$x"` always matches. */
-const labelVar = (name: string, query: string) => new QueryVariableBuilder(name).label(name).datasource(PROMETHEUS)
-  .query({ query, refId: `${name}-values` }).definition(query).refresh(VariableRefresh.OnTimeRangeChanged)
-  .sort(VariableSort.AlphabeticalAsc).multi(true).includeAll(true).allValue('.*')
-  .current({ text: 'All', value: '$__all' });
-
-const api = (config: OpsConfig) => `route=~"${config.selectors.apiRoutes}"`;
 
 // ---- the dashboards ----
 
@@ -264,7 +170,7 @@ function logs() {
 }
 
 const BUILDERS: Record<Dashboard, (config: OpsConfig) => { build(): GrafanaDashboard }> = {
-  overview, red, slo, llm: llmTraffic, cost, runtime, logs,
+  overview, red, slo, llm: llmTraffic, cost, runtime, logs, access,
 };
 
 /** Every dashboard: file name (its uid) → model. */

@@ -5,18 +5,18 @@ import { stringify } from 'yaml';
 import { DASHBOARDS, type OpsConfig } from './config.ts';
 import { alerts } from './alerts.ts';
 import { rendered } from './lib/num.ts';
-import type { AlertRule, Group, Rule, RuleFile, Text } from './lib/model.ts';
+import type { AlertRule, Firing, Group, Rule, RuleFile, Text } from './lib/model.ts';
 import { businessGroup, latencyGroup } from './recording.ts';
 import { sliGroups } from './slo.ts';
 
 export function ruleFiles(config: OpsConfig): RuleFile[] {
   const alertGroups = Object.entries(alerts(config)).map(([name, rules]): Group => ({ name, rules }));
-  const [slo, traffic, runtime, kubernetes] = alertGroups;
+  const [slo, traffic, runtime, access, kubernetes] = alertGroups;
   return [
     { file: '10-slo-recording.yaml', comment: 'SLIs as error ratios over counters, per window; objectives, burn rates, error budget left (Sloth-compatible names).', groups: sliGroups(config) },
     { file: '20-recording.yaml', comment: 'Latency quantiles, APDEX, and hourly/daily business sums.', groups: [latencyGroup(config), businessGroup()] },
     { file: '30-slo-alerts.yaml', comment: 'Multi-window multi-burn-rate SLO alerts, error budget alerts, absent metrics.', groups: [slo] },
-    { file: '40-alerts.yaml', comment: 'Requests, upstreams and Vigil\'s own machinery.', groups: [traffic, runtime] },
+    { file: '40-alerts.yaml', comment: 'Requests, upstreams, Vigil\'s own machinery, and access and spend (keys, limits, budgets, Redis, audit).', groups: [traffic, runtime, access] },
     { file: '50-kubernetes.yaml', comment: 'Needs kube-state-metrics: these alerts read its series, not Vigil\'s.', groups: [kubernetes] },
   ];
 }
@@ -77,17 +77,20 @@ export function promtoolTests(config: OpsConfig, files: RuleFile[], ruleDir: str
   for (const a of allAlerts(files)) byName.set(a.alert, [...(byName.get(a.alert) ?? []), a]);
   const series = (s: Record<string, string>) => Object.entries(s).map(([name, values]) => ({ series: name, values }));
   const tests = [...byName].flatMap(([name, rules]) => {
-    const { firing, quiet } = rules[0].tests;
-    const expected = rules.map((r) => {
-      const labels = { severity: r.severity, ...r.labels, ...firing.labels };
+    const { firing, alsoFiring = [], quiet } = rules[0].tests;
+    const expected = (fires: Firing) => rules.map((r) => {
+      const labels = { severity: r.severity, ...r.labels, ...fires.labels };
       const annotations = alertObject(r, plain, (base) => config.links[base]).annotations;
       annotations.description = annotations.description
         .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, l: string) => (labels as Record<string, string>)[l] ?? '')
-        .replace(/\{\{ \$value[^}]*\}\}/g, firing.value);
+        .replace(/\{\{ \$value[^}]*\}\}/g, fires.value);
       return { exp_labels: labels, exp_annotations: annotations };
     });
     return [
-      { name: `${name} fires`, interval: '1m', input_series: series(firing.series), alert_rule_test: [{ eval_time: `${firing.minutes}m`, alertname: name, exp_alerts: expected }] },
+      ...[firing, ...alsoFiring].map((c, i) => ({
+        name: `${name} fires${i ? ` (${i + 1})` : ''}`, interval: '1m', input_series: series(c.series),
+        alert_rule_test: [{ eval_time: `${c.minutes}m`, alertname: name, exp_alerts: expected(c) }],
+      })),
       ...quiet.map((c, i) => ({ name: `${name} stays quiet (${i + 1})`, interval: '1m', input_series: series(c.series), alert_rule_test: [{ eval_time: `${c.minutes}m`, alertname: name, exp_alerts: [] }] })),
     ];
   });

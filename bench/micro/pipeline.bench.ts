@@ -14,6 +14,8 @@ import { createFinish } from '../../src/pipeline/finish.ts';
 import { buildProviders } from '../../src/providers/registry.ts';
 import type { Send } from '../../src/providers/provider.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
+import { ConfigKeys } from '../../src/store/memory/config-keys.ts';
+import { MemoryCounterStore } from '../../src/store/memory/counters.ts';
 import { createLogs } from '../../src/telemetry/log.ts';
 import { Recorder } from '../../src/telemetry/metrics/record.ts';
 import { createMetrics } from '../../src/telemetry/metrics/registry.ts';
@@ -37,7 +39,8 @@ const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', mode
 const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json', version: 'bench' }, new Writable({ write(_c, _e, done) { done(); } }));
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
 const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
-const chatCompletions = buildRoutes(compiled, providers, undefined, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') })
+const access = { keys: new ConfigKeys(new Map()), counters: new MemoryCounterStore(), recorder, config: { auth: compiled.config.auth, budgets: compiled.config.budgets } };
+const chatCompletions = buildRoutes(compiled, providers, access, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') })
   .find((route) => route.path === '/v1/chat/completions')!.endpoint;
 
 const body = JSON.parse(chatRequest('bench-model', false));

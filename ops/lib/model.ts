@@ -38,6 +38,8 @@ export interface RecordingRule { record: string; expr: Text; labels?: Record<str
 /** A promtool case: input series (promtool's expanding notation) over `minutes`, evaluated at the end. */
 export interface Case { series: Record<string, string>; minutes: number }
 
+export type Firing = Case & { labels: Record<string, string>; value: string };
+
 export interface AlertRule {
   alert: string;
   expr: Text;
@@ -52,7 +54,9 @@ export interface AlertRule {
   source?: string;
   tests: {
     /** Fires: the labels beyond severity and `labels`, and `$value` as the description shows it. */
-    firing: Case & { labels: Record<string, string>; value: string };
+    firing: Firing;
+    /** More firing cases, for an expression with more than one way to fire (`a or b`). */
+    alsoFiring?: Firing[];
     quiet: Case[];
   };
 }

@@ -21,6 +21,9 @@ function masked(config: Config): Config {
     for (const name of Object.keys(provider.headers)) provider.headers[name] = maskSecret(provider.headers[name]);
   }
   for (const key of copy.auth.keys) key.key = maskSecret(key.key);
+  if (copy.auth.admin_token) copy.auth.admin_token = maskSecret(copy.auth.admin_token);
+  if (copy.store.url) copy.store.url = maskSecret(copy.store.url);
+  if (copy.redis.url) copy.redis.url = maskSecret(copy.redis.url);
   const scrape = copy.metrics.auth;
   if (scrape.bearer_token) scrape.bearer_token = maskSecret(scrape.bearer_token);
   if (scrape.basic) scrape.basic.password = maskSecret(scrape.basic.password);

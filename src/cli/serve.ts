@@ -1,5 +1,6 @@
 // `vigil serve`: build every dependency from config, start listening, and drain gracefully on SIGTERM.
 import type { AddressInfo } from 'node:net';
+import { buildAdminRoutes } from '../admin/routes.ts';
 import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
@@ -9,7 +10,9 @@ import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
-import { buildStores } from '../store/factory.ts';
+import { openStores } from '../store/factory.ts';
+import { authCheck, authIsOpen } from '../policy/authenticate.ts';
+import { StartupError } from './startup-error.ts';
 import { Health, lifecycleCheck } from '../telemetry/health.ts';
 import { createLogs } from '../telemetry/log.ts';
 import { startTelemetry, type Telemetry } from '../telemetry/start.ts';
@@ -63,24 +66,48 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const upstreams = new Upstreams(config.upstream, recorder);
   const providers = buildProviders(compiled, (url, connections) => upstreams.bind(url, connections));
   const storeLog = logs.module('store');
-  const stores = buildStores(compiled, {
-    onError: (err) => storeLog.error({ err }, 'usage records not written; will retry'),
+  const stores = await openStores(compiled, {
+    onError: (err) => storeLog.error({ err }, 'usage records or audit events not written; will retry'),
     onCheckpointError: (err) => storeLog.error({ err }, 'WAL checkpoint thread failed; commits checkpoint again'),
     onQuery: (store, operation, seconds) => recorder.storeOperation(store, operation, seconds),
-  });
+    onAuditRecorded: (type) => recorder.auditRecorded(type),
+    onRefreshError: (err) => storeLog.warn({ err }, 'keys or budgets could not be re-read; the last ones read stay in force'),
+    onRedisState: (state, err) => {
+      if (state === 0) storeLog.info('redis ready: counters shared across replicas');
+      else storeLog.warn({ err, on_failure: config.redis.on_failure }, state === 1 ? 'redis connection lost; reconnecting' : 'redis down: limits and budgets fall back per redis.on_failure');
+    },
+  }).catch((err) => { throw new StartupError(`store: ${(err as Error).message}`); });
   const { ledger } = stores;
-  const stopCollectors = installCollectors(metrics, { sli, store: stores.stats });
+  const { auth } = config;
+  const stopCollectors = installCollectors(metrics, {
+    sli, store: stores.stats, access: () => ({ ...stores.accessFigures(), authOpen: authIsOpen(auth.required, stores.keys) }),
+  });
   const lifecycle = { draining: false, cutting: false };
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
-    lifecycleCheck(lifecycle), ...providerChecks(providers));
+    authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers));
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
   const pipelines = new InFlight();
   const app = buildServer({
     config,
-    routes: pipelines.routes(buildRoutes(compiled, providers, stores.keys, pipelines.finish(finish), {
-      routing: logs.debugLogger('routing'),
-      auth: logs.debugLogger('auth'),
-    })),
+    routes: pipelines.routes([
+      ...buildRoutes(compiled, providers, {
+        keys: stores.keys,
+        counters: stores.counters,
+        budgets: stores.budgets,
+        analytics: stores.analytics,
+        audit: stores.audit,
+        recorder,
+        config: { auth: config.auth, budgets: config.budgets },
+        holdMs: config.upstream.total_timeout_ms + 60_000,
+      }, pipelines.finish(finish), {
+        routing: logs.debugLogger('routing'),
+        auth: logs.debugLogger('auth'),
+      }),
+      ...buildAdminRoutes({
+        token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
+        analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),
+      }),
+    ]),
     finish,
     health,
     recorder,
@@ -111,7 +138,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     // Connections cut at the drain timeout (or closed by their clients) can close the server before their
     // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.
     await pipelines.settled(1000);
-    await ledger.close(); // writes every queued usage record
+    await stores.close(); // writes every queued usage record and audit event
     stopCollectors();
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
@@ -123,7 +150,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const { host, port } = config.server;
   const bound = await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
   log.info({ address: httpUrl(bound), models: [...compiled.models.keys()] }, 'vigil listening');
-  const exposed = exposureWarning(bound.address, compiled.keyHashes.size);
+  const exposed = exposureWarning(bound.address, stores.keys.size);
   if (exposed) log.warn(exposed);
   const { listener } = config.metrics; // in cluster mode the primary hosts it
   const metricsListener = listener.enabled && !isClusterWorker()

@@ -34,7 +34,10 @@ test('compile builds the model table with upstream names and freezes the snapsho
     ],
   }), {});
   assert.deepEqual(compiled.models.get('chat'), { name: 'chat', upstreamModel: 'chat', providerId: 'mock', type: 'chat' });
-  assert.deepEqual(compiled.models.get('fast'), { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' });
+  assert.deepEqual(compiled.models.get('fast'), {
+    name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat',
+    pricing: { input: 0.15, output: 0.6, cachedInput: 0.075, cacheWrite: 0.15 }, // from the built-in catalog
+  });
   assert.equal(compiled.models.get('emb')!.type, 'embedding');
   assert.equal(compiled.keyHashes.size, 0);
   assert.ok(Object.isFrozen(compiled));
@@ -48,11 +51,42 @@ test('auth keys resolve through env: and file: and are stored as sha256 → id',
     models: [{ name: 'm', provider: 'mock' }],
     auth: { keys: [{ id: 'a', key: 'env:KEY_A' }, { id: 'b', key: `file:${keyFile}` }, { id: 'c', key: 'literal-key' }] },
   }), { KEY_A: 'secret-a' });
-  assert.equal(compiled.keyHashes.get(hashKey('secret-a')), 'a');
-  assert.equal(compiled.keyHashes.get(hashKey('file-secret')), 'b');
-  assert.equal(compiled.keyHashes.get(hashKey('literal-key')), 'c');
+  assert.deepEqual(compiled.keyHashes.get(hashKey('secret-a')), { id: 'a' });
+  assert.deepEqual(compiled.keyHashes.get(hashKey('file-secret')), { id: 'b' });
+  assert.deepEqual(compiled.keyHashes.get(hashKey('literal-key')), { id: 'c' });
   assert.equal(hashKey('x'), '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');
   assert.ok(![...compiled.keyHashes.keys()].includes('secret-a'));
+});
+
+test('config keys carry an issued key\'s attributes as one frozen Principal; a model they name must exist', () => {
+  const base = { providers: { mock: { kind: 'mock' } }, models: [{ name: 'm', provider: 'mock' }] };
+  const compiled = compileConfig(config({
+    ...base,
+    auth: { keys: [{ id: 'k', key: 'kk', name: 'ci', user: 'ann', team: 'blue', models: ['m'], rpm: 5, tpm: 1000, max_parallel: 2, daily_budget_usd: 1.5, monthly_budget_usd: 20 }] },
+  }), {});
+  const principal = compiled.keyHashes.get(hashKey('kk'))!;
+  assert.deepEqual(principal, {
+    id: 'k', name: 'ci', user: 'ann', team: 'blue', allowedModels: ['m'],
+    limits: { requestsPerMinute: 5, tokensPerMinute: 1000, maxParallel: 2 }, budget: { dailyUsd: 1.5, monthlyUsd: 20 },
+  });
+  assert.ok(Object.isFrozen(principal) && Object.isFrozen(principal.limits) && Object.isFrozen(principal.allowedModels));
+  assert.match(compileError({ ...base, auth: { keys: [{ id: 'k', key: 'kk', models: ['nope'] }] } }), /auth\.keys\.0\.models: unknown model "nope"/);
+});
+
+test('pricing: the config override over the catalog entry of the upstream model; neither → undefined', () => {
+  const compiled = compileConfig(config({
+    providers: { mock: { kind: 'mock' } },
+    models: [
+      { name: 'sonnet', provider: 'mock', upstream_model: 'claude-sonnet-4-20250514' },
+      { name: 'cheap', provider: 'mock', upstream_model: 'claude-sonnet-4-20250514', pricing: { input_per_mtok: 1, output_per_mtok: 2 } },
+      { name: 'own', provider: 'mock', pricing: { input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 0.1 } },
+      { name: 'free', provider: 'mock' },
+    ],
+  }), {});
+  assert.deepEqual(compiled.models.get('sonnet')!.pricing, { input: 3, output: 15, cachedInput: 0.3, cacheWrite: 3.75 });
+  assert.deepEqual(compiled.models.get('cheap')!.pricing, { input: 1, output: 2, cachedInput: 0.3, cacheWrite: 3.75 });
+  assert.deepEqual(compiled.models.get('own')!.pricing, { input: 1, output: 2, cachedInput: 0.1, cacheWrite: 1 });
+  assert.equal(compiled.models.get('free')!.pricing, undefined);
 });
 
 test('a model naming an unknown provider: dotted key and the configured providers', () => {
@@ -153,4 +187,16 @@ test('OTLP headers resolve here when an endpoint is set; one that does not resol
   assert.deepEqual(compileConfig(config(otlp(headers, 'http://c:4317')), { OTLP_TOKEN: 'Bearer t' }).otlpHeaders, { authorization: 'Bearer t', 'x-org': '42' });
   assert.match(compileError(otlp(headers, 'http://c:4317')), /telemetry\.otlp\.headers\.Authorization: environment variable OTLP_TOKEN is not set/);
   assert.deepEqual(compileConfig(config(otlp(headers)), {}).otlpHeaders, {}, 'no endpoint: nothing is sent, nothing to resolve');
+});
+
+test('admin token, store and Redis URLs: resolved once here, checked for shape', () => {
+  const base = { providers: { mock: { kind: 'mock' } }, models: [{ name: 'm', provider: 'mock' }] };
+  const ok = compileConfig(configSchema.parse({
+    ...base, auth: { admin_token: 'env:ADMIN' }, store: { url: 'env:PG' }, redis: { url: 'redis://127.0.0.1:6379' },
+  }), { ADMIN: 'a-long-enough-admin-token', PG: 'postgres://u@h/db' });
+  assert.equal(ok.adminToken, 'a-long-enough-admin-token');
+  assert.equal(ok.storeUrl, 'postgres://u@h/db');
+  assert.equal(ok.redisUrl, 'redis://127.0.0.1:6379');
+  assert.throws(() => compileConfig(configSchema.parse({ ...base, auth: { admin_token: 'short' }, store: { url: 'mysql://x' }, redis: { url: 'env:NOPE' } }), {}),
+    (err: Error) => /auth\.admin_token: at least 16/.test(err.message) && /store\.url: expected postgres/.test(err.message) && /redis\.url: /.test(err.message));
 });

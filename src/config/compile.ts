@@ -1,11 +1,13 @@
 // Raw config → a frozen runtime snapshot: cross-references checked, model table built, and every secret
 // resolved here, once (gateway key hashes, provider keys and headers, scrape credentials, OTLP headers),
 // so no other folder reads a secret reference and no request does this work.
-import type { ModelTarget } from '../core/context.ts';
+import type { ModelPricing, ModelTarget } from '../core/context.ts';
 import { LIVENESS_PATHS, READINESS_PATHS } from '../core/health.ts';
 import { hashKey } from '../core/key-hash.ts';
+import type { Principal } from '../core/principal.ts';
 import { ConfigError } from './load.ts';
-import type { Config } from './schema.ts';
+import type { ApiKeyConfig, Config, ModelConfig } from './schema.ts';
+import { catalogPricing } from './pricing-catalog.ts';
 import { compileMetricsCredentials, type MetricsCredentials } from './metrics-credentials.ts';
 import { resolveHeaders, resolveSecret } from './secrets.ts';
 
@@ -13,14 +15,20 @@ export interface CompiledConfig {
   readonly config: Config;
   /** Public model name → where it goes. */
   readonly models: ReadonlyMap<string, ModelTarget>;
-  /** sha256(key) → identity id; empty means the gateway is open. */
-  readonly keyHashes: ReadonlyMap<string, string>;
+  /** sha256(key) → the key's Principal (auth.keys); empty means no config keys. */
+  readonly keyHashes: ReadonlyMap<string, Principal>;
   /** Scrape credentials for the metrics path; empty means open. */
   readonly metricsCredentials: MetricsCredentials;
   /** Provider id → its resolved key and headers, for every provider but the mock. */
   readonly providerCredentials: ReadonlyMap<string, ProviderCredentials>;
   /** `telemetry.otlp.headers` resolved, lower-cased names; empty when no OTLP endpoint is set. */
   readonly otlpHeaders: Readonly<Record<string, string>>;
+  /** `auth.admin_token` resolved; undefined: no admin API. */
+  readonly adminToken: string | undefined;
+  /** `store.url` resolved (postgres://…); undefined: the embedded SQLite file. */
+  readonly storeUrl: string | undefined;
+  /** `redis.url` resolved; undefined: counters in memory. */
+  readonly redisUrl: string | undefined;
 }
 
 export interface ProviderCredentials {
@@ -50,8 +58,8 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
     else if (model.type === 'embedding' && provider.kind === 'anthropic') problems.push(`models.${i}.type: provider "${model.provider}" (anthropic) has no embeddings API`);
     if (models.has(model.name)) problems.push(`models.${i}.name: "${model.name}" is configured twice`);
     const target: ModelTarget = { name: model.name, upstreamModel: model.upstream_model ?? model.name, providerId: model.provider, type: model.type };
-    const price = model.pricing;
-    if (price) target.pricing = { input: price.input_per_mtok, output: price.output_per_mtok, cachedInput: price.cached_input_per_mtok ?? price.input_per_mtok };
+    const pricing = pricingOf(model.pricing, target.upstreamModel);
+    if (pricing) target.pricing = pricing;
     models.set(model.name, target);
   }
   for (const [id, provider] of Object.entries(config.providers)) {
@@ -61,11 +69,12 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
       if (!INJECTABLE.has(errorClass)) problems.push(`providers.${id}.error_rates.${errorClass}: expected one of ${[...INJECTABLE].join(', ')}`);
     }
   }
-  const keyHashes = new Map<string, string>();
+  const keyHashes = new Map<string, Principal>();
   for (const [i, entry] of config.auth.keys.entries()) {
     const secret = resolveSecret(entry.key, env);
     if (!secret.ok) problems.push(`auth.keys.${i}.key: ${secret.reason}`);
-    else keyHashes.set(hashKey(secret.value), entry.id);
+    else keyHashes.set(hashKey(secret.value), principalOf(entry));
+    for (const name of entry.models ?? []) if (!models.has(name)) problems.push(`auth.keys.${i}.models: unknown model "${name}"`);
   }
   const metricsCredentials = compileMetricsCredentials(config.metrics.auth, env, problems);
   const providerCredentials = new Map<string, ProviderCredentials>();
@@ -76,13 +85,61 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   const exporting = otlp.endpoint || otlp.traces.endpoint || otlp.logs.endpoint || otlp.metrics.endpoint; // a signal's own endpoint counts
   const otlpHeaders = exporting ? resolveHeaders(otlp.headers, env) : { headers: {}, problems: [] };
   for (const problem of otlpHeaders.problems) problems.push(`telemetry.otlp.headers.${problem}`);
+  const adminToken = optionalSecret('auth.admin_token', config.auth.admin_token, env, problems);
+  if (adminToken !== undefined && adminToken.length < 16) problems.push('auth.admin_token: at least 16 characters (it guards key issuing)');
+  const storeUrl = optionalSecret('store.url', config.store.url, env, problems);
+  if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) problems.push('store.url: expected postgres://… (unset: the embedded SQLite store)');
+  const redisUrl = optionalSecret('redis.url', config.redis.url, env, problems);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('redis.url: expected redis://… or rediss://…');
   const metricsPath = config.metrics.path;
   if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {
     problems.push(`metrics.listener.port: ${config.server.port} is already server.port`);
   }
   if (problems.length) throw ConfigError.fromProblems(problems);
-  return Object.freeze({ config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers) });
+  return Object.freeze({
+    config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers), adminToken, storeUrl, redisUrl,
+  });
+}
+
+/** A secret reference that may be unset; a set one that does not resolve is a problem. */
+function optionalSecret(path: string, ref: string | undefined, env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
+  if (ref === undefined) return undefined;
+  const secret = resolveSecret(ref, env);
+  if (secret.ok) return secret.value;
+  problems.push(`${path}: ${secret.reason}`);
+  return undefined;
+}
+
+/** A config key's Principal, frozen, with only the attributes the entry sets: authentication hands this one object to every request of the key. */
+function principalOf(entry: ApiKeyConfig): Principal {
+  const limits = defined({ requestsPerMinute: entry.rpm, tokensPerMinute: entry.tpm, maxParallel: entry.max_parallel });
+  const budget = defined({ dailyUsd: entry.daily_budget_usd, monthlyUsd: entry.monthly_budget_usd });
+  return Object.freeze(defined({
+    id: entry.id, name: entry.name, user: entry.user, team: entry.team,
+    allowedModels: entry.models && Object.freeze([...entry.models]),
+    limits: limits && Object.freeze(limits),
+    budget: budget && Object.freeze(budget),
+  })!) as Principal;
+}
+
+/** `fields` without its undefined entries; undefined when none is left. */
+function defined<T extends object>(fields: T): Partial<T> | undefined {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  return entries.length ? Object.fromEntries(entries) as Partial<T> : undefined;
+}
+
+/** The config's prices over the catalog's for the upstream model; a price the config leaves out comes from the catalog, else the input price. */
+function pricingOf(override: ModelConfig['pricing'], upstreamModel: string): ModelPricing | undefined {
+  const catalog = catalogPricing(upstreamModel);
+  if (!override) return catalog;
+  const input = override.input_per_mtok;
+  return Object.freeze({
+    input,
+    output: override.output_per_mtok,
+    cachedInput: override.cached_input_per_mtok ?? catalog?.cachedInput ?? input,
+    cacheWrite: override.cache_write_per_mtok ?? catalog?.cacheWrite ?? input,
+  });
 }
 
 function resolveProviderCredentials(apiKeyRef: string | undefined, headerRefs: Record<string, string>, env: NodeJS.ProcessEnv): ProviderCredentials {

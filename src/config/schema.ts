@@ -51,14 +51,30 @@ const model = z.object({
   /** Name sent upstream; defaults to `name`. */
   upstream_model: z.string().min(1).optional(),
   type: z.enum(['chat', 'embedding']).default('chat'),
-  /** Overrides the built-in pricing catalog (policy/pricing-catalog.ts) for this model; without either, its calls cost 0 and are counted as unpriced. */
+  /** Overrides the built-in pricing catalog (config/pricing-catalog.ts) for this model; without either, its calls cost 0 and are counted as unpriced. */
   pricing: pricing.optional(),
 }).strict();
 
+const usd = z.number().positive();
+
+/** A read-only gateway key: the attributes of an issued key (`vigil keys issue`), written in the file. */
 const apiKey = z.object({
   /** Stable identity written to logs and usage records (never the key itself). */
   id: z.string().min(1),
   key: secretRef,
+  name: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  team: z.string().min(1).optional(),
+  /** Public model names the key may call; unset: every configured model. */
+  models: z.array(z.string().min(1)).optional(),
+  /** Requests per minute. */
+  rpm: z.number().int().positive().optional(),
+  /** Tokens (input + output) per minute. */
+  tpm: z.number().int().positive().optional(),
+  /** Requests in flight at once. */
+  max_parallel: z.number().int().positive().optional(),
+  daily_budget_usd: usd.optional(),
+  monthly_budget_usd: usd.optional(),
 }).strict();
 
 const seconds = z.number().int().positive();
@@ -265,5 +281,6 @@ export type ProviderConfig = z.infer<typeof provider>;
 export type MockProviderConfig = z.infer<typeof mockProvider>;
 export type HttpProviderConfig = z.infer<typeof httpProvider>;
 export type ModelConfig = z.infer<typeof model>;
+export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type MetricsConfig = z.infer<typeof metrics>;
 export type TelemetryConfig = z.infer<typeof telemetry>;

@@ -1,7 +1,7 @@
 // The one internal shape every client dialect decodes into and every provider translates from,
 // so N surfaces and M providers need N + M translators, not N × M.
 
-export type Operation = 'chat' | 'embeddings';
+export type Operation = 'chat' | 'embeddings' | 'admin';
 export type Dialect = 'openai' | 'anthropic';
 
 export interface TextPart { type: 'text'; text: string }
@@ -40,6 +40,8 @@ export interface Usage {
   outputTokens: number;
   /** Input tokens served from the provider's prompt cache (a subset of inputTokens). */
   cachedInputTokens: number;
+  /** Input tokens written to the provider's prompt cache (a subset of inputTokens; Anthropic only, absent means 0). */
+  cacheWriteTokens?: number;
 }
 
 export interface ChatResult {
@@ -78,7 +80,7 @@ export interface EmbeddingsResult {
   usage: Usage;
 }
 
-export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 });
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0 });
 
 /**
  * What a provider answers, in one of four forms. `json` and `sse` are already in the client's dialect

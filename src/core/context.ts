@@ -17,6 +17,8 @@ export interface ReplyPort {
   end(): void;
   /** Report a failure: an error response, or an in-stream error event once the stream has started. */
   fail(error: GatewayError): void;
+  /** Headers for the response not yet sent, whatever its status (a limited key's x-ratelimit-*); absent: none can be added. */
+  addHeaders?(headers: Record<string, string>): void;
   readonly started: boolean;
 }
 
@@ -26,15 +28,26 @@ export interface ModelTarget {
   upstreamModel: string;
   providerId: string;
   type: 'chat' | 'embedding';
-  /** USD per million tokens; all zero when no price is configured. */
+  /** USD per million tokens: the config's override over the built-in catalog; undefined when neither prices it. */
   pricing?: ModelPricing;
 }
 
 export interface ModelPricing {
   input: number;
   output: number;
+  /** Input tokens read from the provider's prompt cache. */
   cachedInput: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic). */
+  cacheWrite: number;
 }
+
+/** What admission set aside for a request (policy/admit.ts): settled with the real usage, once, at finish. */
+export interface Settlement {
+  settle(ctx: RequestContext): void;
+}
+
+/** Shared by every request without path or query parameters: no allocation for them. */
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export class RequestContext {
   readonly requestId: string;
@@ -52,6 +65,10 @@ export class RequestContext {
 
   /** Parsed client JSON body. */
   body: Record<string, any> = {};
+  /** Path parameters of routes whose pattern has any (also in `body` for routes without a body). */
+  params: Readonly<Record<string, string>> = NONE;
+  /** The query string's parameters (the admin API's filters); empty when the URL has none. */
+  query: Readonly<Record<string, string>> = NONE;
   /** The body's bytes as the client sent them (see providers/shared/passthrough-body.ts). */
   rawBody: Buffer | undefined = undefined;
   /** The canonical request, decoded only when the provider does not speak the client's dialect. */
@@ -77,6 +94,8 @@ export class RequestContext {
   toolCalls: string[] = [];
   /** What the request is billed: the spend of its last attempt, set at finish. */
   costUsd = 0;
+  /** Rate-limit and budget reservations held for this request; undefined when none (no limits, or an open gateway). */
+  admission: Settlement | undefined = undefined;
 
   status = 200;
   error: GatewayError | undefined = undefined;

@@ -4,6 +4,8 @@ import type { Dialect, Operation } from '../core/canonical.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { RequestContext, Stage } from '../core/context.ts';
 import { toGatewayError } from '../core/errors.ts';
+import type { AccessDeps } from '../policy/access.ts';
+import { createAdmit } from '../policy/admit.ts';
 import { createAuthenticate } from '../policy/authenticate.ts';
 import type { Provider } from '../providers/provider.ts';
 import { createChatDispatch, createEmbeddingsDispatch, type Decode } from '../routing/dispatch.ts';
@@ -12,7 +14,6 @@ import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/an
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
 import { renderModels } from '../surfaces/models.ts';
-import type { KeyLookup } from '../store/ports.ts';
 import type { DebugLog } from '../telemetry/log.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
@@ -39,9 +40,11 @@ export interface StageDebug {
   auth: DebugLog | undefined;
 }
 
-/** `keys`: undefined for an open gateway (store/factory.ts). */
-export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, keys: KeyLookup | undefined, finish: Finish, debug: StageDebug): ApiRoute[] {
-  const authenticate = createAuthenticate(keys, debug.auth);
+/** `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to `debug.auth`). */
+export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug): ApiRoute[] {
+  const withDebug: AccessDeps = { debug: debug.auth, ...access };
+  const authenticate = createAuthenticate(withDebug);
+  const admit = createAdmit(withDebug);
   const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
   const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
   const modelList = renderModels(compiled.models.values(), new Date());
@@ -50,16 +53,16 @@ export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<str
   const table: (Omit<ApiRoute, 'endpoint'> & { stages: Stage[] })[] = [
     {
       method: 'POST', path: '/v1/chat/completions', dialect: 'openai', operation: 'chat',
-      stages: [authenticate, acceptOpenAIChat, planChat, chatDispatch(decodeOpenAIChat), encodeChat],
+      stages: [authenticate, acceptOpenAIChat, planChat, admit, chatDispatch(decodeOpenAIChat), encodeChat],
     },
     {
       method: 'POST', path: '/v1/messages', dialect: 'anthropic', operation: 'chat',
-      stages: [authenticate, acceptAnthropicMessages, planChat, chatDispatch(decodeAnthropicMessages), encodeChat],
+      stages: [authenticate, acceptAnthropicMessages, planChat, admit, chatDispatch(decodeAnthropicMessages), encodeChat],
     },
     {
       method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',
       stages: [
-        authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing),
+        authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing), admit,
         createEmbeddingsDispatch(providers, debug.routing), encodeEmbeddings,
       ],
     },

@@ -1,10 +1,11 @@
 // Finish: runs once per request, also after errors, client aborts and failures before the pipeline
 // (server/app.ts). It settles the outcome from the context, then runs a list of finishers composed once at
-// start-up (metrics, GenAI OTLP metrics, the log line, the span, the usage record), each reading the
+// start-up (settling limits and budgets, metrics, GenAI OTLP metrics, the log line, the span, the usage record), each reading the
 // request and its attempts: the request is counted, logged and billed once, every attempt counted and traced.
 import type { Attempt } from '../core/attempt.ts';
 import { isoNow } from '../core/clock.ts';
 import type { RequestContext } from '../core/context.ts';
+import { settleAdmission } from '../policy/settle.ts';
 import type { UsageLedger } from '../store/ports.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
 import type { GenAiMetrics } from '../telemetry/export/genai-metrics.ts';
@@ -22,9 +23,9 @@ export type Finish = (ctx: RequestContext) => void;
 /** One thing done with a finished request; `durationMs` is its whole time, from accept. */
 export type Finisher = (ctx: RequestContext, durationMs: number) => void;
 
-/** Metrics, GenAI metrics (when on), log line, span, usage record: in this order. */
+/** Settlement of limits and budgets, metrics, GenAI metrics (when on), log line, span, usage record: in this order. */
 export function createFinishers({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finisher[] {
-  const finishers: Finisher[] = [(ctx, durationMs) => recorder.requestFinished(ctx, durationMs / 1000)];
+  const finishers: Finisher[] = [settleAdmission, (ctx, durationMs) => recorder.requestFinished(ctx, durationMs / 1000)];
   if (genAiMetrics) finishers.push((ctx, durationMs) => genAiMetrics.record(ctx, durationMs / 1000));
   finishers.push(logLine(log), endSpan, usageRecord(ledger));
   return finishers;
@@ -123,10 +124,15 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** USD from the attempt's reported tokens and its target's prices per million tokens; cached input has its own price. */
-function costOf(attempt: Attempt): number {
+/**
+ * USD from the attempt's reported tokens and its target's prices per million tokens: input read from and
+ * written to the prompt cache (both part of inputTokens) have their own prices.
+ */
+export function costOf(attempt: Attempt): number {
   const pricing = attempt.target.pricing;
   if (!pricing) return 0;
   const { inputTokens, outputTokens, cachedInputTokens } = attempt.usage;
-  return ((inputTokens - cachedInputTokens) * pricing.input + cachedInputTokens * pricing.cachedInput + outputTokens * pricing.output) / 1e6;
+  const written = attempt.usage.cacheWriteTokens ?? 0;
+  const plain = inputTokens - cachedInputTokens - written;
+  return (plain * pricing.input + cachedInputTokens * pricing.cachedInput + written * pricing.cacheWrite + outputTokens * pricing.output) / 1e6;
 }

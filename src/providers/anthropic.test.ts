@@ -49,7 +49,7 @@ const EXPECTED: StreamEvent[] = [
   { type: 'tool_call', index: 1, id: 'toolu_02', name: 'time' },
   { type: 'tool_args', index: 1, delta: '{}' },
   { type: 'finish', reason: 'tool_calls' },
-  { type: 'usage', usage: { inputTokens: 130, outputTokens: 42, cachedInputTokens: 100 } },
+  { type: 'usage', usage: { inputTokens: 130, outputTokens: 42, cachedInputTokens: 100, cacheWriteTokens: 5 } },
 ];
 
 test('decodeStream: recorded Anthropic SSE → canonical events (thinking and ping skipped), in any chunking', async () => {
@@ -65,7 +65,7 @@ test('decodeStream: stop reasons map to canonical finish reasons', async () => {
       + ev('message_delta', { delta: { stop_reason: anthropic }, usage: { output_tokens: 2 } }) + ev('message_stop', {}), 64));
     assert.deepEqual(events.slice(1), [
       { type: 'finish', reason: canonical },
-      { type: 'usage', usage: { inputTokens: 3, outputTokens: 2, cachedInputTokens: 0 } },
+      { type: 'usage', usage: { inputTokens: 3, outputTokens: 2, cachedInputTokens: 0, cacheWriteTokens: 0 } },
     ], anthropic);
   }
 });
@@ -91,7 +91,7 @@ test('decodeResult: text + tool_use, stop reason, usage with cache reads and wri
     id: 'msg_1', model: 'claude-haiku-4-5',
     content: [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', id: 'toolu_1', name: 'weather', arguments: '{"city":"Oslo"}' }],
     finishReason: 'tool_calls',
-    usage: { inputTokens: 330, outputTokens: 50, cachedInputTokens: 300 },
+    usage: { inputTokens: 330, outputTokens: 50, cachedInputTokens: 300, cacheWriteTokens: 20 },
   });
   assert.equal(decodeResult({ content: [], stop_reason: 'max_tokens' }).finishReason, 'length');
   assert.equal(decodeResult({ content: [], stop_reason: 'end_turn' }).finishReason, 'stop');

@@ -1,6 +1,7 @@
 // Anthropic Messages upstream: passthrough for Anthropic clients, canonical translation for the rest.
 import type { Attempt } from '../core/attempt.ts';
 import type { ChatOutput, ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, Usage } from '../core/canonical.ts';
+import { emptyUsage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse, parseSse } from '../core/sse.ts';
@@ -61,7 +62,8 @@ const FINISH: Record<string, FinishReason> = {
 
 function usageOf(u: any): Usage {
   const cached = u?.cache_read_input_tokens ?? 0;
-  return { inputTokens: (u?.input_tokens ?? 0) + cached + (u?.cache_creation_input_tokens ?? 0), outputTokens: u?.output_tokens ?? 0, cachedInputTokens: cached };
+  const written = u?.cache_creation_input_tokens ?? 0;
+  return { inputTokens: (u?.input_tokens ?? 0) + cached + written, outputTokens: u?.output_tokens ?? 0, cachedInputTokens: cached, cacheWriteTokens: written };
 }
 
 function blockOf(part: ContentPart): object {
@@ -156,13 +158,14 @@ function mergeUsage(into: Usage, raw: any): void {
   if (raw.input_tokens !== undefined) {
     into.inputTokens = next.inputTokens;
     into.cachedInputTokens = next.cachedInputTokens;
+    into.cacheWriteTokens = next.cacheWriteTokens;
   }
   if (raw.output_tokens !== undefined) into.outputTokens = next.outputTokens;
 }
 
 /** Cross-dialect stream: Anthropic events → canonical events, complete only at message_stop. */
 export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerator<StreamEvent> {
-  const usage: Usage = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+  const usage: Usage = emptyUsage();
   let toolIndex = -1;
   for await (const { event, data } of parseSse(chunks)) {
     if (event === 'ping') continue;

@@ -98,6 +98,9 @@ export function buildServer(deps: ServerDeps): HttpServer {
     } else if (params) {
       ctx.body = params;
     }
+    if (params) ctx.params = params;
+    const queryAt = req.url!.indexOf('?');
+    if (queryAt >= 0) ctx.query = Object.fromEntries(new URLSearchParams(req.url!.slice(queryAt + 1)));
     // An endpoint reports its own failures (pipeline/endpoints.ts); should finish itself throw, the
     // connection is dropped rather than the process.
     endpoint(ctx).catch(() => res.destroy());

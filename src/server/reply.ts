@@ -17,6 +17,8 @@ export class NodeReply implements ReplyPort {
   readonly #dialect: Dialect;
   readonly #requestId: string;
   started = false;
+  /** Headers added for the response before it is sent (policy/admit.ts: a limited key's rate-limit state). */
+  #extra: Record<string, string> | undefined = undefined;
   /** Told when an SSE response opens (stream gauges and timing). */
   onStreamStart: (() => void) | undefined = undefined;
 
@@ -58,6 +60,10 @@ export class NodeReply implements ReplyPort {
     this.#res.end();
   }
 
+  addHeaders(headers: Record<string, string>): void {
+    this.#extra = this.#extra ? { ...this.#extra, ...headers } : headers;
+  }
+
   fail(error: GatewayError): void {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
@@ -71,11 +77,13 @@ export class NodeReply implements ReplyPort {
     this.json(error.status, errorBody(error, this.#dialect, this.#requestId), headers);
   }
 
-  /** The request id (twice for Anthropic clients, whose SDK reads `request-id`), the given headers, then `extra`. */
+  /** The request id (twice for Anthropic clients, whose SDK reads `request-id`), added headers, the given headers, then `extra`. */
   #headers(headers: Record<string, string> | undefined, ...extra: string[]): string[] {
     const list = this.#dialect === 'anthropic'
       ? ['x-request-id', this.#requestId, 'request-id', this.#requestId]
       : ['x-request-id', this.#requestId];
+    const added = this.#extra;
+    for (const name in added) if (!headers || !(name in headers)) list.push(name, added[name]); // the given headers win (an upstream's own)
     for (const name in headers) list.push(name, headers[name]);
     list.push(...extra);
     return list;

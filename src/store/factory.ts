@@ -1,54 +1,177 @@
 // The one place stores are chosen: config → the adapters behind the ports, and their readiness checks.
-// `store.kind: sqlite` is the embedded default: the usage ledger in SQLite, counters in memory, gateway
-// keys from the config file.
+// Embedded default (no store.url, no redis.url): one SQLite file in store.data_dir holds keys, budgets, audit
+// events and the usage ledger; counters live in memory. `store.url: postgres://…` moves all four into a
+// database every replica shares; `redis.url` moves the counters (rate limits, budget reservations, parallel
+// caps) into Redis and fans key and budget changes out to every gateway at once.
 import type { CompiledConfig } from '../config/compile.ts';
 import type { HealthCheck } from '../core/health.ts';
-import { MemoryCounterStore } from './memory/counters.ts';
 import { ConfigKeys } from './memory/config-keys.ts';
-import type { CounterStore, KeyLookup, LedgerStats, UsageLedger } from './ports.ts';
+import { MemoryCounterStore } from './memory/counters.ts';
+import type { AuditEventType, AuditLog, CounterStore, KeyLookup, KeyRecord, LedgerStats, UsageAnalytics, UsageLedger } from './ports.ts';
+import { PostgresUsageLedger } from './postgres/usage-ledger.ts';
+import { RedisChangeChannel, type ChangeKind } from './redis/change-channel.ts';
+import { RedisCounters, type RedisState } from './redis/counters.ts';
+import { SqlAuditLog } from './sql/audit-log.ts';
+import { SqlBudgetStore } from './sql/budgets.ts';
+import { openPostgres, openSqlite, type SqlDatabase } from './sql/database.ts';
+import { SqlKeyStore } from './sql/keys.ts';
+import { SqlUsageAnalytics } from './sql/usage-analytics.ts';
 import { SqliteUsageLedger } from './sqlite/usage-ledger.ts';
 
 export interface Stores {
   readonly ledger: UsageLedger;
-  /** Undefined when no gateway keys are configured: the gateway is open. */
-  readonly keys: KeyLookup | undefined;
+  readonly analytics: UsageAnalytics;
+  /** Every key a request may present: the config file's, then the store's. */
+  readonly keys: KeyLookup;
+  /** Keys issued and revoked at run time (CLI, admin API). */
+  readonly keyStore: SqlKeyStore;
+  /** The config file's keys (read-only), for listings. */
+  readonly configKeys: readonly KeyRecord[];
+  readonly budgets: SqlBudgetStore;
   readonly counters: CounterStore;
+  readonly audit: AuditLog;
+  /** Tells every gateway sharing the store that keys or budgets changed (at once through Redis; by polling otherwise). */
+  publishChange(kind: ChangeKind): void;
   /** Scrape-time figures: what every ledger has, plus the adapter's own (sqlite: `walBytes`). */
   stats(): LedgerStats & { walBytes?: number };
+  /** Scrape-time figures of the access stores (telemetry/metrics/collect.ts AccessFigures, less authOpen). */
+  accessFigures(): AccessStoreFigures;
   /** The stores' readiness, for the health registry. */
   readonly healthChecks: readonly HealthCheck[];
+  /** Writes what is queued, stops the refresh timers, closes the connections. */
+  close(): Promise<void>;
+}
+
+export interface AccessStoreFigures {
+  keys: Record<'active' | 'revoked' | 'expired', number>;
+  buckets: number;
+  redisState?: 0 | 1 | 2;
+  pool?: { total: number; idle: number; waiting: number };
+  auditDropped: number;
 }
 
 export interface StoreHooks {
-  /** Usage records could not be written (they stay queued and are retried). */
+  /** Usage records or audit events could not be written (they stay queued and are retried). */
   onError(err: unknown): void;
   /** The SQLite checkpoint thread failed. */
   onCheckpointError(err: unknown): void;
   /** How long a store operation took, for the store latency metric. */
   onQuery(store: string, operation: string, seconds: number): void;
+  /** An audit event was written. */
+  onAuditRecorded?(type: AuditEventType): void;
+  /** Keys or budgets could not be re-read (the last ones read stay in force). */
+  onRefreshError?(err: unknown): void;
+  /** Redis became ready (0), is reconnecting (1) or down (2). */
+  onRedisState?(state: RedisState, err?: unknown): void;
 }
 
 /** A store that does not answer its ping in this long counts as down. */
 const PING_DEADLINE_MS = 1000;
 
-export function buildStores(compiled: CompiledConfig, hooks: StoreHooks): Stores {
-  const { store } = compiled.config;
-  const ledger = new SqliteUsageLedger({
-    dataDir: store.data_dir,
-    flushIntervalMs: store.flush_interval_ms,
-    maxBatch: store.max_batch,
-    onError: hooks.onError,
-    onCheckpointError: hooks.onCheckpointError,
-    onQuery: (operation, seconds) => hooks.onQuery('sqlite', operation, seconds),
+export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): Promise<Stores> {
+  const { store, audit: auditConfig } = compiled.config;
+  const storeName = compiled.storeUrl ? 'postgres' : 'sqlite';
+  const onQuery = (operation: string, seconds: number) => hooks.onQuery(storeName, operation, seconds);
+  const db: SqlDatabase = compiled.storeUrl ? openPostgres(compiled.storeUrl, store.pool_size, onQuery) : openSqlite(store.data_dir, onQuery);
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    // One after another: on SQLite each opener migrates in a transaction of its own on the one file.
+    const keyStore = await SqlKeyStore.open(db, { refreshMs: store.refresh_ms, onError: hooks.onRefreshError });
+    opened.push(keyStore);
+    const budgets = await SqlBudgetStore.open(db, { refreshMs: store.refresh_ms, onError: hooks.onRefreshError });
+    opened.push(budgets);
+    const audit = await SqlAuditLog.open(db, {
+      retentionDays: auditConfig.retention_days, securityRetentionDays: auditConfig.security_retention_days,
+      onRecorded: hooks.onAuditRecorded, onError: hooks.onError, onQuery,
+    });
+    opened.push(audit);
+    const ledgerOptions = { flushIntervalMs: store.flush_interval_ms, maxBatch: store.max_batch, onError: hooks.onError, onQuery };
+    const ledger: UsageLedger & { stats(): LedgerStats & { walBytes?: number } } = compiled.storeUrl
+      ? await PostgresUsageLedger.open(db, ledgerOptions)
+      : await SqliteUsageLedger.open({ ...ledgerOptions, dataDir: store.data_dir, onCheckpointError: hooks.onCheckpointError });
+    const configKeys = new ConfigKeys(compiled.keyHashes);
+    const redis = compiled.redisUrl ? await openRedis(compiled, hooks) : undefined;
+    if (redis) {
+      opened.push(redis.counters, redis.changes);
+      redis.changes.subscribe((kind) => void (kind === 'keys' ? keyStore : budgets).refresh().catch((err) => hooks.onRefreshError?.(err)));
+    }
+    const counters: CounterStore = redis?.counters ?? new MemoryCounterStore();
+    const sweep = setInterval(() => void audit.sweep(Date.now()).catch(hooks.onError), auditConfig.sweep_interval_ms);
+    sweep.unref();
+    const ok = { status: 'ok' } as const;
+    return {
+      ledger,
+      analytics: new SqlUsageAnalytics(db),
+      keys: firstOf(configKeys, keyStore),
+      keyStore,
+      configKeys: configKeys.records(),
+      budgets,
+      counters,
+      audit,
+      publishChange: (kind) => void redis?.changes.publish(kind),
+      stats: () => ledger.stats(),
+      accessFigures: () => ({
+        keys: addCounts(keyStore.counts(Date.now()), configKeys.size),
+        buckets: counters.size(),
+        redisState: redis?.counters.state(),
+        pool: db.pool?.(),
+        auditDropped: audit.stats().dropped,
+      }),
+      healthChecks: [{
+        name: 'store', required: true, deadline: { ms: PING_DEADLINE_MS, waitingFor: 'store ping' }, check: () => ledger.ping().then(() => ok),
+      }, ...(redis ? [redisCheck(redis.counters)] : [])],
+      async close() {
+        clearInterval(sweep);
+        await ledger.close(); // writes every queued usage record
+        for (const store of opened.reverse()) await store.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    for (const store of opened.reverse()) await store.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function openRedis(compiled: CompiledConfig, hooks: StoreHooks) {
+  const { redis } = compiled.config;
+  const options = { url: compiled.redisUrl!, keyPrefix: redis.key_prefix, commandTimeoutMs: redis.command_timeout_ms };
+  const counters = await RedisCounters.open({
+    ...options, onFailure: redis.on_failure, onStateChange: hooks.onRedisState, onQuery: (operation, seconds) => hooks.onQuery('redis', operation, seconds),
   });
-  const ok = { status: 'ok' } as const;
+  const changes = await RedisChangeChannel.open(options);
+  return { counters, changes };
+}
+
+/**
+ * Redis in readiness: with `on_failure: open` the gateway keeps serving on local counters, so an outage is
+ * reported (degraded) but does not take the replica out; with `closed` limited requests are refused, so it does.
+ */
+function redisCheck(counters: RedisCounters): HealthCheck {
+  const closed = counters.failureMode === 'closed';
   return {
-    ledger,
-    keys: compiled.keyHashes.size ? new ConfigKeys(compiled.keyHashes) : undefined,
-    counters: new MemoryCounterStore(),
-    stats: () => ledger.stats(),
-    healthChecks: [{
-      name: 'store', required: true, deadline: { ms: PING_DEADLINE_MS, waitingFor: 'store ping' }, check: () => ledger.ping().then(() => ok),
-    }],
+    name: 'redis', required: closed, deadline: { ms: PING_DEADLINE_MS, waitingFor: 'redis ping' },
+    check: () => counters.ping().then(
+      () => ({ status: 'ok' as const }),
+      (err: Error) => (closed
+        ? { status: 'fail' as const, detail: `unreachable: ${err.message}; limited requests are refused (redis.on_failure: closed)` }
+        : { status: 'ok' as const, detail: `degraded: ${err.message}; counting in this process (redis.on_failure: open)` }),
+    ),
   };
+}
+
+/** The config file's keys first (they cannot be revoked), then the store's. */
+function firstOf(first: KeyLookup, second: KeyLookup): KeyLookup {
+  return {
+    lookup: (hash) => first.lookup(hash) ?? second.lookup(hash),
+    get size() {
+      return first.size + second.size;
+    },
+  };
+}
+
+/** Config keys are always active. */
+function addCounts(counts: Record<'active' | 'revoked' | 'expired', number>, configKeys: number) {
+  return { ...counts, active: counts.active + configKeys };
 }

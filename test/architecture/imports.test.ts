@@ -11,7 +11,7 @@ import ts from 'typescript';
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
 /** Lowest first: a file may import its own folder and every folder of a lower layer. */
-const LAYERS = [['core'], ['config'], ['surfaces', 'providers', 'routing', 'policy', 'store', 'telemetry'], ['pipeline'], ['server'], ['cli'], ['main.ts']];
+const LAYERS = [['core'], ['config'], ['surfaces', 'providers', 'routing', 'policy', 'store', 'telemetry'], ['pipeline', 'admin'], ['server'], ['cli'], ['main.ts']];
 
 /** The edges allowed between folders of one layer; `type`: `import type` only, no module loaded at run time. */
 const ACROSS: { from: string; to: string; only?: 'type'; why: string }[] = [
@@ -19,6 +19,7 @@ const ACROSS: { from: string; to: string; only?: 'type'; why: string }[] = [
   { from: 'routing', to: 'telemetry', only: 'type', why: 'a stage takes its module\'s debug logger (DebugLog), built by telemetry at start-up' },
   { from: 'policy', to: 'telemetry', only: 'type', why: 'as routing: the debug logger' },
   { from: 'policy', to: 'store', only: 'type', why: 'policy reads keys, counters and budgets through the store ports' },
+  { from: 'admin', to: 'pipeline', why: 'admin routes are ApiRoutes composed with the pipeline\'s compose and finish' },
 ];
 
 /** Modules private to their folder even for higher layers; `why` names the reason. */

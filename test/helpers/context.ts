@@ -16,6 +16,7 @@ export interface TestContextOptions {
   operation?: Operation;
   reply?: ReplyPort;
   headers?: Record<string, string | string[] | undefined>;
+  clientAddress?: string;
   /** Its abort counts as the client leaving. */
   signal?: AbortSignal;
   body?: Record<string, any>;
@@ -39,6 +40,7 @@ export function testContext(options: TestContextOptions = {}): RequestContext {
     operation: options.operation ?? 'chat',
     reply: options.reply ?? noopReply,
     headers: options.headers ?? {},
+    clientAddress: options.clientAddress,
   });
   if (options.body !== undefined) ctx.body = options.body;
   if (options.rawBody !== undefined) ctx.rawBody = options.rawBody;

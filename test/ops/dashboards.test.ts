@@ -144,3 +144,12 @@ test('the Logs dashboard queries Loki by request_id and trace_id and shows error
   assert.ok(exprs.some((e) => /severity_text=~"\(\?i\)\(error/.test(e)));
   assert.ok(panels(logs).some((p) => p.type === 'logs'));
 });
+
+test('the Access and spend dashboard shows every access, spend and store family of the catalog', () => {
+  const access = dashboards().find(([, d]) => d.uid === DASHBOARDS.access)![1];
+  const text = promExprs(access).map(({ expr }) => expr).join('\n');
+  const families = ['authFailures', 'authBlocked', 'authOpen', 'gatewayKeys', 'rateLimitChecks', 'rateLimitBuckets', 'budgetExceeded', 'quotaUsed',
+    'auditEvents', 'auditDropped', 'redisDegraded', 'redisHealth', 'identityCost', 'unpricedCalls', 'storeQueryDuration', 'storeConnections'] as const;
+  const missing = families.map((k) => CATALOG[k].name).filter((name) => !new RegExp(`\\b${name}(_bucket)?\\b`).test(text));
+  assert.deepEqual(missing, []);
+});

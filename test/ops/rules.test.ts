@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { CATALOG } from '../../src/telemetry/metrics/catalog.ts';
-import { PLAIN_DIR, ROOT, RUNBOOKS_DIR, sync, TESTS_FILE } from '../../ops/generate.ts';
+import { DEFAULT_CONFIG } from '../../ops/config.ts';
+import { HELM_DIR, PLAIN_DIR, ROOT, RUNBOOKS_DIR, sync, TESTS_FILE } from '../../ops/generate.ts';
 
 type Obj = Record<string, any>;
 const plainFiles = () => readdirSync(join(ROOT, PLAIN_DIR)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(ROOT, PLAIN_DIR, f));
@@ -91,4 +92,21 @@ test('every alert has docs/runbooks/<Alert>.md and every runbook page an alert',
     for (const heading of ['## What it means', '## First actions', '## Mitigations', '## False positives']) assert.ok(page.includes(heading), `${alert}.md: ${heading}`);
     assert.ok(page.includes('<!-- generated:alert -->'), `${alert}.md: the generated rule section`);
   }
+});
+
+test('the chart\'s values carry every threshold and `for:` of ops/config.ts, with the same defaults, and the rules read only those', () => {
+  const values = parse(readFileSync(join(ROOT, 'deploy/helm/vigil/values.yaml'), 'utf8')).alerting as Obj;
+  for (const kind of ['thresholds', 'for'] as const) {
+    const defaults = Object.entries(DEFAULT_CONFIG[kind]).map(([k, v]) => [k, String(v)]);
+    assert.deepEqual(Object.entries(values[kind]).map(([k, v]) => [k, String(v)]).sort(), defaults.sort(), `alerting.${kind}`);
+  }
+  const helm = readdirSync(join(ROOT, HELM_DIR)).map((f) => readFileSync(join(ROOT, HELM_DIR, f), 'utf8')).join('\n');
+  for (const [, kind, key] of helm.matchAll(/\.Values\.alerting\.(thresholds|for)\.(\w+)/g)) assert.ok(key in values[kind], `alerting.${kind}.${key}`);
+});
+
+test('an alert with more than one way to fire has a promtool case for each', () => {
+  const tests = parse(readFileSync(join(ROOT, TESTS_FILE), 'utf8')).tests as Obj[];
+  const firing = (alert: string) => tests.filter((t) => t.alert_rule_test.some((c: Obj) => c.alertname === alert && c.exp_alerts.length)).length;
+  for (const r of rules().filter((r) => r.alert && /\) or \(/.test(r.expr))) assert.ok(firing(r.alert) >= 2, `${r.alert}: one firing case per alternative of (a) or (b)`);
+  assert.ok(firing('VigilBruteForceDetected') >= 2);
 });

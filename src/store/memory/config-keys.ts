@@ -6,11 +6,10 @@ import type { KeyLookup, KeyRecord } from '../ports.ts';
 export class ConfigKeys implements KeyLookup {
   readonly #records = new Map<string, KeyRecord>();
 
-  /** `keyHashes`: sha256(key) → key id, as config/compile.ts resolves them. */
-  constructor(keyHashes: ReadonlyMap<string, string>, createdAt = Date.now()) {
-    for (const [hash, id] of keyHashes) {
-      const principal: Principal = Object.freeze({ id });
-      this.#records.set(hash, Object.freeze({ id, hash, principal, createdAt, readOnly: true }));
+  /** `keyHashes`: sha256(key) → the key's Principal (its id, user, team, models, limits, budget), as config/compile.ts builds them. */
+  constructor(keyHashes: ReadonlyMap<string, Principal>, createdAt = Date.now()) {
+    for (const [hash, principal] of keyHashes) {
+      this.#records.set(hash, Object.freeze({ id: principal.id, hash, principal, createdAt, readOnly: true }));
     }
   }
 

@@ -7,13 +7,19 @@ import type { Window } from '../../core/windows.ts';
 import type { CounterStore, Reservation, WindowCount } from '../ports.ts';
 
 interface Entry {
-  /** The window's start; for a parallel count, when it lets go of forgotten holders. */
   start: number;
   end: number;
-  /** Increments, spent amounts for budgets, holders for parallel counts. */
+  /** Increments, or spent amounts for budgets. */
   count: number;
   /** Set aside by reservations not yet settled. */
   reserved: number;
+}
+
+/** A parallel count: its own key space, as in Redis (`p:` apart from `c:`), so `acquire('x')` never meets `increment('x')`. */
+interface Holders {
+  count: number;
+  /** When the holders are forgotten (a leak guard: every acquire pushes it back). */
+  until: number;
 }
 
 /** Entries are swept (ended windows dropped) every this many new entries. */
@@ -23,6 +29,7 @@ export class MemoryCounterStore implements CounterStore {
   /** Memory cannot be unreachable, so the mode never applies; declared for the port. */
   readonly failureMode = 'open' as const;
   readonly #entries = new Map<string, Entry>();
+  readonly #holders = new Map<string, Holders>();
   readonly #now: () => number;
   #added = 0;
 
@@ -48,12 +55,9 @@ export class MemoryCounterStore implements CounterStore {
   settle(reservation: Reservation, actual: number, current: Window): void {
     if (!reservation.granted) return;
     const entry = this.#entries.get(reservation.key);
-    if (entry && entry.start === reservation.window.start) {
-      entry.reserved = Math.max(0, entry.reserved - reservation.amount);
-      entry.count += actual;
-    } else if (actual > 0) {
-      this.#entry(reservation.key, current).count += actual; // the reservation's window ended: charge the current one
-    }
+    if (entry && entry.start === reservation.window.start) entry.reserved = Math.max(0, entry.reserved - reservation.amount);
+    // Into the current window: the reservation's own while it lasts, else the one now (an ended window's spend would be lost).
+    if (actual > 0) this.#entry(reservation.key, current).count += actual;
   }
 
   seed(key: string, window: Window, value: number): void {
@@ -64,26 +68,28 @@ export class MemoryCounterStore implements CounterStore {
 
   acquire(key: string, limit: number, ttlMs: number): WindowCount {
     const now = this.#now();
-    let entry = this.#entries.get(key);
-    if (!entry || entry.end <= now) {
-      entry = { start: now, end: now + ttlMs, count: 0, reserved: 0 };
-      this.#add(key, entry);
+    let holders = this.#holders.get(key);
+    if (!holders || holders.until <= now) {
+      holders = { count: 0, until: now + ttlMs };
+      this.#holders.set(key, holders);
+      if (++this.#added % SWEEP_EVERY === 0) this.#sweep();
     }
-    const allowed = entry.count < limit;
+    const allowed = holders.count < limit;
     if (allowed) {
-      entry.count++;
-      entry.end = now + ttlMs; // every acquire renews the leak guard
+      holders.count++;
+      holders.until = now + ttlMs; // every acquire renews the leak guard
     }
-    return { allowed, count: entry.count, resetAt: entry.end, degraded: false };
+    return { allowed, count: holders.count, resetAt: holders.until, degraded: false };
   }
 
   release(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry && entry.count > 0) entry.count--;
+    const holders = this.#holders.get(key);
+    if (!holders) return;
+    if (--holders.count <= 0) this.#holders.delete(key);
   }
 
   size(): number {
-    return this.#entries.size;
+    return this.#entries.size + this.#holders.size;
   }
 
   #entry(key: string, window: Window): Entry {
@@ -105,9 +111,10 @@ export class MemoryCounterStore implements CounterStore {
     if (++this.#added % SWEEP_EVERY === 0) this.#sweep();
   }
 
-  /** Drops entries whose window has ended and that hold nothing. */
+  /** Drops entries whose window has ended and that hold nothing, and forgotten holders. */
   #sweep(): void {
     const now = this.#now();
     for (const [key, entry] of this.#entries) if (entry.end <= now && entry.reserved === 0) this.#entries.delete(key);
+    for (const [key, holders] of this.#holders) if (holders.until <= now) this.#holders.delete(key);
   }
 }

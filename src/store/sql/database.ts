@@ -4,7 +4,7 @@
 // says so (migrate.ts). node:sqlite is synchronous: its adapter answers resolved promises, so callers
 // await both alike.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import pg from 'pg';
 import type { QueryObserver } from '../ports.ts';
@@ -17,7 +17,10 @@ export interface SqlDatabase {
   query<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   /** Rows changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
-  /** `fn` in one transaction on one connection; rolled back when it throws. */
+  /**
+   * `fn` in one transaction on one connection; rolled back when it throws. Inside `fn`, use `tx` only: on
+   * SQLite the database itself waits for the transaction to end.
+   */
   transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
   /** The pool's connections (PostgreSQL only), for the store metrics. */
   pool?(): { total: number; idle: number; waiting: number };
@@ -27,45 +30,90 @@ export interface SqlDatabase {
 /** The embedded database file in `dataDir` (the usage ledger opens the same file with its own connection). */
 export function openSqlite(dataDir: string, onQuery?: QueryObserver): SqlDatabase {
   mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, 'vigil.db'));
+  const file = sqliteFile(dataDir);
+  const db = new DatabaseSync(file);
   // Several processes (cluster workers, the CLI) open the same file: wait for the lock rather than fail.
   db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-  let depth = 0;
-  const self: SqlDatabase = {
-    dialect: 'sqlite',
-    async query<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []) {
+  return sqliteDatabase(db, file, onQuery);
+}
+
+/** The embedded database's file in `dataDir`, absolute: every connection to it in this process shares one line. */
+export const sqliteFile = (dataDir: string): string => resolve(dataDir, 'vigil.db');
+
+/**
+ * Whether this process has a transaction open on `file` through the port: a connection writing the same file
+ * synchronously (the usage ledger) must wait for the next turn, or it would block the thread on a lock that only
+ * the waiting transaction's body, on this thread, can release.
+ */
+export const sqliteBusy = (file: string): boolean => (lines.get(file)?.queued ?? 0) > 0;
+
+/** The port over a connection opened elsewhere (the usage ledger's own) on `file`; closing the port closes it. */
+export function sqliteDatabase(db: DatabaseSync, file: string, onQuery?: QueryObserver): SqlDatabase {
+  const statement = {
+    query<T extends SqlRow>(sql: string, params: readonly SqlValue[] = []): T[] {
       const started = performance.now();
       const rows = db.prepare(sql).all(...(params as SQLInputValue[])) as T[];
       onQuery?.(operationOf(sql), (performance.now() - started) / 1000);
       return rows;
     },
-    async run(sql, params = []) {
+    run(sql: string, params: readonly SqlValue[] = []): number {
       const started = performance.now();
       const result = db.prepare(sql).run(...(params as SQLInputValue[]));
       onQuery?.(operationOf(sql), (performance.now() - started) / 1000);
       return Number(result.changes);
     },
-    async transaction(fn) {
-      if (depth > 0) return fn(self);
-      depth++;
+  };
+  // A transaction's body awaits between statements, so a second transaction (or a lone statement) from
+  // elsewhere in the process would run inside it, or, on another connection to the same file, block the
+  // thread on the file lock that only this waiting body can release. Whatever this process sends to the file
+  // while a transaction is open waits in line behind it instead.
+  const line = lineOf(file);
+  const inLine = <T>(work: () => T | Promise<T>): Promise<T> => {
+    line.queued++;
+    const result = line.tail.then(work).finally(() => line.queued--);
+    line.tail = result.catch(() => {});
+    return result;
+  };
+  // What a transaction's body runs on: its statements go straight to the connection; nesting joins it.
+  const inside: SqlDatabase = {
+    dialect: 'sqlite',
+    query: async <T extends SqlRow>(sql: string, params?: readonly SqlValue[]) => statement.query<T>(sql, params),
+    run: async (sql, params) => statement.run(sql, params),
+    transaction: (fn) => fn(inside),
+    close: () => self.close(),
+  };
+  const self: SqlDatabase = {
+    dialect: 'sqlite',
+    query: async <T extends SqlRow>(sql: string, params?: readonly SqlValue[]) => (line.queued > 0 ? inLine(() => statement.query<T>(sql, params)) : statement.query<T>(sql, params)),
+    run: async (sql, params) => (line.queued > 0 ? inLine(() => statement.run(sql, params)) : statement.run(sql, params)),
+    transaction: (fn) => inLine(async () => {
       db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(self);
+        const result = await fn(inside);
         db.exec('COMMIT');
         return result;
       } catch (err) {
         if (db.isTransaction) db.exec('ROLLBACK');
         throw err;
-      } finally {
-        depth--;
       }
-    },
+    }),
     async close() {
       if (db.isOpen) db.close();
     },
   };
   return self;
 }
+
+/** Per database file, this process's statements waiting for an open transaction (see openSqlite). */
+const lines = new Map<string, { queued: number; tail: Promise<unknown> }>();
+const lineOf = (file: string) => {
+  let line = lines.get(file);
+  if (!line) {
+    line = { queued: 0, tail: Promise.resolve() };
+    lines.set(file, line);
+  }
+  return line;
+};
 
 /** A pool on `url` (postgres://…), `size` connections at most. */
 export function openPostgres(url: string, size: number, onQuery?: QueryObserver): SqlDatabase {

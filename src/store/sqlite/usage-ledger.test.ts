@@ -21,8 +21,8 @@ const record = (i: number): UsageRecord => ({
   time: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
   requestId: `req-${i}`,
   identityId: i % 2 ? 'team-a' : 'anonymous',
-  userId: '',
-  teamId: '',
+  userId: i % 3 ? `user-${i % 3}` : '',
+  teamId: i % 4 ? 'team-x' : '',
   route: '/v1/chat/completions',
   provider: 'mock',
   model: 'mock-chat',
@@ -76,6 +76,7 @@ test('recent() returns newest first with every field', async () => {
       id: 15, time: '2025-01-01T00:00:15.000Z', request_id: 'req-15', identity_id: 'team-a', route: '/v1/chat/completions',
       provider: 'mock', model: 'mock-chat', upstream_model: 'mock-chat-v1', input_tokens: 25, output_tokens: 35,
       cached_input_tokens: 15, cost_usd: 0.015, duration_ms: 16.5, status: 502, error_class: 'server_error', stream: 1,
+      user_id: '', team_id: 'team-x',
     });
     assert.equal(rows[1].stream, 0);
     assert.equal(rows[1].error_class, '');
@@ -96,8 +97,8 @@ test('a flush keeps every record, in order, with every field', async () => {
     rows.forEach((row, i) => {
       const r = record(i);
       assert.deepEqual(
-        [row.id, row.time, row.request_id, row.identity_id, row.input_tokens, row.cached_input_tokens, row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream],
-        [i + 1, r.time, r.requestId, r.identityId, r.inputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0],
+        [row.id, row.time, row.request_id, row.identity_id, row.user_id, row.team_id, row.input_tokens, row.cached_input_tokens, row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream],
+        [i + 1, r.time, r.requestId, r.identityId, r.userId, r.teamId, r.inputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0],
       );
     });
   } finally {
@@ -107,7 +108,7 @@ test('a flush keeps every record, in order, with every field', async () => {
 
 test('the interval timer writes queued records', async () => {
   const dataDir = freshDir();
-  const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 20, maxBatch: 10_000 });
+  const ledger = await SqliteUsageLedger.open({ dataDir, flushIntervalMs: 20, maxBatch: 10_000 });
   try {
     for (let i = 0; i < 5; i++) ledger.append(record(i));
     assert.equal(countOnDisk(dataDir), 0);
@@ -228,7 +229,7 @@ test('a record the schema rejects is dropped and counted; the rest of its batch 
 test('while the store fails, records wait up to maxQueue; older ones are dropped and counted, the rest written once it recovers', async () => {
   const dataDir = freshDir();
   const errors: unknown[] = [];
-  const ledger = new SqliteUsageLedger({ dataDir, flushIntervalMs: 60_000, maxBatch: 10_000, maxQueue: 10, checkpointIntervalMs: 60_000, onError: (err) => errors.push(err) });
+  const ledger = await SqliteUsageLedger.open({ dataDir, flushIntervalMs: 60_000, maxBatch: 10_000, maxQueue: 10, checkpointIntervalMs: 60_000, onError: (err) => errors.push(err) });
   const metric = droppedMetric(ledger);
   // Another connection takes the table away: every insert fails, and not by a constraint.
   const other = new DatabaseSync(join(dataDir, 'vigil.db'));
@@ -288,3 +289,4 @@ test('the checkpoint thread\'s rounds reach vigil_store_query_duration_seconds{o
     await ledger.close();
   }
 });
+

@@ -1,33 +1,14 @@
 // The embedded usage ledger: node:sqlite (no native addon) in WAL mode. Records queue in memory and are
 // written in one transaction per batch, on a timer or when the batch is full, never inside a request; the
-// log is copied into the database file by a thread of its own (wal-checkpointer.ts).
+// log is copied into the database file by a thread of its own (wal-checkpointer.ts). The schema is the
+// shared one (sql/usage-schema.ts), migrated through the SQL port over this ledger's own connection: one
+// migration runner for both databases, and the writes keep their synchronous prepared statements.
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { LedgerStats, QueryObserver, UsageLedger, UsageRecord } from '../ports.ts';
+import { sqliteBusy, sqliteDatabase, sqliteFile } from '../sql/database.ts';
+import { migrateUsage } from '../sql/usage-schema.ts';
 import { startCheckpointer, type Checkpointer } from './wal-checkpointer.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS usage_records (
-  id INTEGER PRIMARY KEY,
-  time TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  identity_id TEXT NOT NULL,
-  route TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  model TEXT NOT NULL,
-  upstream_model TEXT NOT NULL,
-  input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  cached_input_tokens INTEGER NOT NULL,
-  cost_usd REAL NOT NULL DEFAULT 0,
-  duration_ms REAL NOT NULL,
-  status INTEGER NOT NULL,
-  error_class TEXT NOT NULL,
-  stream INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS usage_records_time ON usage_records (time);
-`;
 
 export interface SqliteLedgerOptions {
   dataDir: string;
@@ -63,36 +44,51 @@ const ROWS_PER_INSERT = 50;
 
 export class SqliteUsageLedger implements UsageLedger {
   readonly #db: DatabaseSync;
-  readonly #insert: StatementSync;
-  readonly #insertMany: StatementSync;
+  /** Settles once the schema is current; the statements exist from then on. */
+  readonly #ready: Promise<void>;
+  #insert: StatementSync | undefined;
+  #insertMany: StatementSync | undefined;
   readonly #options: SqliteLedgerOptions;
   readonly #timer: NodeJS.Timeout;
+  readonly #file: string;
   readonly #walPath: string;
   readonly #checkpointer: Checkpointer;
   #queue: UsageRecord[] = [];
   #dropped = 0;
   #failing = false;
 
+  /** A ledger whose schema is current, or the migration's error (the ledger is closed again). */
+  static async open(options: SqliteLedgerOptions): Promise<SqliteUsageLedger> {
+    const ledger = new SqliteUsageLedger(options);
+    try {
+      await ledger.#ready;
+    } catch (err) {
+      await ledger.close().catch(() => {});
+      throw err;
+    }
+    return ledger;
+  }
+
+  /**
+   * Starts the migration, which node:sqlite finishes within this turn's microtasks (no I/O is awaited), so
+   * before any timer or batch could write; `open()` waits for it and throws what it throws.
+   */
   constructor(options: SqliteLedgerOptions) {
     this.#options = options;
     mkdirSync(options.dataDir, { recursive: true });
-    const file = join(options.dataDir, 'vigil.db');
+    const file = sqliteFile(options.dataDir);
+    this.#file = file;
     this.#walPath = `${file}-wal`;
     this.#db = new DatabaseSync(file);
     // busy_timeout first: with server.workers > 1 several processes open, switch and write this file at
     // once, and every statement (journal_mode included) must wait for the lock rather than fail.
     this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    this.#db.exec('BEGIN IMMEDIATE'); // one process at a time checks and changes the schema
-    try {
-      this.#db.exec(SCHEMA);
-      this.#migrate();
-      this.#db.exec('COMMIT');
-    } catch (err) {
-      this.#db.exec('ROLLBACK');
-      throw err;
-    }
-    this.#insert = this.#db.prepare(insertRows(1));
-    this.#insertMany = this.#db.prepare(insertRows(ROWS_PER_INSERT));
+    // The migration runs in one BEGIN IMMEDIATE: one process at a time checks and changes the schema.
+    this.#ready = migrateUsage(sqliteDatabase(this.#db, file)).then(() => {
+      this.#insert = this.#db.prepare(insertRows(1));
+      this.#insertMany = this.#db.prepare(insertRows(ROWS_PER_INSERT));
+    });
+    this.#ready.catch((err) => options.onError?.(err));
     this.#timer = setInterval(() => this.#drain(), options.flushIntervalMs);
     this.#timer.unref();
     this.#checkpointer = startCheckpointer(this.#db, { file, intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS },
@@ -105,10 +101,13 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   async flush(): Promise<void> {
+    await this.#ready;
+    await this.#idle();
     this.#writeAll();
   }
 
   async ping(): Promise<void> {
+    await this.#ready;
     const started = performance.now();
     this.#db.prepare('SELECT 1').get();
     this.#options.onQuery?.('ping', (performance.now() - started) / 1000);
@@ -124,17 +123,18 @@ export class SqliteUsageLedger implements UsageLedger {
     return { store: 'sqlite', open: this.#db.isOpen, walBytes, queued: this.#queue.length, dropped: this.#dropped };
   }
 
-  /** Columns added after the first release, for data directories created before them. */
-  #migrate(): void {
-    const columns = new Set((this.#db.prepare('PRAGMA table_info(usage_records)').all() as { name: string }[]).map((c) => c.name));
-    if (!columns.has('cost_usd')) this.#db.exec('ALTER TABLE usage_records ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0');
-  }
-
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#ready.catch(() => {}); // reported to onError, or thrown by open()
+    await this.#idle();
     this.#writeAll();
     await this.#checkpointer.close();
     this.#db.close();
+  }
+
+  /** Until no transaction of this process holds the file (see sql/database.ts sqliteBusy). */
+  async #idle(): Promise<void> {
+    while (sqliteBusy(this.#file)) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
   /** Recent records, newest first: for operators and tests. */
@@ -147,6 +147,7 @@ export class SqliteUsageLedger implements UsageLedger {
    * transaction of a second's traffic would stall every request in flight for milliseconds.
    */
   #drain(): void {
+    if (sqliteBusy(this.#file)) return; // a store's transaction holds the file: the timer comes back
     this.#write();
     if (this.#queue.length > 0 && this.#db.isOpen && !this.#failing) setImmediate(() => this.#drain());
   }
@@ -161,7 +162,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   #write(): void {
-    if (this.#queue.length === 0 || !this.#db.isOpen) return;
+    if (this.#queue.length === 0 || !this.#db.isOpen || !this.#insert || !this.#insertMany) return;
     const batch = this.#queue.length > WRITE_CHUNK ? this.#queue.splice(0, WRITE_CHUNK) : this.#queue;
     if (batch === this.#queue) this.#queue = [];
     this.#failing = false;
@@ -186,7 +187,7 @@ export class SqliteUsageLedger implements UsageLedger {
   }
 
   #insertOne(r: UsageRecord): void {
-    this.#insert.run(...pushValues([], r));
+    this.#insert?.run(...pushValues([], r));
   }
 
   /**
@@ -215,7 +216,7 @@ export class SqliteUsageLedger implements UsageLedger {
 const SQLITE_CONSTRAINT_NOTNULL = 1299;
 
 const COLUMNS = `time, request_id, identity_id, route, provider, model, upstream_model,
-  input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream`;
+  input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream, user_id, team_id`;
 
 /** An INSERT of `rows` rows, their values in the order pushValues() gives them. */
 function insertRows(rows: number): string {
@@ -226,6 +227,7 @@ function insertRows(rows: number): string {
 /** Appends a record's values, in the order of COLUMNS, to a statement's arguments. */
 function pushValues(values: SQLInputValue[], r: UsageRecord): SQLInputValue[] {
   values.push(r.time, r.requestId, r.identityId, r.route, r.provider, r.model, r.upstreamModel,
-    r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0);
+    r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0,
+    r.userId, r.teamId);
   return values;
 }
