@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import {
   accessSettings, awaitKeyKnown, chatCall, errorCode, issueKey, ownRedis, pgSchema, roomInMinute, startGateways, until,
   type OwnRedis, type PgSchema,
-} from '../helpers/access.ts';
+} from '../helpers/access-e2e.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { call, total } from '../helpers/scrape.ts';

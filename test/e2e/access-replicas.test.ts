@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import {
   REDIS_URL, accessSettings, admin, awaitKeyKnown, chatCall, errorCode, issueKey, micros, pgSchema, redisPrefix, roomInMinute,
   startGateways, type PgSchema,
-} from '../helpers/access.ts';
+} from '../helpers/access-e2e.ts';
 import { FAKE_USAGE, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import type { Gateway } from '../helpers/gateway.ts';
 import type { Answer } from '../helpers/scrape.ts';

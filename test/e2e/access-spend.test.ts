@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { stringify } from 'yaml';
-import { accessSettings, admin, issueKey, micros, pgSchema, until, type PgSchema } from '../helpers/access.ts';
+import { accessSettings, admin, issueKey, micros, pgSchema, until, type PgSchema } from '../helpers/access-e2e.ts';
 import { FAKE_USAGE, startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { NODE_BIN, REPO_ROOT, startGateway } from '../helpers/gateway.ts';
 import { ledgerRows } from '../helpers/ledger.ts';
