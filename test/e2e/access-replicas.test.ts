@@ -18,8 +18,8 @@ const PRICING = { input_per_mtok: 1000, output_per_mtok: 2000 };
 /** What one call costs: the fake upstream reports FAKE_USAGE for every call. */
 const CALL_USD = (FAKE_USAGE.input * PRICING.input_per_mtok + FAKE_USAGE.output * PRICING.output_per_mtok) / 1e6;
 const DAILY_BUDGET_USD = 0.2;
-/** Long enough that the gateway's input estimate covers the 12 tokens the upstream reports: a reservation is a true worst case. */
-const PROMPT = 'Please answer briefly. '.repeat(8);
+/** Reserved per call: its UTF-8 bytes + 8 framing tokens (31) at the input price and max_tokens 5 at the output price, $0.041. */
+const PROMPT = 'What is the budget for?';
 
 let schema: PgSchema;
 let redis: ReturnType<typeof redisPrefix>;
