@@ -108,6 +108,10 @@ test('Redis killed mid-run: open replicas answer everything, degraded and say so
     assert.equal(ready.redis?.status, 'ok');
     assert.match(String(ready.redis?.detail), /^degraded/, 'the readiness detail says degraded');
     await g.waitForLog((r) => (r.level === 'warn' || r.level === 'error') && /redis/i.test(JSON.stringify(r)), 5000);
+    await until(`open replica ${i + 1} counts its checks as degraded`, async () => {
+      const res = await call(`${g.url}/metrics`);
+      return total(res.body, 'vigil_rate_limit_checks_total', { scope: 'rpm', result: 'degraded' }) > 0 ? true : undefined;
+    }, 5000);
   }
 
   const refusal = await until('the closed replica refuses limited requests', async () => {

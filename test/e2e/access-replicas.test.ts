@@ -2,7 +2,8 @@
 // (counters, reservations, revocation fan-out) act as one gateway: a key issued on one replica works on all;
 // its RPM holds globally (exactly N calls a minute, the rest 429 with Retry-After and OpenAI's
 // x-ratelimit-* headers); its daily budget is overshot by at most one call under concurrent bursts spread
-// over the three; a revocation through another replica is refused everywhere within one second.
+// over the three; a revocation through another replica is refused everywhere within one second. The
+// replicas' rate-limit and budget counters add up to the same figures.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
@@ -11,7 +12,7 @@ import {
 } from '../helpers/access-e2e.ts';
 import { FAKE_USAGE, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import type { Gateway } from '../helpers/gateway.ts';
-import type { Answer } from '../helpers/scrape.ts';
+import { call, total, type Answer } from '../helpers/scrape.ts';
 
 const RPM = 10;
 const PRICING = { input_per_mtok: 1000, output_per_mtok: 2000 };
@@ -77,6 +78,8 @@ test(`one key's RPM holds across three replicas: exactly ${RPM} calls in the min
     assert.match(String(a.headers['x-ratelimit-reset-requests']), /^(\d+ms|(\d+m)?\d+(\.\d+)?s)$/, 'reset like OpenAI: 250ms, 1s, 6m0s');
   }
   assert.equal(fake.requests.length - upstreamBefore, RPM, 'refused calls never reach the upstream');
+  assert.equal(await summed('vigil_rate_limit_checks_total', { scope: 'rpm', result: 'allowed' }), RPM);
+  assert.equal(await summed('vigil_rate_limit_checks_total', { scope: 'rpm', result: 'rejected' }), 2 * RPM);
 });
 
 test('a daily budget is overshot by at most one call under concurrent bursts across the replicas', async () => {
@@ -97,6 +100,8 @@ test('a daily budget is overshot by at most one call under concurrent bursts acr
     assert.equal(errorCode(a), 'GW_BUDGET_EXCEEDED', a.body);
     assert.equal(JSON.parse(a.body).error.type, 'insufficient_quota');
   }
+
+  assert.equal(await summed('vigil_budget_exceeded_total', { scope: 'key', period: 'day' }), refused.length);
 
   // The ledger (shared, in Postgres) holds every successful call; its spend is the budget plus at most one call.
   const spent = await ledgerSpend(id, ok.length);
@@ -133,6 +138,12 @@ test('a key revoked through replica 2 is refused by all three within one second'
     assert.equal(errorCode(res), 'GW_AUTH_KEY_REVOKED');
   }
 });
+
+/** A metric's samples summed over the three replicas. */
+async function summed(name: string, labels: Record<string, string>): Promise<number> {
+  const bodies = await Promise.all(gateways.map(async (g) => (await call(`${g.url}/metrics`)).body));
+  return bodies.reduce((sum, body) => sum + total(body, name, labels), 0);
+}
 
 /** The key's spend in the shared ledger once its `calls` rows are written (the replicas flush every 50 ms). */
 async function ledgerSpend(keyId: string, calls: number): Promise<number> {
