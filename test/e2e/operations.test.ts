@@ -115,6 +115,7 @@ test('health: every liveness and readiness alias answers 200 JSON naming its com
         components: {
           config: { status: 'ok' },
           store: { status: 'ok' },
+          auth: { status: 'ok', detail: 'open' },
           lifecycle: { status: 'ok' },
           providers: { status: 'ok', detail: '3/3 routable' },
         },
@@ -148,6 +149,7 @@ test('readiness: with no routable provider /readyz and /health/ready answer 503 
       components: {
         config: { status: 'ok' },
         store: { status: 'ok' },
+        auth: { status: 'ok', detail: 'open' },
         lifecycle: { status: 'ok' },
         providers: { status: 'fail', detail: 'no provider has usable credentials' },
         'provider:upstream': { status: 'fail', detail: 'api_key: environment variable VIGIL_TEST_UNSET_OPS_KEY is not set' },

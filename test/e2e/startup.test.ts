@@ -178,7 +178,7 @@ test('debug lines: routing decision, upstream attempt and auth outcome at debug,
   const of = (msg: string) => lines.filter((r) => r.msg === msg).map(({ module, request_id, msg: _, ...rest }) => ({ module, same_request: request_id === request.request_id, ...rest }));
   const fields = (records: Record<string, any>[]) => records.map(({ level, time, service, version, ...rest }) => rest);
   assert.deepEqual(fields(of('authenticated')), [{ module: 'auth', same_request: true, identity_id: 'team-a' }]);
-  assert.deepEqual(fields(of('not authenticated')), [{ module: 'auth', same_request: false, reason: 'the key matches no auth.keys entry' }]);
+  assert.deepEqual(fields(of('not authenticated')), [{ module: 'auth', same_request: false, reason: 'invalid_key' }]);
   assert.deepEqual(fields(of('routed')), [{ module: 'routing', same_request: true, model: 'chat', provider: 'mock', upstream_model: 'mock-upstream' }]);
   assert.deepEqual(fields(of('upstream attempt')), [{ module: 'routing', same_request: true, provider: 'mock', upstream_model: 'mock-upstream', stream: false, mode: 'translated' }]);
   assert.ok(!debug.logs().join('\n').includes('vk-team-a'), 'no key in any line');

@@ -14,7 +14,7 @@ const WEATHER_INPUT = { location: 'Oslo, Norway', unit: 'celsius' };
  * Anthropic counts cache reads and writes beside input_tokens; the canonical input is all three
  * (42 + 1,800 read + 256 written), of which the reads are the cached part.
  */
-const USAGE = { inputTokens: 42 + 1800 + 256, outputTokens: 71, cachedInputTokens: 1800 };
+const USAGE = { inputTokens: 42 + 1800 + 256, outputTokens: 71, cachedInputTokens: 1800, cacheWriteTokens: 256 };
 
 test('messages-tool-use.json → a text part and a tool_use part with its input as JSON, tool_calls, usage with the cache', () => {
   const result = decodeResult(fixtureJson('anthropic', 'messages-tool-use'));
