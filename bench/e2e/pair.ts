@@ -18,7 +18,7 @@ import { chatRequest } from './fixtures.ts';
 import { startUpstream, wrk } from './load.ts';
 import { killAll, stop } from './procs.ts';
 import { median } from './rounds.ts';
-import { startVigil, vigilPort, vigilVariants } from './targets.ts';
+import { BENCH_AUTHORIZATION, startVigil, vigilPort, vigilVariants } from './targets.ts';
 
 const env = (name: string, fallback: string) => Number(process.env[name] || fallback);
 const settings = { rounds: env('BENCH_ROUNDS', '4'), seconds: env('BENCH_SECONDS', '8'), connections: env('BENCH_CONNECTIONS', '32'), proxyCpu: 0, loadCpu: 1 };
@@ -52,7 +52,7 @@ const start = (side: Side, port: number, name: string): Promise<ChildProcess> =>
 const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
 const bodyFile = join(dir, 'request.json');
 writeFileSync(bodyFile, chatRequest('bench-model', false));
-const load = (port: number, seconds: number) => wrk({ cpu: settings.loadCpu, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: [], bodyFile, seconds, connections: settings.connections });
+const load = (port: number, seconds: number) => wrk({ cpu: settings.loadCpu, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: [BENCH_AUTHORIZATION], bodyFile, seconds, connections: settings.connections });
 
 const ratios: number[] = [];
 for (let round = 1; round <= settings.rounds; round++) {

@@ -22,7 +22,7 @@ function context(): RequestContext {
     requestId: '3f1c2d9e-5b7a-4c1e-9f0a-123456789abc', startedAt: performance.now() - 0.4, route: '/v1/chat/completions',
     method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {},
   });
-  ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } };
+  ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', deploymentId: 'test', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } };
   ctx.requestedModel = 'bench-model';
   const attempt = ctx.addAttempt(ctx.target);
   attempt.startedAt = 0.1;

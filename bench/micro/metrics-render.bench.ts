@@ -12,7 +12,7 @@ function populated(count: number) {
   const metrics = createMetrics();
   const recorder = new Recorder(metrics, { version: 'bench', commit: 'bench', models, maxSeriesPerMetric: 1_000_000 });
   for (const [i, model] of models.entries()) {
-    const ctx = testContext({ target: { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } }, attempt: true });
+    const ctx = testContext({ target: { name: model, upstreamModel: model, providerId: `provider-${i % 5}`, deploymentId: `provider-${i % 5}`, type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } }, attempt: true });
     const attempt = ctx.attempt!;
     attempt.startedAt = 0.1;
     attempt.status = 200;

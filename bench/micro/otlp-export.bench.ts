@@ -22,7 +22,7 @@ function context(): RequestContext {
     requestId: requestId(), startedAt: performance.now() - 0.4, route: '/v1/chat/completions',
     method: 'POST', dialect: 'openai', operation: 'chat', reply, headers: {},
   });
-  ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', type: 'chat' };
+  ctx.target = { name: 'bench-model', upstreamModel: 'bench-model', providerId: 'bench', deploymentId: 'test', type: 'chat' };
   ctx.requestedModel = 'bench-model';
   const attempt = ctx.addAttempt(ctx.target);
   attempt.startedAt = 0.1;

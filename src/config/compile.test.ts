@@ -33,9 +33,9 @@ test('compile builds the model table with upstream names and freezes the snapsho
       { name: 'emb', provider: 'oa', type: 'embedding' },
     ],
   }), {});
-  assert.deepEqual(compiled.models.get('chat'), { name: 'chat', upstreamModel: 'chat', providerId: 'mock', type: 'chat' });
+  assert.deepEqual(compiled.models.get('chat'), { name: 'chat', upstreamModel: 'chat', providerId: 'mock', deploymentId: 'mock:chat', type: 'chat' });
   assert.deepEqual(compiled.models.get('fast'), {
-    name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat',
+    name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', deploymentId: 'oa:gpt-4o-mini', type: 'chat',
     pricing: { input: 0.15, output: 0.6, cachedInput: 0.075, cacheWrite: 0.15 }, // from the built-in catalog
   });
   assert.equal(compiled.models.get('emb')!.type, 'embedding');

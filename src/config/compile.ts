@@ -53,11 +53,12 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   const models = new Map<string, ModelTarget>();
   if (config.models.length === 0) problems.push('models: none configured, so every request would answer 404; add at least one (see vigil.example.yaml)');
   for (const [i, model] of config.models.entries()) {
-    const provider = config.providers[model.provider];
+    const provider = config.providers[model.provider!];
     if (!provider) problems.push(`models.${i}.provider: unknown provider "${model.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`);
     else if (model.type === 'embedding' && provider.kind === 'anthropic') problems.push(`models.${i}.type: provider "${model.provider}" (anthropic) has no embeddings API`);
     if (models.has(model.name)) problems.push(`models.${i}.name: "${model.name}" is configured twice`);
-    const target: ModelTarget = { name: model.name, upstreamModel: model.upstream_model ?? model.name, providerId: model.provider, type: model.type };
+    const upstreamModel = model.upstream_model ?? model.name;
+    const target: ModelTarget = { name: model.name, upstreamModel, providerId: model.provider!, deploymentId: `${model.provider}:${upstreamModel}`, type: model.type };
     const pricing = pricingOf(model.pricing, target.upstreamModel);
     if (pricing) target.pricing = pricing;
     models.set(model.name, target);

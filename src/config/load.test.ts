@@ -113,7 +113,7 @@ auth:
   assert.equal(config.server.body_limit_bytes, 4 * 1024 * 1024);
   assert.equal(config.upstream.total_timeout_ms, 5000);
   assert.equal(config.upstream.connect_timeout_ms, 10_000);
-  assert.deepEqual(config.models[0], { name: 'fast', provider: 'oa', upstream_model: 'gpt-4o-mini', type: 'chat' });
+  assert.deepEqual(config.models[0], { name: 'fast', provider: 'oa', upstream_model: 'gpt-4o-mini', type: 'chat', fallbacks: [] });
   assert.equal(config.models[1].type, 'embedding');
   assert.deepEqual(config.auth.keys, [{ id: 'team-a', key: 'env:TEAM_A_KEY' }]);
   const local = config.providers.local;

@@ -44,15 +44,121 @@ const pricing = z.object({
   cache_write_per_mtok: z.number().nonnegative().optional(),
 }).strict();
 
-const model = z.object({
-  /** Public name clients send in `model`. */
-  name: z.string().min(1),
+/** Upstream error classes (core/errors.ts) an operator can route on: retry and fallback triggers. */
+const routableClass = z.enum(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'upstream_auth', 'unavailable', 'context_overflow']);
+
+const retry = z.object({
+  /** Attempts per alias, across its deployments (1: no retry); a deployment is tried again only once every other has been. */
+  attempts: z.number().int().min(1).max(10).optional(),
+  /** First backoff; doubles each retry up to max_backoff_ms, with full jitter; an upstream Retry-After wins when longer (up to max_backoff_ms). */
+  backoff_ms: ms.optional(),
+  max_backoff_ms: ms.optional(),
+  /** Error classes worth another attempt on the alias's deployments. */
+  on: z.array(routableClass).optional(),
+  /** One attempt's limit, until its last byte (streams: until the first byte); 0: only upstream.* timeouts. */
+  attempt_timeout_ms: ms.optional(),
+  /** The whole request's limit across attempts and fallbacks; no attempt starts after it. 0: none. */
+  deadline_ms: ms.optional(),
+}).strict();
+
+const breaker = z.object({
+  enabled: z.boolean().optional(),
+  /** Opens when, over the last window_ms with at least min_requests calls, this share failed… */
+  failure_ratio: z.number().gt(0).max(1).optional(),
+  min_requests: z.number().int().positive().optional(),
+  window_ms: z.number().int().positive().optional(),
+  /** …or after this many failures in a row. */
+  consecutive_failures: z.number().int().positive().optional(),
+  /** Open this long, then half-open. */
+  cooldown_ms: z.number().int().positive().optional(),
+  /** Trial requests let through while half-open; all must succeed to close. */
+  half_open_requests: z.number().int().positive().optional(),
+  /** Error classes that count as the deployment's failures (caller errors never do). */
+  on: z.array(routableClass).optional(),
+}).strict();
+
+const cache = z.object({
+  /** Exact-match cache of non-streaming answers; opt-in per alias. */
+  enabled: z.boolean().optional(),
+  ttl_seconds: z.number().int().positive().optional(),
+}).strict();
+
+/** One upstream behind an alias: a provider and the model name it is sent as. */
+const deployment = z.object({
   provider: z.string().min(1),
+  upstream_model: z.string().min(1).optional(),
+  /** Names the deployment in metrics, logs and readiness; default `<provider>:<upstream_model>`. Required with base_url or api_key. */
+  id: z.string().regex(/^[A-Za-z0-9._:@/-]+$/).optional(),
+  /** This deployment's own endpoint and key for the provider's kind (a provider of its own, named by `id`). */
+  base_url: z.url().optional(),
+  api_key: secretRef.optional(),
+  /** Share of traffic under the weighted strategy. */
+  weight: z.number().positive().default(1),
+  /** Lower first under the priority strategy. */
+  priority: z.number().int().default(0),
+  /** Requests in flight to this deployment at once, from this process; past it the deployment is skipped. */
+  max_parallel: z.number().int().positive().optional(),
+  /** Overrides the pricing catalog for this deployment's upstream model. */
+  pricing: pricing.optional(),
+}).strict();
+
+const model = z.object({
+  /** Public name clients send in `model` (an alias over one or more deployments). */
+  name: z.string().min(1),
+  /** The one-deployment form: `provider` (+ `upstream_model`, `pricing`). Or `deployments`, not both. */
+  provider: z.string().min(1).optional(),
   /** Name sent upstream; defaults to `name`. */
   upstream_model: z.string().min(1).optional(),
   type: z.enum(['chat', 'embedding']).default('chat'),
   /** Overrides the built-in pricing catalog (config/pricing-catalog.ts) for this model; without either, its calls cost 0 and are counted as unpriced. */
   pricing: pricing.optional(),
+  deployments: z.array(deployment).min(1).optional(),
+  /** How a deployment is chosen per attempt (routing.strategy when unset). */
+  strategy: z.enum(['weighted', 'priority', 'least_in_flight', 'lowest_latency']).optional(),
+  /** Other aliases tried, in order, once this one's deployments are exhausted by an error in fallback_on. */
+  fallbacks: z.array(z.string().min(1)).default([]),
+  /** Error classes that move a request to the fallbacks (routing.fallback_on when unset). */
+  fallback_on: z.array(routableClass).optional(),
+  retry: retry.optional(),
+  breaker: breaker.optional(),
+  cache: cache.optional(),
+}).strict().refine((m) => (m.provider === undefined) !== (m.deployments === undefined), {
+  message: 'give either provider (one deployment) or deployments, not both',
+});
+
+/** Defaults every alias inherits, field by field. */
+const routing = z.object({
+  strategy: z.enum(['weighted', 'priority', 'least_in_flight', 'lowest_latency']).default('priority'),
+  fallback_on: z.array(routableClass).default(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'unavailable']),
+  retry: z.object({
+    /** Unset: one attempt per deployment of the alias (a one-deployment alias makes one, as without routing). */
+    attempts: z.number().int().min(1).max(10).optional(),
+    backoff_ms: ms.default(100),
+    max_backoff_ms: ms.default(2000),
+    on: z.array(routableClass).default(['rate_limit', 'server_error', 'timeout', 'network', 'protocol', 'unavailable']),
+    attempt_timeout_ms: ms.default(0),
+    deadline_ms: ms.default(0),
+  }).strict().prefault({}),
+  breaker: z.object({
+    enabled: z.boolean().default(true),
+    failure_ratio: z.number().gt(0).max(1).default(0.5),
+    min_requests: z.number().int().positive().default(10),
+    window_ms: z.number().int().positive().default(30_000),
+    consecutive_failures: z.number().int().positive().default(5),
+    cooldown_ms: z.number().int().positive().default(30_000),
+    half_open_requests: z.number().int().positive().default(1),
+    on: z.array(routableClass).default(['server_error', 'timeout', 'network', 'protocol', 'upstream_auth']),
+  }).strict().prefault({}),
+  cache: z.object({
+    enabled: z.boolean().default(false),
+    ttl_seconds: z.number().int().positive().default(300),
+    /** Entries this process keeps (memory store); the least recently used go first. */
+    max_entries: z.number().int().positive().default(10_000),
+    /** Largest answer cached, in bytes. */
+    max_entry_bytes: z.number().int().positive().default(256 * 1024),
+    /** `memory`: per process; `redis`: shared through redis.url (required then). */
+    store: z.enum(['memory', 'redis']).default('memory'),
+  }).strict().prefault({}),
 }).strict();
 
 const usd = z.number().positive();
@@ -274,6 +380,8 @@ export const configSchema = z.object({
   telemetry: telemetry.prefault({}),
   providers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'provider ids are lowercase kebab-case'), provider),
   models: z.array(model),
+  /** Defaults of every alias's strategy, retries, fallbacks, breaker and cache (each model may override them). */
+  routing: routing.prefault({}),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
@@ -281,6 +389,8 @@ export type ProviderConfig = z.infer<typeof provider>;
 export type MockProviderConfig = z.infer<typeof mockProvider>;
 export type HttpProviderConfig = z.infer<typeof httpProvider>;
 export type ModelConfig = z.infer<typeof model>;
+export type DeploymentConfig = z.infer<typeof deployment>;
+export type RoutingConfig = z.infer<typeof routing>;
 export type ApiKeyConfig = z.infer<typeof apiKey>;
 export type MetricsConfig = z.infer<typeof metrics>;
 export type TelemetryConfig = z.infer<typeof telemetry>;

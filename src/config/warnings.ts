@@ -11,7 +11,8 @@ export function configWarnings(compiled: CompiledConfig): string[] {
     warnings.push(`providers.${id}.${credentials.unavailableReason}; its models will answer 500 GW_PROVIDER_UNAVAILABLE`);
   }
   const { models } = compiled.config;
-  if (models.length && models.every((model) => unusable.has(model.provider))) {
+  const providersOf = (model: (typeof models)[number]) => model.deployments?.map((d) => d.provider) ?? [model.provider!];
+  if (models.length && models.every((model) => providersOf(model).every((id) => unusable.has(id)))) {
     warnings.push('no model is routable: the provider of every model is unusable (see above), so every request will answer 500 GW_PROVIDER_UNAVAILABLE');
   }
   return warnings;

@@ -24,9 +24,12 @@ export interface ReplyPort {
 
 /** A configured model as the pipeline needs it once compiled (see config/compile.ts). */
 export interface ModelTarget {
+  /** The public model name (the alias) the client asked for. */
   name: string;
   upstreamModel: string;
   providerId: string;
+  /** Names the deployment (an upstream behind the alias) in metrics, logs and readiness: core/alias.ts. */
+  deploymentId: string;
   type: 'chat' | 'embedding';
   /** USD per million tokens: the config's override over the built-in catalog; undefined when neither prices it. */
   pricing?: ModelPricing;

@@ -70,7 +70,7 @@ test('retryable (x-should-retry): never for caller mistakes or permanent configu
   for (const code of codes) if (ERROR_CLASSES[ERRORS[code].class] === 'caller' && code !== 'GW_RATE_LIMITED') assert.equal(ERRORS[code].retryable, false, code);
   assert.deepEqual(codes.filter((c) => ERRORS[c].retryable), [
     'GW_RATE_LIMITED', 'GW_LIMITS_UNAVAILABLE', 'GW_UPSTREAM_RATE_LIMITED', 'GW_UPSTREAM_SERVER_ERROR', 'GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_NETWORK', 'GW_UPSTREAM_PROTOCOL',
-    'GW_UPSTREAM_QUEUE_FULL', 'GW_UNAVAILABLE_DRAINING',
+    'GW_NO_DEPLOYMENT_AVAILABLE', 'GW_UPSTREAM_QUEUE_FULL', 'GW_UNAVAILABLE_DRAINING',
   ]);
   // A provider without usable credentials stays so until the operator acts: not a 503, not retryable.
   assert.equal(ERRORS.GW_PROVIDER_UNAVAILABLE.status, 500);

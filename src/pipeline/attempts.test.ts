@@ -28,7 +28,7 @@ import { compose } from './endpoints.ts';
 import { createFinish } from './finish.ts';
 
 const ROUTE = '/v1/chat/completions';
-const TARGET: ModelTarget = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'up', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } };
+const TARGET: ModelTarget = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'up', deploymentId: 'test', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } };
 const ANSWER = {
   id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-4o-mini',
   choices: [{ index: 0, message: { role: 'assistant', content: 'second time lucky' }, finish_reason: 'stop' }],

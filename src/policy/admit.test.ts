@@ -12,7 +12,7 @@ import { noopReply, testContext } from '../../test/helpers/context.ts';
 import { testAccess, type TestAccess } from '../../test/helpers/access.ts';
 
 /** $1 per million input tokens, $2 per million output. */
-const TARGET: ModelTarget = { name: 'gpt', upstreamModel: 'gpt-4o', providerId: 'mock', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1 } };
+const TARGET: ModelTarget = { name: 'gpt', upstreamModel: 'gpt-4o', providerId: 'mock', deploymentId: 'test', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1 } };
 
 /**
  * A request of `chars` characters (default 400: 100 tokens estimated for TPM) asking for at most `maxTokens`

@@ -12,7 +12,7 @@ import { testContext } from '../../test/helpers/context.ts';
 import { testAccess } from '../../test/helpers/access.ts';
 
 /** $1 per million tokens in and out: a request's worst case is (input estimate + max_tokens) / 1e6 USD. */
-const TARGET: ModelTarget = { name: 'm', upstreamModel: 'm', providerId: 'mock', type: 'chat', pricing: { input: 1, output: 1, cachedInput: 1, cacheWrite: 1 } };
+const TARGET: ModelTarget = { name: 'm', upstreamModel: 'm', providerId: 'mock', deploymentId: 'test', type: 'chat', pricing: { input: 1, output: 1, cachedInput: 1, cacheWrite: 1 } };
 
 interface Spec {
   chars: number;

@@ -125,7 +125,7 @@ async function relay(wire: string): Promise<{ out: string; error?: GatewayError 
   const ctx = testContext({
     route: '/v1/messages', dialect: 'anthropic', body: { model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], stream: true }, stream: true,
   });
-  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'c', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' }));
+  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'c', upstreamModel: 'claude', providerId: 'anthropic', deploymentId: 'test', type: 'chat' }));
   return relayed(output);
 }
 

@@ -8,7 +8,7 @@ import { createMockProvider, MOCK_FAILURES } from './mock.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
 import { testContext } from '../../test/helpers/context.ts';
 
-const target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' as const };
+const target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', deploymentId: 'test', type: 'chat' as const };
 const options = (over: Partial<MockProviderConfig> = {}): MockProviderConfig =>
   ({ kind: 'mock', latency_ms: 0, stream_tokens_per_second: 0, completion_tokens: 16, error_rates: {}, ...over });
 

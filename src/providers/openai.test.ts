@@ -95,7 +95,7 @@ test('passthrough stream: upstream is asked for usage, the client only sees it w
       return { status: 200, headers: {}, chunks: inPieces(RECORDED, 13), bytes: async () => Buffer.alloc(0), text: async () => '' };
     },
   });
-  const target = { name: 'fast', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' as const };
+  const target = { name: 'fast', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', deploymentId: 'test', type: 'chat' as const };
   for (const includeUsage of [false, true]) {
     const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true, user: 'u1', ...(includeUsage ? { stream_options: { include_usage: true } } : {}) });
     const attempt = ctx.addAttempt(target);
@@ -124,7 +124,7 @@ async function relay(wire: string): Promise<{ out: string; error?: GatewayError 
     send: async () => ({ status: 200, headers: {}, chunks: inPieces(wire, 11), bytes: async () => Buffer.alloc(0), text: async () => '' }),
   });
   const ctx = context({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], stream: true });
-  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' }));
+  const output = await provider.chat(ctx, ctx.addAttempt({ name: 'fast', upstreamModel: 'gpt-4o', providerId: 'openai', deploymentId: 'test', type: 'chat' }));
   return relayed(output);
 }
 

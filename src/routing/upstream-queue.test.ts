@@ -51,7 +51,7 @@ test('ConnectionQueue: queue_limit 0 lets no call wait; a wait past queue_timeou
 /** The transport's first arguments: the context and its attempt, as a provider passes them. */
 const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
 
-const context = (): RequestContext => testContext({ target: { name: 'm', upstreamModel: 'm', providerId: 'narrow', type: 'chat' }, attempt: true });
+const context = (): RequestContext => testContext({ target: { name: 'm', upstreamModel: 'm', providerId: 'narrow', deploymentId: 'test', type: 'chat' }, attempt: true });
 
 test('Upstreams: the recorder sees the queue depth while a call waits and its wait once it gets a connection or gives up', async () => {
   const held: ServerResponse[] = [];

@@ -152,7 +152,7 @@ test('mapTransportError: other errors → GW_UPSTREAM_NETWORK; GatewayErrors and
 });
 
 const context = (signal: AbortSignal = live): RequestContext =>
-  testContext({ signal, target: { name: 'fake', upstreamModel: 'fake', providerId: 'fake', type: 'chat' }, attempt: true });
+  testContext({ signal, target: { name: 'fake', upstreamModel: 'fake', providerId: 'fake', deploymentId: 'test', type: 'chat' }, attempt: true });
 
 /** The transport's first arguments: the context and its attempt, as a provider passes them. */
 const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;

@@ -27,6 +27,8 @@ export interface UsageRecord {
   /** The Principal's user and team; empty when it has none. */
   userId: string;
   teamId: string;
+  /** Answered from the response cache: no upstream call, no cost (the tokens are the cached answer's); absent: false. */
+  cached?: boolean;
   /** Empty when the call succeeded. */
   errorClass: string;
   stream: boolean;
@@ -225,7 +227,8 @@ export interface CounterStore {
 export type AuditEventType =
   | 'key.issued' | 'key.revoked' | 'key.rotated'
   | 'auth.failed' | 'rate.limited' | 'budget.exceeded'
-  | 'admin.action';
+  | 'admin.action'
+  | 'breaker.opened' | 'breaker.half_opened' | 'breaker.closed';
 
 export interface AuditEvent {
   /** Unique; assigned by the sink when absent. */
@@ -264,6 +267,33 @@ export interface AuditLog {
   flush(): Promise<void>;
   close(): Promise<void>;
   stats(): { queued: number; dropped: number };
+}
+
+// ── Response cache: exact-match answers of non-streaming requests (adapters: memory/, redis/) ──
+
+export interface CachedAnswer {
+  /** The answer's JSON as the client got it (its dialect's), sent again as these bytes. */
+  readonly body: string;
+  /** What the original call reported, recorded again on each hit (priced at zero: nothing was called). */
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly cachedInputTokens: number };
+  readonly deploymentId: string;
+}
+
+/** A store that answers from memory answers synchronously. Failures (Redis down) are misses, never errors. */
+export interface ResponseCache {
+  get(key: string): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
+  set(key: string, answer: CachedAnswer, ttlMs: number): void | Promise<void>;
+  /** Entries held (this process's, for a memory cache), read at scrape time. */
+  size(): number;
+}
+
+// ── Breaker openings shared by replicas (adapter: redis/), so each does not pay the failures itself ──
+
+export interface BreakerBus {
+  /** Tells the other replicas `deploymentId` opened until `untilMs`. */
+  publishOpen(deploymentId: string, untilMs: number): void;
+  /** Openings published by other replicas. */
+  subscribe(listener: (deploymentId: string, untilMs: number) => void): () => void;
 }
 
 // ── Vault: values the security guard replaces by tokens (no adapter yet: the guard issue adds them) ──

@@ -7,8 +7,8 @@ import { renderModels } from './models.ts';
 import { testContext } from '../../test/helpers/context.ts';
 
 const MODELS: ModelTarget[] = [
-  { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' },
-  { name: 'org/claude', upstreamModel: 'claude', providerId: 'anthropic', type: 'chat' },
+  { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', deploymentId: 'test', type: 'chat' },
+  { name: 'org/claude', upstreamModel: 'claude', providerId: 'anthropic', deploymentId: 'test', type: 'chat' },
 ];
 const STARTED = new Date('2026-01-02T03:04:05.678Z');
 const answer = renderModels(MODELS, STARTED);

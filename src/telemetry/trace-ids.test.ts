@@ -7,7 +7,7 @@ import { testContext } from '../../test/helpers/context.ts';
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
 
-const newAttempt = () => new Attempt({ name: 'm', upstreamModel: 'm', providerId: 'p', type: 'chat' });
+const newAttempt = () => new Attempt({ name: 'm', upstreamModel: 'm', providerId: 'p', deploymentId: 'test', type: 'chat' });
 
 const context = (headers: Record<string, string | string[]> = {}) => testContext({ headers });
 

@@ -22,7 +22,7 @@ function setup(samplingRatio = 1, exported = true) {
 }
 
 const context = (headers: Record<string, string> = {}): RequestContext =>
-  testContext({ headers, requestedModel: 'fast', target: { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' }, attempt: true });
+  testContext({ headers, requestedModel: 'fast', target: { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', deploymentId: 'test', type: 'chat' }, attempt: true });
 
 test('genAiProviderName: semconv names for openai/anthropic kinds, the provider id otherwise', () => {
   assert.equal(genAiProviderName('my-openai', 'openai'), 'openai');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { passthroughBody } from './passthrough-body.ts';
 import { testContext } from '../../../test/helpers/context.ts';
 
-const target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', type: 'chat' as const };
+const target = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'oa', deploymentId: 'test', type: 'chat' as const };
 const askForUsage = (body: Record<string, any>) => body.stream_options?.include_usage === true ? undefined : { stream_options: { ...body.stream_options, include_usage: true } };
 
 function context(raw: string) {

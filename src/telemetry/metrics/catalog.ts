@@ -13,6 +13,8 @@ export const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.
 export const TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5];
 export const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 export const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5];
+/** Attempts per request: routing.retry.attempts is at most 10, and fallbacks add their own. */
+export const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 /** HTTP's, extended past upstream.queue_timeout_ms's default (30 s). */
 export const QUEUE_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -170,6 +172,52 @@ export const CATALOG = {
   upstreamQueueWait: {
     name: 'vigil_upstream_queue_wait_seconds', type: 'histogram', labels: ['provider'], buckets: QUEUE_WAIT_BUCKETS,
     help: 'How long calls that had to wait for a provider connection waited, until they got one or gave up (upstream.queue_timeout_ms).',
+  },
+
+  // Routing and resilience
+  routingDecisions: {
+    name: 'vigil_routing_decisions_total', type: 'counter', labels: ['model', 'deployment', 'strategy'],
+    help: 'Deployments chosen for an attempt, by alias (model), the deployment chosen and the strategy that chose it.',
+  },
+  routingDuration: {
+    name: 'vigil_routing_decision_duration_seconds', type: 'histogram', labels: [], buckets: OVERHEAD_BUCKETS,
+    help: 'Time the router took to choose a deployment (breakers, capacity and the strategy).',
+  },
+  requestAttempts: {
+    name: 'vigil_request_attempts', type: 'histogram', labels: ['route'], buckets: ATTEMPT_BUCKETS,
+    help: 'Upstream attempts per request that made at least one (retries and fallbacks included).',
+  },
+  retries: {
+    name: 'vigil_retries_total', type: 'counter', labels: ['model', 'reason'],
+    help: 'Attempts made again on an alias\'s deployments after a failure, by alias and the failure\'s error class.',
+  },
+  fallbacks: {
+    name: 'vigil_fallbacks_total', type: 'counter', labels: ['from', 'to', 'reason'],
+    help: 'Requests moved from one alias to its fallback, by the two aliases and the error class that moved them.',
+  },
+  breakerState: {
+    name: 'vigil_circuit_breaker_state', type: 'gauge', labels: ['deployment'], aggregate: 'max',
+    help: 'Circuit breaker per deployment: 0 closed, 1 open (skipped), 2 half-open (trial requests only).',
+  },
+  breakerTransitions: {
+    name: 'vigil_circuit_breaker_transitions_total', type: 'counter', labels: ['deployment', 'to'],
+    help: 'Circuit breaker changes by deployment and the state entered: open, half_open, closed.',
+  },
+  deploymentInFlight: {
+    name: 'vigil_deployment_in_flight', type: 'gauge', labels: ['deployment'], aggregate: 'sum',
+    help: 'Attempts running against a deployment (least_in_flight routes on it; max_parallel caps it).',
+  },
+  routableDeployments: {
+    name: 'vigil_routing_routable_deployments', type: 'gauge', labels: ['model'], aggregate: 'max',
+    help: 'Deployments of an alias a request could be sent to now (breaker not open); 0: the alias answers 503 unless a fallback can.',
+  },
+  cacheLookups: {
+    name: 'vigil_cache_lookups_total', type: 'counter', labels: ['model', 'result'],
+    help: 'Response-cache lookups by alias and result: hit, miss, bypass (the client sent Cache-Control: no-cache or no-store).',
+  },
+  cacheEntries: {
+    name: 'vigil_cache_entries', type: 'gauge', labels: [], aggregate: 'sum',
+    help: 'Answers held in this process\'s response cache (a Redis cache is not counted here).',
   },
 
   // Streams

@@ -12,6 +12,14 @@ export interface CollectSources {
   store: () => StoreFigures;
   /** Keys, counters, Redis and audit, read at scrape time (store/factory.ts Stores.accessFigures). */
   access?: () => AccessFigures;
+  /** Routable deployments per alias and response-cache entries, read at scrape time. */
+  routing?: () => RoutingFigures;
+}
+
+export interface RoutingFigures {
+  /** Alias → deployments whose breaker is not open. */
+  routable: ReadonlyMap<string, number>;
+  cacheEntries: number;
 }
 
 /** What the access stores say about themselves; a part is absent when its store is not in use. */
@@ -86,6 +94,15 @@ export function installCollectors(metrics: Metrics, sources: CollectSources): ()
       if (figures.pool) for (const [state, count] of Object.entries(figures.pool)) m.storeConnections.labels('postgres', state).set(count);
       m.auditDropped.inc(figures.auditDropped - auditDropped);
       auditDropped = figures.auditDropped;
+    });
+  }
+
+  if (sources.routing) {
+    const routing = sources.routing;
+    onScrape(m.routableDeployments, () => {
+      const figures = routing();
+      for (const [alias, count] of figures.routable) m.routableDeployments.labels(alias).set(count);
+      m.cacheEntries.set(figures.cacheEntries);
     });
   }
 

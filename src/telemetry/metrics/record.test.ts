@@ -37,14 +37,14 @@ test('a successful call: RED, LLM counters, token types, histograms and in-fligh
   assert.equal(sample(await text(), `vigil_http_requests_in_flight{route="${ROUTE}"}`), 2);
 
   const ctx = context();
-  ctx.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
+  ctx.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', deploymentId: 'test', type: 'chat' };
   const attempt = ctx.addAttempt(ctx.target);
   attempt.startedAt = 100; // ms after accept
   attempt.usage = { inputTokens: 120, outputTokens: 30, cachedInputTokens: 64 };
   recorder.requestFinished(ctx, 0.4);
 
   const failed = context();
-  failed.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', type: 'chat' };
+  failed.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o-2024-08-06', providerId: 'openai', deploymentId: 'test', type: 'chat' };
   failed.addAttempt(failed.target).startedAt = 5;
   failed.status = 502;
   failed.error = failed.attempt!.error = new GatewayError('GW_UPSTREAM_SERVER_ERROR', 'status 500');
@@ -79,7 +79,7 @@ test('models outside the configured set are recorded as "other"', async () => {
   const { recorder, text } = setup();
   recorder.requestStarted(ROUTE);
   const ctx = context();
-  ctx.target = { name: 'someones-private-model', upstreamModel: 'x', providerId: 'openai', type: 'chat' };
+  ctx.target = { name: 'someones-private-model', upstreamModel: 'x', providerId: 'openai', deploymentId: 'test', type: 'chat' };
   const attempt = ctx.addAttempt(ctx.target);
   attempt.startedAt = 0;
   attempt.usage = { inputTokens: 5, outputTokens: 0, cachedInputTokens: 0 };
@@ -98,7 +98,7 @@ test('a request that never reached an upstream records RED only', async () => {
   ctx.error = new GatewayError('GW_AUTH_MISSING_KEY');
   recorder.requestFinished(ctx, 0.002);
   const planned = context();
-  planned.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', type: 'chat' };
+  planned.target = { name: 'mock-chat', upstreamModel: 'mock-chat', providerId: 'mock', deploymentId: 'test', type: 'chat' };
   planned.addAttempt(planned.target); // it never went out: startedAt stays -1
   recorder.requestStarted(ROUTE);
   recorder.requestFinished(planned, 0.003);
@@ -149,7 +149,7 @@ test('past its series cap a metric folds new label sets into one all-"other" ser
   const metrics = createMetrics();
   const recorder = new Recorder(metrics, { version: '1', commit: 'c', models: ['gpt-4o'], maxSeriesPerMetric: 2 });
   const ctx = context();
-  ctx.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', type: 'chat' };
+  ctx.target = { name: 'gpt-4o', upstreamModel: 'gpt-4o', providerId: 'openai', deploymentId: 'test', type: 'chat' };
   ctx.addAttempt(ctx.target).startedAt = 1;
   // Label values that a joined key could confuse ("a\0b" + "c" against "a" + "b\0c") stay apart.
   ctx.toolCalls = ['a\u0000b', 'c', 'd', 'a\u0000b'];

@@ -6,6 +6,7 @@
 // each bucket up by a number-keyed property (the decision table in BENCHMARKS.md has the measurement).
 // Each metric has a series cap: past it, new label sets fold into one all-`other` series, counted.
 import { Gauge, Histogram } from 'prom-client';
+import type { BreakerState } from '../../core/alias.ts';
 import type { Attempt } from '../../core/attempt.ts';
 import { outcomeOf, type ErrorCode, type Outcome } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/context.ts';
@@ -30,6 +31,8 @@ export interface RecorderOptions {
 }
 
 const DEFAULT_MAX_SERIES = 2000;
+
+const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
 /** The `reason` label of vigil_auth_failures_total, by error code; other auth codes (blocked, admin) are not key failures. */
 const AUTH_FAILURE_REASONS: Partial<Record<ErrorCode, string>> = {
@@ -167,6 +170,34 @@ export class Recorder {
     this.#child(this.#m.auditEvents, [type]).inc();
   }
 
+  /** The router chose `deployment` of alias `model` for an attempt, in `seconds`. */
+  routed(model: string, deployment: string, strategy: string, seconds: number): void {
+    this.#child(this.#m.routingDecisions, [this.#modelLabel(model), deployment, strategy]).inc();
+    this.#m.routingDuration.observe(seconds);
+  }
+
+  retried(model: string, reason: string): void {
+    this.#child(this.#m.retries, [this.#modelLabel(model), reason]).inc();
+  }
+
+  fellBack(from: string, to: string, reason: string): void {
+    this.#child(this.#m.fallbacks, [this.#modelLabel(from), this.#modelLabel(to), reason]).inc();
+  }
+
+  breakerChanged(deployment: string, state: BreakerState): void {
+    this.#child(this.#m.breakerState, [deployment]).set(state);
+    this.#child(this.#m.breakerTransitions, [deployment, BREAKER_STATES[state]]).inc();
+  }
+
+  /** An attempt started (+1) or ended (-1) on `deployment`. */
+  deploymentInFlight(deployment: string, delta: 1 | -1): void {
+    this.#child(this.#m.deploymentInFlight, [deployment]).inc(delta);
+  }
+
+  cacheLookup(model: string, result: 'hit' | 'miss' | 'bypass'): void {
+    this.#child(this.#m.cacheLookups, [this.#modelLabel(model), result]).inc();
+  }
+
   storeOperation(store: string, operation: string, seconds: number): void {
     this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
   }
@@ -184,6 +215,7 @@ export class Recorder {
       this.#child(m.streamDuration, [ctx.route]).observe(durationSeconds - ctx.streamStartedAt / 1000);
     }
 
+    if (ctx.attempts.length > 0) this.#child(m.requestAttempts, [ctx.route]).observe(ctx.attempts.length);
     const upstreamSeconds = this.#recordAttempts(ctx, durationSeconds);
     const overhead = upstreamSeconds === undefined ? undefined : Math.max(0, durationSeconds - upstreamSeconds);
     if (overhead !== undefined) this.#child(m.gatewayOverhead, [ctx.route]).observe(overhead);
