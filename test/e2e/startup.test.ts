@@ -120,7 +120,8 @@ test('serve and config check agree: the same refusals (naming the source and var
   assert.equal(check.status, 0, check.stderr);
   assert.equal(check.stderr, `${warnings.map((w) => `warning: ${w}`).join('\n')}\nconfig ok\n`);
   const served = await serveUntilListening(t, ['--config', unusable, '--port', String(await freePort())], childEnv(dir));
-  assert.deepEqual(served.filter((r) => r.level === 'warn').map((r) => r.msg), warnings);
+  // Beside them serve says the gateway is open: that depends on the key store, which config check does not open.
+  assert.deepEqual(served.filter((r) => r.level === 'warn' && !r.msg.startsWith('auth open:')).map((r) => r.msg), warnings);
 });
 
 test('a file that sets only server.port keeps the embedded providers and models', (t) => {
