@@ -136,7 +136,7 @@ export class Breakers implements BreakerGate {
   state(deploymentId: string): BreakerState {
     const breaker = this.#breakers.get(deploymentId);
     if (breaker === undefined) return CLOSED;
-    this.#settle(breaker, this.#now());
+    if (breaker.state === OPEN) this.#settle(breaker, this.#now()); // the clock is read only when it matters
     return breaker.state;
   }
 
