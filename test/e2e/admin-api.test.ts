@@ -73,7 +73,7 @@ test('an expiring key works until its time, then both SDKs get their Authenticat
     return err;
   }));
   assert.equal(expired.status, 401);
-  assert.match(expired.error.error.message, /expired/);
+  assert.match(expired.message, /expired/);
   const err = await refused(issued.body.key);
   assert.equal(err.code, 'GW_AUTH_KEY_EXPIRED');
   const shown = await admin('GET', `/admin/keys/${issued.body.id}`);
