@@ -1,9 +1,9 @@
 // `vigil audit export FILE.jsonl`: audit events, oldest first, one JSON object per line, in the admin API's
 // shape (eventJson).
 import { writeFile } from 'node:fs/promises';
-import { AUDIT_EVENT_TYPES, eventJson } from '../admin/audit-api.ts';
+import { eventJson } from '../admin/audit-api.ts';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../store/ports.ts';
 import { parseInstant } from '../admin/time-range.ts';
-import type { AuditEventType } from '../store/ports.ts';
 import { CommandError, withAdminStores } from './admin-stores.ts';
 import { validatedConfig } from './validated-config.ts';
 

@@ -224,11 +224,15 @@ export interface CounterStore {
 
 // ── Audit: who did what, kept apart from request logs, in the ledger's store (adapters: sql/) ──
 
-export type AuditEventType =
-  | 'key.issued' | 'key.revoked' | 'key.rotated'
-  | 'auth.failed' | 'rate.limited' | 'budget.exceeded'
-  | 'admin.action'
-  | 'breaker.opened' | 'breaker.half_opened' | 'breaker.closed';
+/** Every audit event type, once: the type below, the admin API's filter and the CLI's check read this list. */
+export const AUDIT_EVENT_TYPES = [
+  'key.issued', 'key.revoked', 'key.rotated',
+  'auth.failed', 'rate.limited', 'budget.exceeded',
+  'admin.action',
+  'breaker.opened', 'breaker.half_opened', 'breaker.closed',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEvent {
   /** Unique; assigned by the sink when absent. */
