@@ -7,6 +7,7 @@ import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders, providerChecks } from '../providers/registry.ts';
 import { DeploymentStats } from '../routing/deployment-stats.ts';
 import type { RoutingDeps } from '../routing/dispatch.ts';
+import { Breakers } from '../routing/breakers.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
@@ -88,13 +89,15 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
     authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers));
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
-  const routing: RoutingDeps = {
-    aliases: compiled.aliases,
-    // Until routing/breakers.ts lands: every deployment admitted.
-    breakers: { tryAcquire: () => true, record() {}, state: () => 0, retryAfterMs: () => 0 },
-    stats: new DeploymentStats(),
-    recorder,
-  };
+  const routingLog = logs.module('routing');
+  const breakers = new Breakers(compiled.aliases.values(), {
+    onChange(deployment, state, _previous, reason) {
+      recorder.breakerChanged(deployment, state);
+      if (state === 1) routingLog.warn({ deployment, reason }, 'circuit breaker opened');
+      else routingLog.info({ deployment, reason }, state === 0 ? 'circuit breaker closed' : 'circuit breaker half-open');
+    },
+  });
+  const routing: RoutingDeps = { aliases: compiled.aliases, breakers, stats: new DeploymentStats(), recorder };
   const pipelines = new InFlight();
   const app = buildServer({
     config,
