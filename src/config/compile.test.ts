@@ -200,3 +200,49 @@ test('admin token, store and Redis URLs: resolved once here, checked for shape',
   assert.throws(() => compileConfig(configSchema.parse({ ...base, auth: { admin_token: 'short' }, store: { url: 'mysql://x' }, redis: { url: 'env:NOPE' } }), {}),
     (err: Error) => /auth\.admin_token: at least 16/.test(err.message) && /store\.url: expected postgres/.test(err.message) && /redis\.url: /.test(err.message));
 });
+
+test('aliases: deployments over the routing defaults, per-deployment prices and provider instances with their own credentials', () => {
+  const compiled = compileConfig(config({
+    providers: { oa: { kind: 'openai', api_key: 'env:OA' }, ant: { kind: 'anthropic', api_key: 'env:ANT' } },
+    routing: { strategy: 'weighted', retry: { backoff_ms: 50 } },
+    models: [
+      {
+        name: 'smart', strategy: 'least_in_flight', fallbacks: ['fast'], retry: { attempts: 4 },
+        deployments: [
+          { provider: 'oa', upstream_model: 'gpt-4o', weight: 3 },
+          { provider: 'oa', upstream_model: 'gpt-4o', id: 'oa-eu', base_url: 'https://eu.example/v1', api_key: 'env:EU', pricing: { input_per_mtok: 9, output_per_mtok: 9 } },
+        ],
+      },
+      { name: 'fast', provider: 'ant', upstream_model: 'claude-x', pricing: { input_per_mtok: 1, output_per_mtok: 2 } },
+    ],
+  }), { OA: 'k1', ANT: 'k2', EU: 'k3' });
+  const smart = compiled.aliases.get('smart')!;
+  assert.deepEqual(smart.deployments.map((d) => [d.deploymentId, d.providerId, d.weight, d.pricing?.input]), [['oa:gpt-4o', 'oa', 3, 2.5], ['oa-eu', 'oa-eu', 1, 9]]);
+  assert.deepEqual([smart.strategy, smart.retry.attempts, smart.retry.backoffMs, [...smart.fallbacks]], ['least_in_flight', 4, 50, ['fast']]);
+  const fast = compiled.aliases.get('fast')!;
+  assert.deepEqual([fast.strategy, fast.retry.attempts, fast.deployments[0].pricing?.output], ['weighted', 1, 2]);
+  assert.equal(compiled.providerCredentials.get('oa-eu')!.apiKey, 'k3');
+  assert.deepEqual(compiled.providerInstances.get('oa-eu'), { provider: 'oa', baseUrl: 'https://eu.example/v1', apiKey: 'env:EU' });
+  assert.equal(compiled.models.get('smart')!.deploymentId, 'oa:gpt-4o');
+});
+
+test('aliases: unknown providers and fallbacks, fallback loops, type mismatches and conflicting deployment ids are refused', () => {
+  const message = compileError({
+    providers: { oa: { kind: 'openai' } },
+    models: [
+      { name: 'a', provider: 'oa', fallbacks: ['b', 'ghost', 'emb'] },
+      { name: 'b', provider: 'oa', fallbacks: ['a'] },
+      { name: 'c', deployments: [{ provider: 'nope' }, { provider: 'oa', base_url: 'https://x.example' }, { provider: 'oa', upstream_model: 'c' }] },
+      { name: 'd', deployments: [{ provider: 'oa', id: 'shared', upstream_model: 'one' }] },
+      { name: 'e', deployments: [{ provider: 'oa', id: 'shared', upstream_model: 'two' }] },
+      { name: 'emb', provider: 'oa', type: 'embedding' },
+    ],
+  });
+  assert.match(message, /models\.0\.fallbacks\.1: unknown model "ghost"/);
+  assert.match(message, /models\.0\.fallbacks\.2: "emb" is a embedding model/);
+  assert.match(message, /models\.0\.fallbacks: the chain a → b → a/);
+  assert.match(message, /models\.2\.deployments\.0\.provider: unknown provider "nope"/);
+  assert.match(message, /models\.2\.deployments\.1\.id: required with base_url or api_key/);
+  assert.match(message, /models\.2\.deployments\.2: deployment "oa:c" appears twice/);
+  assert.match(message, /models\.4\.deployments\.0: deployment id "shared" already names another upstream/);
+});

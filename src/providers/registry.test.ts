@@ -26,3 +26,17 @@ test('no routable provider fails the required providers check', async () => {
   const [providers] = providerChecks(build({ ant: { kind: 'anthropic', api_key: 'env:UNSET' } }, {}));
   assert.deepEqual(await providers.check(), { status: 'fail', detail: 'no provider has usable credentials' });
 });
+
+test('a deployment with its own base_url and api_key is a provider instance of its provider\'s kind, named by its id', () => {
+  const bound: string[] = [];
+  const providers = buildProviders(compileConfig(configSchema.parse({
+    providers: { ant: { kind: 'anthropic', api_key: 'env:ANT' } },
+    models: [{ name: 'm', deployments: [{ provider: 'ant' }, { provider: 'ant', id: 'ant-eu', base_url: 'https://eu.example', api_key: 'env:EU' }] }],
+  }), { ANT: 'a', EU: 'b' }), (url) => {
+    bound.push(url);
+    return send;
+  });
+  assert.deepEqual([...providers.keys()], ['ant', 'ant-eu']);
+  assert.deepEqual([providers.get('ant-eu')!.kind, providers.get('ant-eu')!.id], ['anthropic', 'ant-eu']);
+  assert.deepEqual(bound, ['https://api.anthropic.com', 'https://eu.example']);
+});
