@@ -2,7 +2,7 @@
 // never grows hidden classes, and `finish` can read one object (and its attempts) to record metrics, the
 // log line and usage.
 import { Attempt } from './attempt.ts';
-import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation } from './canonical.ts';
+import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
 import type { RequestSpan } from './trace.ts';
@@ -99,6 +99,8 @@ export class RequestContext {
   costUsd = 0;
   /** Rate-limit and budget reservations held for this request; undefined when none (no limits, or an open gateway). */
   admission: Settlement | undefined = undefined;
+  /** Answered from the response cache (pipeline/response-cache.ts), with no attempt: who first answered, and its usage. */
+  cacheHit: { readonly target: ModelTarget; readonly usage: Usage } | undefined = undefined;
 
   status = 200;
   error: GatewayError | undefined = undefined;

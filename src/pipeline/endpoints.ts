@@ -17,6 +17,7 @@ import { renderModels } from '../surfaces/models.ts';
 import type { DebugLog } from '../telemetry/log.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
+import { cacheAliasesOf, createResponseCache, type ResponseCacheDeps } from './response-cache.ts';
 
 export type Endpoint = (ctx: RequestContext) => Promise<void>;
 
@@ -40,24 +41,31 @@ export interface StageDebug {
   auth: DebugLog | undefined;
 }
 
-/** `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to `debug.auth`). */
-export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug): ApiRoute[] {
+/**
+ * `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to `debug.auth`).
+ * `cache`: the response cache (routing.cache.store) for the chat routes of aliases that cache; absent: none.
+ */
+export function buildRoutes(
+  compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug,
+  cache?: Omit<ResponseCacheDeps, 'aliases'>,
+): ApiRoute[] {
   const withDebug: AccessDeps = { debug: debug.auth, ...access };
   const authenticate = createAuthenticate(withDebug);
   const admit = createAdmit(withDebug);
   const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
   const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
+  const cached = createResponseCache(cache && { ...cache, aliases: cacheAliasesOf(compiled) });
   const modelList = renderModels(compiled.models.values(), new Date());
   const models: Stage[] = [authenticate, (ctx) => ctx.reply.json(200, modelList(ctx))];
 
   const table: (Omit<ApiRoute, 'endpoint'> & { stages: Stage[] })[] = [
     {
       method: 'POST', path: '/v1/chat/completions', dialect: 'openai', operation: 'chat',
-      stages: [authenticate, acceptOpenAIChat, planChat, admit, chatDispatch(decodeOpenAIChat), encodeChat],
+      stages: [authenticate, acceptOpenAIChat, planChat, admit, ...cached(chatDispatch(decodeOpenAIChat), encodeChat)],
     },
     {
       method: 'POST', path: '/v1/messages', dialect: 'anthropic', operation: 'chat',
-      stages: [authenticate, acceptAnthropicMessages, planChat, admit, chatDispatch(decodeAnthropicMessages), encodeChat],
+      stages: [authenticate, acceptAnthropicMessages, planChat, admit, ...cached(chatDispatch(decodeAnthropicMessages), encodeChat)],
     },
     {
       method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',
