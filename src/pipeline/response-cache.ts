@@ -128,7 +128,7 @@ export function cacheAliasesOf(compiled: CompiledConfig): CacheAlias[] {
   const aliases: CacheAlias[] = [];
   for (const model of compiled.config.models) {
     const target = compiled.models.get(model.name);
-    if (!target || target.type !== 'chat') continue;
+    if (target?.type !== 'chat') continue;
     const cache = { enabled: model.cache?.enabled ?? defaults.enabled, ttlSeconds: model.cache?.ttl_seconds ?? defaults.ttl_seconds };
     aliases.push({ name: model.name, deployments: [target], cache });
   }
