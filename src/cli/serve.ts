@@ -14,6 +14,8 @@ import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../s
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { openStores } from '../store/factory.ts';
+import { MemoryResponseCache } from '../store/memory/response-cache.ts';
+import { RedisResponseCache } from '../store/redis/response-cache.ts';
 import { authCheck, authIsOpen } from '../policy/authenticate.ts';
 import { StartupError } from './startup-error.ts';
 import { Health, lifecycleCheck } from '../telemetry/health.ts';
@@ -81,6 +83,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     },
   }).catch((err) => { throw new StartupError(`store: ${(err as Error).message}`); });
   const { ledger } = stores;
+  const responseCache = await openResponseCache(compiled, recorder);
   const { auth } = config;
   const stopCollectors = installCollectors(metrics, {
     sli, store: stores.stats, access: () => ({ ...stores.accessFigures(), authOpen: authIsOpen(auth.required, stores.keys) }),
@@ -114,7 +117,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
       }, pipelines.finish(finish), {
         routing: logs.debugLogger('routing'),
         auth: logs.debugLogger('auth'),
-      }, routing),
+      }, routing, responseCache && { cache: responseCache, recorder }),
       ...buildAdminRoutes({
         token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
         analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),
@@ -151,6 +154,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.
     await pipelines.settled(1000);
     await stores.close(); // writes every queued usage record and audit event
+    if (responseCache instanceof RedisResponseCache) await responseCache.close();
     stopCollectors();
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
@@ -178,6 +182,18 @@ export async function serve(options: { config?: string; port?: number }): Promis
       cut(); // the drain goes on from here: cut requests are still recorded, queued records written
       setTimeout(() => { logs.flush(); process.exit(code); }, HURRIED_EXIT_MS).unref();
     },
+  });
+}
+
+/** The response cache (routing.cache.store) when an alias caches; undefined otherwise. */
+async function openResponseCache(compiled: CompiledConfig, recorder: Recorder): Promise<MemoryResponseCache | RedisResponseCache | undefined> {
+  const { routing: { cache }, redis } = compiled.config;
+  if (![...compiled.aliases.values()].some((alias) => alias.cache.enabled)) return undefined;
+  if (cache.store === 'memory') return new MemoryResponseCache({ maxEntries: cache.max_entries, maxEntryBytes: cache.max_entry_bytes });
+  if (!compiled.redisUrl) throw new StartupError('routing.cache.store: redis needs redis.url');
+  return RedisResponseCache.open({
+    url: compiled.redisUrl, keyPrefix: redis.key_prefix, commandTimeoutMs: redis.command_timeout_ms, maxEntryBytes: cache.max_entry_bytes,
+    onQuery: (operation, seconds) => recorder.storeOperation('redis', operation, seconds),
   });
 }
 

@@ -3,7 +3,7 @@
 // log line and usage.
 import type { Alias } from './alias.ts';
 import { Attempt } from './attempt.ts';
-import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation } from './canonical.ts';
+import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
 import { GatewayError } from './errors.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
 import type { RequestSpan } from './trace.ts';
@@ -109,6 +109,8 @@ export class RequestContext {
   costUsd = 0;
   /** Rate-limit and budget reservations held for this request; undefined when none (no limits, or an open gateway). */
   admission: Settlement | undefined = undefined;
+  /** Answered from the response cache (pipeline/response-cache.ts), with no attempt: who first answered, and its usage. */
+  cacheHit: { readonly target: ModelTarget; readonly usage: Usage } | undefined = undefined;
 
   status = 200;
   error: GatewayError | undefined = undefined;

@@ -1,7 +1,7 @@
 // Encode: write the provider's answer to the client in the client's dialect, chunk by chunk for streams.
 // Canonical stream events are tapped here for first-token time and usage; passthrough streams were
 // tapped by their provider, which alone understands that wire format.
-import type { ChatResult, StreamEvent } from '../core/canonical.ts';
+import type { ChatOutput, StreamEvent } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { encodeAnthropicMessage, encodeAnthropicStream } from '../surfaces/anthropic-messages.ts';
 import { encodeOpenAIChat, encodeOpenAIChatStream } from '../surfaces/openai-chat.ts';
@@ -11,13 +11,8 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
   const output = ctx.output!;
   switch (output.kind) {
     case 'json':
-      return ctx.reply.json(200, output.body, overheadHeader(ctx));
-    case 'result': {
-      const result = output.result as ChatResult;
-      ctx.noteResult(ctx.attempt!, result);
-      const body = ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
-      return ctx.reply.json(200, body, overheadHeader(ctx));
-    }
+    case 'result':
+      return ctx.reply.json(200, chatJson(ctx, output as WholeChatOutput), overheadHeader(ctx));
     case 'sse':
       return pump(ctx, output.chunks);
     case 'events': {
@@ -27,6 +22,17 @@ export async function encodeChat(ctx: RequestContext): Promise<void> {
         : encodeAnthropicStream(events, ctx.requestedModel));
     }
   }
+}
+
+/** A provider's whole (not streamed) chat answer. */
+export type WholeChatOutput = Extract<ChatOutput, { kind: 'json' | 'result' }>;
+
+/** A whole chat answer as the bytes the client gets; a canonical result is noted on the attempt. */
+export function chatJson(ctx: RequestContext, output: WholeChatOutput): string | Buffer {
+  if (output.kind === 'json') return output.body;
+  const result = output.result;
+  ctx.noteResult(ctx.attempt!, result);
+  return ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
 }
 
 export function encodeEmbeddings(ctx: RequestContext): void {
@@ -55,7 +61,7 @@ async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise
  * to see per response what vigil_gateway_overhead_seconds shows in aggregate. Not on streams, whose
  * headers leave before the upstream has finished.
  */
-function overheadHeader(ctx: RequestContext): Record<string, string> | undefined {
+export function overheadHeader(ctx: RequestContext): Record<string, string> | undefined {
   const now = performance.now() - ctx.startedAt;
   const upstream = ctx.upstreamMs(now);
   return upstream < 0 ? undefined : { 'x-vigil-overhead-ms': (now - upstream).toFixed(3) };

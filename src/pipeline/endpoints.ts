@@ -17,6 +17,7 @@ import { renderModels } from '../surfaces/models.ts';
 import type { DebugLog } from '../telemetry/log.ts';
 import { encodeChat, encodeEmbeddings } from './encode.ts';
 import type { Finish } from './finish.ts';
+import { createResponseCache, type ResponseCacheDeps } from './response-cache.ts';
 
 export type Endpoint = (ctx: RequestContext) => Promise<void>;
 
@@ -41,11 +42,14 @@ export interface StageDebug {
 }
 
 /**
+
  * `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to
  * `debug.auth`). `routing`: the aliases, breakers, deployment statistics and recorder dispatch routes with.
+ * `cache`: the response cache (routing.cache.store) for the chat routes of aliases that cache; absent: none.
  */
 export function buildRoutes(
   compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug, routing: RoutingDeps,
+  cache?: Omit<ResponseCacheDeps, 'aliases'>,
 ): ApiRoute[] {
   const withDebug: AccessDeps = { debug: debug.auth, ...access };
   const authenticate = createAuthenticate(withDebug);
@@ -53,18 +57,18 @@ export function buildRoutes(
   const routeTable = buildRouteTable(routing.aliases, providers, routing.stats);
   const planChat = createPlan(routeTable, 'chat');
   const chatDispatch = (decode: Decode) => createChatDispatch(routeTable, routing, decode, debug.routing);
+  const cached = createResponseCache(cache && { ...cache, aliases: routing.aliases.values() });
   const modelList = renderModels(compiled.models.values(), new Date());
   const models: Stage[] = [authenticate, (ctx) => ctx.reply.json(200, modelList(ctx))];
 
   const table: (Omit<ApiRoute, 'endpoint'> & { stages: Stage[] })[] = [
     {
       method: 'POST', path: '/v1/chat/completions', dialect: 'openai', operation: 'chat',
-      // The response cache's lookup goes between admit and dispatch (admission still applies to a hit).
-      stages: [authenticate, acceptOpenAIChat, planChat, admit, chatDispatch(decodeOpenAIChat), encodeChat],
+      stages: [authenticate, acceptOpenAIChat, planChat, admit, ...cached(chatDispatch(decodeOpenAIChat), encodeChat)],
     },
     {
       method: 'POST', path: '/v1/messages', dialect: 'anthropic', operation: 'chat',
-      stages: [authenticate, acceptAnthropicMessages, planChat, admit, chatDispatch(decodeAnthropicMessages), encodeChat],
+      stages: [authenticate, acceptAnthropicMessages, planChat, admit, ...cached(chatDispatch(decodeAnthropicMessages), encodeChat)],
     },
     {
       method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',

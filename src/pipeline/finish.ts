@@ -68,11 +68,16 @@ function logLine(log: RequestLines): Finisher {
   };
 }
 
-/** One record per request that reached an upstream, billed with its last attempt: the one that answered. */
+/**
+ * One record per request that reached an upstream, billed with its last attempt: the one that answered; and
+ * one per answer from the response cache, marked cached, with the cached answer's deployment and tokens and
+ * no cost (nothing was called: ctx.costUsd stays 0 without an attempt).
+ */
 function usageRecord(ledger: UsageLedger): Finisher {
   return (ctx, durationMs) => {
-    const billed = ctx.attempt;
-    if (!billed?.started) return;
+    const hit = ctx.cacheHit;
+    const billed = hit ?? ctx.attempt;
+    if (!billed || (hit === undefined && !ctx.attempt!.started)) return;
     const { target, usage } = billed;
     ledger.append({
       time: isoNow(),
@@ -92,6 +97,7 @@ function usageRecord(ledger: UsageLedger): Finisher {
       status: ctx.status,
       errorClass: ctx.error?.errorClass ?? '',
       stream: ctx.stream,
+      cached: hit !== undefined,
     });
   };
 }
@@ -100,6 +106,8 @@ function usageRecord(ledger: UsageLedger): Finisher {
 function requestLine(ctx: RequestContext, durationMs: number): Record<string, unknown> {
   const error = ctx.error;
   const last = ctx.attempt;
+  const hit = ctx.cacheHit;
+  const usage = (last ?? hit)?.usage;
   return {
     request_id: ctx.requestId,
     trace_id: ctx.span?.traceId,
@@ -110,12 +118,13 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
     status: ctx.status,
     duration_ms: round(durationMs),
     model: ctx.requestedModel || undefined,
-    provider: (last?.target ?? ctx.target)?.providerId,
+    provider: (last ?? hit)?.target.providerId ?? ctx.target?.providerId,
+    cache: hit && 'hit',
     attempts: ctx.attempts.length > 1 ? ctx.attempts.length : undefined,
     stream: ctx.stream || undefined,
     ttft_ms: last && last.firstTokenAt >= 0 ? round(last.firstTokenAt) : undefined,
-    input_tokens: last?.usage.inputTokens || undefined,
-    output_tokens: last?.usage.outputTokens || undefined,
+    input_tokens: usage?.inputTokens || undefined,
+    output_tokens: usage?.outputTokens || undefined,
     cost_usd: ctx.costUsd || undefined,
     error_code: error?.code,
     error_class: error?.errorClass,

@@ -68,6 +68,11 @@ export const USAGE_MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    // 1: answered from the response cache (no upstream call, cost 0); every earlier record was not.
+    sql: (tx) => addMissingColumns(tx, [['cached', 'INTEGER NOT NULL DEFAULT 0']]),
+  },
 ];
 
 /** Brings `usage_records` to the current version; safe to run from several processes at once. */

@@ -35,6 +35,7 @@ const record = (i: number): UsageRecord => ({
   status: i % 5 === 0 ? 502 : 200,
   errorClass: i % 5 === 0 ? 'server_error' : '',
   stream: i % 3 === 0,
+  cached: i % 7 === 1,
 });
 
 /** Rows as another connection sees them (what is on disk, not what is queued). */
@@ -76,7 +77,7 @@ test('recent() returns newest first with every field', async () => {
       id: 15, time: '2025-01-01T00:00:15.000Z', request_id: 'req-15', identity_id: 'team-a', route: '/v1/chat/completions',
       provider: 'mock', model: 'mock-chat', upstream_model: 'mock-chat-v1', input_tokens: 25, output_tokens: 35,
       cached_input_tokens: 15, cost_usd: 0.015, duration_ms: 16.5, status: 502, error_class: 'server_error', stream: 1,
-      user_id: '', team_id: 'team-x',
+      user_id: '', team_id: 'team-x', cached: 1,
     });
     assert.equal(rows[1].stream, 0);
     assert.equal(rows[1].error_class, '');
@@ -97,8 +98,8 @@ test('a flush keeps every record, in order, with every field', async () => {
     rows.forEach((row, i) => {
       const r = record(i);
       assert.deepEqual(
-        [row.id, row.time, row.request_id, row.identity_id, row.user_id, row.team_id, row.input_tokens, row.cached_input_tokens, row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream],
-        [i + 1, r.time, r.requestId, r.identityId, r.userId, r.teamId, r.inputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0],
+        [row.id, row.time, row.request_id, row.identity_id, row.user_id, row.team_id, row.input_tokens, row.cached_input_tokens, row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream, row.cached],
+        [i + 1, r.time, r.requestId, r.identityId, r.userId, r.teamId, r.inputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0, r.cached ? 1 : 0],
       );
     });
   } finally {
