@@ -41,6 +41,15 @@ test('429 with Retry-After seconds and retry-after-ms; `then` applies once the s
   assert.equal((await chat('limited')).status, 200);
 });
 
+test('delay: the normal answer, after the wait', async () => {
+  fake.script('slow-ok', [fault.delay(200)]);
+  const started = Date.now();
+  const res = await chat('slow-ok');
+  assert.ok(Date.now() - started >= 190, 'not before the delay');
+  assert.equal((await res.json()).choices[0].message.content, FAKE_TEXT);
+  assert.equal(fake.requestsFor('slow-ok')[0].fault, 'delay-200');
+});
+
 test('hang before headers: nothing comes until the caller hangs up, which is recorded', async () => {
   fake.script('hangs', [fault.hangHeaders]);
   const controller = new AbortController();

@@ -2,11 +2,13 @@
 // that model gets (a 5xx burst, a 429 with Retry-After, a hang before the headers or mid-stream, a reset),
 // then what every request after the script gets (`then`, default: the model's normal behaviour). The
 // routing tests drive retries, fallbacks and breakers with these, one deployment per upstream model.
-import { FAKE_TEXT_PIECES, FAKE_USAGE, sendJson, startSse, type Exchange } from './fake-upstream-common.ts';
+import { FAKE_TEXT_PIECES, FAKE_USAGE, sendJson, sleep, startSse, type Exchange } from './fake-upstream-common.ts';
 
 export type Fault =
   /** The normal answer (by the model's name: an unknown name answers like `ok`). */
   | { kind: 'ok' }
+  /** The normal answer after `ms` (before any header): a slow but healthy upstream. */
+  | { kind: 'delay'; ms: number }
   /** An error answer in the endpoint's dialect, with optional Retry-After (seconds) and retry-after-ms headers. */
   | { kind: 'status'; status: number; retryAfter?: string; retryAfterMs?: string; message?: string }
   /** Reads the request and never answers, until the peer hangs up. */
@@ -18,6 +20,7 @@ export type Fault =
 
 export const fault = {
   ok: { kind: 'ok' } as Fault,
+  delay: (ms: number): Fault => ({ kind: 'delay', ms }),
   status: (status: number, extra: { retryAfter?: string; retryAfterMs?: string; message?: string } = {}): Fault => ({ kind: 'status', status, ...extra }),
   hangHeaders: { kind: 'hang-headers' } as Fault,
   hangStream: (afterChunks: number): Fault => ({ kind: 'hang-stream', afterChunks }),
@@ -32,6 +35,7 @@ export const burst = (n: number, f: Fault): Fault[] => Array.from({ length: n },
 export function faultName(f: Fault): string {
   switch (f.kind) {
     case 'status': return `status-${f.status}`;
+    case 'delay': return `delay-${f.ms}`;
     case 'hang-stream': return `hang-stream-${f.afterChunks}`;
     case 'reset': return `reset-${f.when}`;
     default: return f.kind;
@@ -79,6 +83,9 @@ export async function applyFault(ex: Exchange, f: Fault, errorBody: ErrorBody): 
   switch (f.kind) {
     case 'ok':
       return false;
+    case 'delay':
+      // Answered normally afterwards, unless the caller hung up meanwhile.
+      return !(await sleep(f.ms, ex.signal));
     case 'status': {
       const headers: Record<string, string> = {};
       if (f.retryAfter !== undefined) headers['retry-after'] = f.retryAfter;
