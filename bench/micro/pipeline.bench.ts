@@ -12,6 +12,7 @@ import { noopReply as reply } from '../../test/helpers/context.ts';
 import { buildRoutes } from '../../src/pipeline/endpoints.ts';
 import { createFinish } from '../../src/pipeline/finish.ts';
 import { buildProviders } from '../../src/providers/registry.ts';
+import { DeploymentStats } from '../../src/routing/deployment-stats.ts';
 import type { Send } from '../../src/providers/provider.ts';
 import { SqliteUsageLedger } from '../../src/store/sqlite/usage-ledger.ts';
 import { ConfigKeys } from '../../src/store/memory/config-keys.ts';
@@ -40,7 +41,9 @@ const logs = createLogs({ level: process.env.BENCH_LOG ?? 'info', format: 'json'
 const ledger = new SqliteUsageLedger({ dataDir: mkdtempSync(join(tmpdir(), 'vigil-bench-')), flushIntervalMs: 1000, maxBatch: 1000 });
 const finish = createFinish({ recorder, ledger, log: logs.requestLines() });
 const access = { keys: new ConfigKeys(new Map()), counters: new MemoryCounterStore(), recorder, config: { auth: compiled.config.auth, budgets: compiled.config.budgets } };
-const chatCompletions = buildRoutes(compiled, providers, access, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') })
+const breakers = { tryAcquire: () => true, record() {}, state: () => 0 as const, retryAfterMs: () => 0 };
+const routing = { aliases: compiled.aliases, breakers, stats: new DeploymentStats(), recorder };
+const chatCompletions = buildRoutes(compiled, providers, access, finish, { routing: logs.debugLogger('routing'), auth: logs.debugLogger('auth') }, routing)
   .find((route) => route.path === '/v1/chat/completions')!.endpoint;
 
 const body = JSON.parse(chatRequest('bench-model', false));

@@ -5,6 +5,8 @@ import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders, providerChecks } from '../providers/registry.ts';
+import { DeploymentStats } from '../routing/deployment-stats.ts';
+import type { RoutingDeps } from '../routing/dispatch.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
@@ -86,6 +88,13 @@ export async function serve(options: { config?: string; port?: number }): Promis
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
     authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers));
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
+  const routing: RoutingDeps = {
+    aliases: compiled.aliases,
+    // Until routing/breakers.ts lands: every deployment admitted.
+    breakers: { tryAcquire: () => true, record() {}, state: () => 0, retryAfterMs: () => 0 },
+    stats: new DeploymentStats(),
+    recorder,
+  };
   const pipelines = new InFlight();
   const app = buildServer({
     config,
@@ -102,7 +111,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
       }, pipelines.finish(finish), {
         routing: logs.debugLogger('routing'),
         auth: logs.debugLogger('auth'),
-      }),
+      }, routing),
       ...buildAdminRoutes({
         token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
         analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),

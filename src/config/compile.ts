@@ -1,25 +1,30 @@
 // Raw config → a frozen runtime snapshot: cross-references checked, model table built, and every secret
 // resolved here, once (gateway key hashes, provider keys and headers, scrape credentials, OTLP headers),
 // so no other folder reads a secret reference and no request does this work.
-import type { ModelPricing, ModelTarget } from '../core/context.ts';
+import type { Alias } from '../core/alias.ts';
+import type { ModelTarget } from '../core/context.ts';
 import { LIVENESS_PATHS, READINESS_PATHS } from '../core/health.ts';
 import { hashKey } from '../core/key-hash.ts';
 import type { Principal } from '../core/principal.ts';
 import { ConfigError } from './load.ts';
-import type { ApiKeyConfig, Config, ModelConfig } from './schema.ts';
-import { catalogPricing } from './pricing-catalog.ts';
+import type { ApiKeyConfig, Config } from './schema.ts';
+import { compileAliases, type ProviderInstance } from './aliases.ts';
 import { compileMetricsCredentials, type MetricsCredentials } from './metrics-credentials.ts';
 import { resolveHeaders, resolveSecret } from './secrets.ts';
 
 export interface CompiledConfig {
   readonly config: Config;
-  /** Public model name → where it goes. */
+  /** Public model name → its first deployment, for readers that need one target per model (the model list, admission's prices). */
   readonly models: ReadonlyMap<string, ModelTarget>;
+  /** Public model name → the alias routing runs on: deployments and policies over the `routing` defaults. */
+  readonly aliases: ReadonlyMap<string, Alias>;
+  /** Deployment id → the provider instance of a deployment with its own base_url or api_key (its credentials are in providerCredentials). */
+  readonly providerInstances: ReadonlyMap<string, ProviderInstance>;
   /** sha256(key) → the key's Principal (auth.keys); empty means no config keys. */
   readonly keyHashes: ReadonlyMap<string, Principal>;
   /** Scrape credentials for the metrics path; empty means open. */
   readonly metricsCredentials: MetricsCredentials;
-  /** Provider id → its resolved key and headers, for every provider but the mock. */
+  /** Provider id (or provider-instance id) → its resolved key and headers, for every provider but the mock. */
   readonly providerCredentials: ReadonlyMap<string, ProviderCredentials>;
   /** `telemetry.otlp.headers` resolved, lower-cased names; empty when no OTLP endpoint is set. */
   readonly otlpHeaders: Readonly<Record<string, string>>;
@@ -50,18 +55,12 @@ const INJECTABLE = new Set(['rate_limit', 'server_error', 'timeout', 'network', 
 
 export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.env): CompiledConfig {
   const problems: string[] = [];
-  const models = new Map<string, ModelTarget>();
   if (config.models.length === 0) problems.push('models: none configured, so every request would answer 404; add at least one (see vigil.example.yaml)');
-  for (const [i, model] of config.models.entries()) {
-    const provider = config.providers[model.provider!];
-    if (!provider) problems.push(`models.${i}.provider: unknown provider "${model.provider}" (configured: ${Object.keys(config.providers).join(', ') || 'none'})`);
-    else if (model.type === 'embedding' && provider.kind === 'anthropic') problems.push(`models.${i}.type: provider "${model.provider}" (anthropic) has no embeddings API`);
-    if (models.has(model.name)) problems.push(`models.${i}.name: "${model.name}" is configured twice`);
-    const upstreamModel = model.upstream_model ?? model.name;
-    const target: ModelTarget = { name: model.name, upstreamModel, providerId: model.provider!, deploymentId: `${model.provider}:${upstreamModel}`, type: model.type };
-    const pricing = pricingOf(model.pricing, target.upstreamModel);
-    if (pricing) target.pricing = pricing;
-    models.set(model.name, target);
+  const { aliases, instances } = compileAliases(config, problems);
+  const models = new Map<string, ModelTarget>();
+  for (const [name, alias] of aliases) {
+    const { upstreamModel, providerId, deploymentId, type, pricing } = alias.deployments[0];
+    models.set(name, Object.freeze(pricing ? { name, upstreamModel, providerId, deploymentId, type, pricing } : { name, upstreamModel, providerId, deploymentId, type }));
   }
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.kind === 'openai-compatible' && !provider.base_url) problems.push(`providers.${id}.base_url: required for kind openai-compatible`);
@@ -82,6 +81,10 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.kind !== 'mock') providerCredentials.set(id, resolveProviderCredentials(provider.api_key, provider.headers, env));
   }
+  for (const [id, instance] of instances) {
+    const provider = config.providers[instance.provider];
+    if (provider?.kind !== 'mock' && provider) providerCredentials.set(id, resolveProviderCredentials(instance.apiKey ?? provider.api_key, provider.headers, env));
+  }
   const { otlp } = config.telemetry;
   const exporting = otlp.endpoint || otlp.traces.endpoint || otlp.logs.endpoint || otlp.metrics.endpoint; // a signal's own endpoint counts
   const otlpHeaders = exporting ? resolveHeaders(otlp.headers, env) : { headers: {}, problems: [] };
@@ -99,7 +102,7 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   }
   if (problems.length) throw ConfigError.fromProblems(problems);
   return Object.freeze({
-    config, models, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers), adminToken, storeUrl, redisUrl,
+    config, models, aliases, providerInstances: instances, keyHashes, metricsCredentials, providerCredentials, otlpHeaders: Object.freeze(otlpHeaders.headers), adminToken, storeUrl, redisUrl,
   });
 }
 
@@ -128,19 +131,6 @@ function principalOf(entry: ApiKeyConfig): Principal {
 function defined<T extends object>(fields: T): Partial<T> | undefined {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
   return entries.length ? Object.fromEntries(entries) as Partial<T> : undefined;
-}
-
-/** The config's prices over the catalog's for the upstream model; a price the config leaves out comes from the catalog, else the input price. */
-function pricingOf(override: ModelConfig['pricing'], upstreamModel: string): ModelPricing | undefined {
-  const catalog = catalogPricing(upstreamModel);
-  if (!override) return catalog;
-  const input = override.input_per_mtok;
-  return Object.freeze({
-    input,
-    output: override.output_per_mtok,
-    cachedInput: override.cached_input_per_mtok ?? catalog?.cachedInput ?? input,
-    cacheWrite: override.cache_write_per_mtok ?? catalog?.cacheWrite ?? input,
-  });
 }
 
 function resolveProviderCredentials(apiKeyRef: string | undefined, headerRefs: Record<string, string>, env: NodeJS.ProcessEnv): ProviderCredentials {

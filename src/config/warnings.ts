@@ -8,11 +8,14 @@ export function configWarnings(compiled: CompiledConfig): string[] {
   for (const [id, credentials] of compiled.providerCredentials) {
     if (!credentials.unavailableReason) continue;
     unusable.add(id);
-    warnings.push(`providers.${id}.${credentials.unavailableReason}; its models will answer 500 GW_PROVIDER_UNAVAILABLE`);
+    const where = compiled.providerInstances.has(id) ? `deployment ${id}` : `providers.${id}`;
+    warnings.push(`${where}.${credentials.unavailableReason}; its models will answer 500 GW_PROVIDER_UNAVAILABLE`);
   }
-  const { models } = compiled.config;
-  const providersOf = (model: (typeof models)[number]) => model.deployments?.map((d) => d.provider) ?? [model.provider!];
-  if (models.length && models.every((model) => providersOf(model).every((id) => unusable.has(id)))) {
+  for (const [i, model] of compiled.config.models.entries()) {
+    if (model.deployments && model.pricing) warnings.push(`models.${i}.pricing: ignored beside deployments (give each deployment its pricing)`);
+  }
+  const aliases = [...compiled.aliases.values()];
+  if (aliases.length && aliases.every((alias) => alias.deployments.every((d) => unusable.has(d.providerId)))) {
     warnings.push('no model is routable: the provider of every model is unusable (see above), so every request will answer 500 GW_PROVIDER_UNAVAILABLE');
   }
   return warnings;

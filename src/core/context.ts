@@ -1,6 +1,7 @@
 // Per-request state with a fixed shape: every field exists from the constructor on, so the hot path
 // never grows hidden classes, and `finish` can read one object (and its attempts) to record metrics, the
 // log line and usage.
+import type { Alias } from './alias.ts';
 import { Attempt } from './attempt.ts';
 import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation } from './canonical.ts';
 import { GatewayError } from './errors.ts';
@@ -49,6 +50,11 @@ export interface Settlement {
   settle(ctx: RequestContext): void;
 }
 
+/** Something a request holds until it finishes, released once when its stages are done (routing's hold on a streaming deployment). */
+export interface Held {
+  release(ctx: RequestContext): void;
+}
+
 /** Shared by every request without path or query parameters: no allocation for them. */
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -83,6 +89,10 @@ export class RequestContext {
   /** The `model` the client asked for, and the configured target it resolved to. */
   requestedModel = '';
   target: ModelTarget | undefined = undefined;
+  /** The alias `requestedModel` names (routing/plan.ts); `target` is its first deployment until an attempt picks one. */
+  alias: Alias | undefined = undefined;
+  /** Released by the pipeline once the stages are done (a stream's deployment stays in flight until then). */
+  held: Held | undefined = undefined;
   /** Every upstream attempt, in order (routing/dispatch.ts starts them); `attempt` is the last, the current one. */
   readonly attempts: Attempt[] = [];
   attempt: Attempt | undefined = undefined;

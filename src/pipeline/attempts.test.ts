@@ -23,12 +23,14 @@ import type { SpanRecord } from '../telemetry/export/encode.ts';
 import { createTracing } from '../telemetry/trace.ts';
 import { ledgerRows } from '../../test/helpers/ledger.ts';
 import { testContext } from '../../test/helpers/context.ts';
+import { testAlias, testDeployment, testRouting } from '../../test/helpers/routing.ts';
 import { encodeChat } from './encode.ts';
 import { compose } from './endpoints.ts';
 import { createFinish } from './finish.ts';
 
 const ROUTE = '/v1/chat/completions';
 const TARGET: ModelTarget = { name: 'fast', upstreamModel: 'gpt-4o-mini', providerId: 'up', deploymentId: 'test', type: 'chat', pricing: { input: 1, output: 2, cachedInput: 0.5, cacheWrite: 1.25 } };
+const DEPLOYMENT = testDeployment(TARGET);
 const ANSWER = {
   id: 'chatcmpl-1', object: 'chat.completion', model: 'gpt-4o-mini',
   choices: [{ index: 0, message: { role: 'assistant', content: 'second time lucky' }, finish_reason: 'stop' }],
@@ -107,8 +109,16 @@ function request(requestId: string, recorder: Recorder) {
   };
   recorder.requestStarted(ROUTE);
   const body = { model: 'fast', messages: [{ role: 'user', content: 'try again' }] };
-  const ctx = testContext({ requestId, route: ROUTE, reply, body, requestedModel: 'fast', target: TARGET });
+  const ctx = testContext({ requestId, route: ROUTE, reply, body, requestedModel: 'fast', target: DEPLOYMENT });
+  ctx.alias = testAlias([DEPLOYMENT]);
   return { ctx, sent };
+}
+
+/** Dispatch on one deployment allowed `attempts` attempts. */
+function dispatch(providers: Map<string, Provider>, attempts: number) {
+  const alias = testAlias([DEPLOYMENT], { retry: { attempts } });
+  const { routes, deps } = testRouting([alias], providers, { recorder: new Recorder(createMetrics(), { version: 't', commit: 't', models: [] }) });
+  return createChatDispatch(routes, deps, decodeOpenAIChat);
 }
 
 test('two attempts (a 503, then an answer): one request counted, logged and billed; two attempt spans and LLM calls', async () => {
@@ -117,7 +127,7 @@ test('two attempts (a 503, then an answer): one request counted, logged and bill
   try {
     const { ctx, sent } = request('two-attempts', t.recorder);
     ctx.span = t.tracing.startRequest(ctx);
-    await compose([createChatDispatch(up.providers, decodeOpenAIChat, undefined, 2), encodeChat], t.finish)(ctx);
+    await compose([dispatch(up.providers, 2), encodeChat], t.finish)(ctx);
 
     assert.equal(sent.status, 200);
     assert.equal(JSON.parse(sent.body!).choices[0].message.content, 'second time lucky');
@@ -174,7 +184,7 @@ test('a failure that is not retryable ends the request at its first attempt, wha
   const t = telemetry();
   try {
     const { ctx, sent } = request('one-attempt', t.recorder);
-    await compose([createChatDispatch(up.providers, decodeOpenAIChat, undefined, 3), encodeChat], t.finish)(ctx);
+    await compose([dispatch(up.providers, 3), encodeChat], t.finish)(ctx);
     assert.equal(sent.status, 400);
     assert.equal(up.seen.length, 1);
     assert.equal(ctx.attempts.length, 1);

@@ -8,8 +8,8 @@ import type { AccessDeps } from '../policy/access.ts';
 import { createAdmit } from '../policy/admit.ts';
 import { createAuthenticate } from '../policy/authenticate.ts';
 import type { Provider } from '../providers/provider.ts';
-import { createChatDispatch, createEmbeddingsDispatch, type Decode } from '../routing/dispatch.ts';
-import { createPlan } from '../routing/plan.ts';
+import { createChatDispatch, createEmbeddingsDispatch, type Decode, type RoutingDeps } from '../routing/dispatch.ts';
+import { buildRouteTable, createPlan } from '../routing/plan.ts';
 import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/anthropic-messages.ts';
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
@@ -40,19 +40,26 @@ export interface StageDebug {
   auth: DebugLog | undefined;
 }
 
-/** `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to `debug.auth`). */
-export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug): ApiRoute[] {
+/**
+ * `access`: keys, counters, budgets and recorders for authenticate and admit (its `debug` defaults to
+ * `debug.auth`). `routing`: the aliases, breakers, deployment statistics and recorder dispatch routes with.
+ */
+export function buildRoutes(
+  compiled: CompiledConfig, providers: ReadonlyMap<string, Provider>, access: AccessDeps, finish: Finish, debug: StageDebug, routing: RoutingDeps,
+): ApiRoute[] {
   const withDebug: AccessDeps = { debug: debug.auth, ...access };
   const authenticate = createAuthenticate(withDebug);
   const admit = createAdmit(withDebug);
-  const planChat = createPlan(compiled.models, providers, 'chat', debug.routing);
-  const chatDispatch = (decode: Decode) => createChatDispatch(providers, decode, debug.routing);
+  const routeTable = buildRouteTable(routing.aliases, providers, routing.stats);
+  const planChat = createPlan(routeTable, 'chat');
+  const chatDispatch = (decode: Decode) => createChatDispatch(routeTable, routing, decode, debug.routing);
   const modelList = renderModels(compiled.models.values(), new Date());
   const models: Stage[] = [authenticate, (ctx) => ctx.reply.json(200, modelList(ctx))];
 
   const table: (Omit<ApiRoute, 'endpoint'> & { stages: Stage[] })[] = [
     {
       method: 'POST', path: '/v1/chat/completions', dialect: 'openai', operation: 'chat',
+      // The response cache's lookup goes between admit and dispatch (admission still applies to a hit).
       stages: [authenticate, acceptOpenAIChat, planChat, admit, chatDispatch(decodeOpenAIChat), encodeChat],
     },
     {
@@ -62,8 +69,8 @@ export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<str
     {
       method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',
       stages: [
-        authenticate, acceptOpenAIEmbeddings, createPlan(compiled.models, providers, 'embedding', debug.routing), admit,
-        createEmbeddingsDispatch(providers, debug.routing), encodeEmbeddings,
+        authenticate, acceptOpenAIEmbeddings, createPlan(routeTable, 'embedding'), admit,
+        createEmbeddingsDispatch(routeTable, routing, debug.routing), encodeEmbeddings,
       ],
     },
     { method: 'GET', path: '/v1/models', dialect: 'either', operation: 'chat', stages: models },
@@ -72,7 +79,10 @@ export function buildRoutes(compiled: CompiledConfig, providers: ReadonlyMap<str
   return table.map(({ stages, ...route }) => ({ ...route, endpoint: compose(stages, finish) }));
 }
 
-/** Runs the stages in order; the first GatewayError stops them and is reported. `finish` always runs. */
+/**
+ * Runs the stages in order; the first GatewayError stops them and is reported. What the request holds (a
+ * streaming deployment) is released, then `finish` runs, always.
+ */
 export function compose(stages: Stage[], finish: Finish): Endpoint {
   return async (ctx) => {
     try {
@@ -85,6 +95,11 @@ export function compose(stages: Stage[], finish: Finish): Endpoint {
       ctx.status = ctx.reply.started ? ctx.status : ctx.error.status;
       ctx.reply.fail(ctx.error);
     } finally {
+      const held = ctx.held;
+      if (held) {
+        ctx.held = undefined;
+        held.release(ctx);
+      }
       finish(ctx);
     }
   };

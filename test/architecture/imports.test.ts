@@ -18,6 +18,7 @@ const ACROSS: { from: string; to: string; only?: 'type'; why: string }[] = [
   { from: 'routing', to: 'providers', why: 'routing plans over the providers and calls them; its transport implements their Send port' },
   { from: 'routing', to: 'telemetry', only: 'type', why: 'a stage takes its module\'s debug logger (DebugLog), built by telemetry at start-up' },
   { from: 'policy', to: 'telemetry', only: 'type', why: 'as routing: the debug logger' },
+  { from: 'routing', to: 'store', only: 'type', why: 'routing shares breaker openings (BreakerBus) and caches answers (ResponseCache) through the store ports' },
   { from: 'policy', to: 'store', only: 'type', why: 'policy reads keys, counters and budgets through the store ports' },
   { from: 'admin', to: 'pipeline', why: 'admin routes are ApiRoutes composed with the pipeline\'s compose and finish' },
 ];
