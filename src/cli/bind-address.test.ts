@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exposureWarning, httpUrl } from './bind-address.ts';
+import { openGatewayWarning, httpUrl } from './bind-address.ts';
 
-test('exposureWarning: an open gateway on a non-loopback address, only', () => {
+test('openGatewayWarning: open to other machines is a danger; open on loopback says how to close it', () => {
   for (const address of ['0.0.0.0', '::', '10.0.0.5', '192.168.1.20']) {
-    assert.equal(exposureWarning(address, 0), `open gateway on ${address}: no auth.keys, so anyone who can reach this address can use every configured provider; set auth.keys, or server.host (VIGIL_HOST) to 127.0.0.1`);
-    assert.equal(exposureWarning(address, 1), undefined, `${address} with a gateway key`);
+    assert.match(openGatewayWarning(address, true, undefined)!, new RegExp(`^open gateway on ${address.replace(/\./g, '\\.')}: requests need no key`));
+    assert.match(openGatewayWarning(address, true, false)!, /^open gateway on/, 'auth.required: false is no excuse off loopback');
+    assert.equal(openGatewayWarning(address, false, undefined), undefined, `${address} with a gateway key`);
   }
-  for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.equal(exposureWarning(address, 0), undefined, address);
+  for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) {
+    assert.match(openGatewayWarning(address, true, undefined)!, /^auth open: no gateway key exists yet/, address);
+    assert.equal(openGatewayWarning(address, true, false), undefined, 'auth.required: false on loopback is the operator\'s choice');
+  }
 });
 
 test('httpUrl: the bound address as a URL, IPv6 in brackets', () => {

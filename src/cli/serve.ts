@@ -26,7 +26,7 @@ import { answerSnapshots, clusterRenderer } from '../telemetry/metrics/cluster.t
 import { renderLocal } from '../telemetry/metrics/exposition.ts';
 import type { CompiledConfig } from '../config/compile.ts';
 import type { Logs } from '../telemetry/log.ts';
-import { exposureWarning, httpUrl } from './bind-address.ts';
+import { httpUrl, openGatewayWarning } from './bind-address.ts';
 import { listenError } from './startup-error.ts';
 import { watchStopRequests } from './stop-requests.ts';
 import { validatedConfig } from './validated-config.ts';
@@ -158,9 +158,9 @@ export async function serve(options: { config?: string; port?: number }): Promis
   };
   const { host, port } = config.server;
   const bound = await app.listen({ host, port }).catch((err) => { throw listenError(err, { host, port, hostSetting: 'server.host or VIGIL_HOST', portSetting: 'server.port, VIGIL_PORT or --port' }); });
+  const open = openGatewayWarning(bound.address, authIsOpen(auth.required, stores.keys), auth.required);
+  if (open) log.warn(open);
   log.info({ address: httpUrl(bound), models: [...compiled.models.keys()] }, 'vigil listening');
-  const exposed = exposureWarning(bound.address, stores.keys.size);
-  if (exposed) log.warn(exposed);
   const { listener } = config.metrics; // in cluster mode the primary hosts it
   const metricsListener = listener.enabled && !isClusterWorker()
     ? await startMetricsListener({ host: listener.host ?? host, port: listener.port, endpoint: scrape })

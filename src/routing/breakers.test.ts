@@ -83,6 +83,17 @@ test('failures older than the window no longer count', () => {
   assert.equal(breakers.state('p:a'), 1, '3 of 5 in the new window');
 });
 
+test('a wall clock stepping back keeps counting outcomes in the newest bucket', () => {
+  const { breakers, clock } = setup(breakerPolicy({ consecutiveFailures: 100 }));
+  fail(breakers);
+  breakers.record(D, undefined);
+  clock.t -= 60_000;
+  fail(breakers);
+  assert.equal(breakers.state('p:a'), 0, '2 of 3');
+  fail(breakers);
+  assert.equal(breakers.state('p:a'), 1, '3 of 4: nothing was lost or counted twice');
+});
+
 test('error classes outside the policy count as neither failure nor success', () => {
   const { breakers } = setup(breakerPolicy({ on: new Set(['server_error']) }));
   fail(breakers, 2);

@@ -11,6 +11,11 @@
 // replica opens the deployment here until that time (never longer than this replica's own cooldown, so a skewed
 // clock cannot hold it open) without publishing it back.
 //
+// An outcome does not say which attempt it ends: while half-open, any outcome recorded ends a trial (the oldest
+// in flight). An attempt admitted before the opening that outlives the whole cooldown would be taken for a trial;
+// an attempt timeout under cooldown_ms rules that out. A trial never recorded (aborted) frees its slot after a
+// cooldown, so a lost outcome cannot wedge the breaker.
+//
 // The closed path of tryAcquire/record is a map lookup and a few numbers: no allocation, no timer.
 import type { Alias, BreakerGate, BreakerPolicy, BreakerState, Deployment } from '../core/alias.ts';
 import type { ErrorClass } from '../core/errors.ts';
@@ -127,10 +132,11 @@ export class Breakers implements BreakerGate {
     // trial given up on) says nothing about the deployment now.
   }
 
+  /** Takes no trial slot, but moves an open breaker past its cooldown to half-open, so a router filtering on it tries it. */
   state(deploymentId: string): BreakerState {
     const breaker = this.#breakers.get(deploymentId);
     if (breaker === undefined) return CLOSED;
-    this.#settle(breaker, this.#now());
+    if (breaker.state === OPEN) this.#settle(breaker, this.#now()); // the clock is read only when it matters
     return breaker.state;
   }
 

@@ -3,6 +3,7 @@
 // equal the priced usage of the calls made; audit events come back; 401/403/404/400 in OpenAI's shape.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 
@@ -59,6 +60,24 @@ test('issue → the key works with the SDK; revoke → 401 within a second', asy
   assert.equal(revoked.body.state, 'revoked');
   const err = await within(1000, () => refused(issued.body.key));
   assert.equal(err.status, 401);
+});
+
+test('an expiring key works until its time, then both SDKs get their AuthenticationError saying it expired', async () => {
+  const issued = await admin('POST', '/admin/keys', { name: 'short-lived', expires_in: '2s' });
+  assert.equal(issued.status, 201);
+  const anthropic = new Anthropic({ apiKey: issued.body.key, baseURL: gateway.url, maxRetries: 0 });
+  const ask = () => anthropic.messages.create({ model: 'mock-chat', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+  await within(1000, ask); // works while it lasts
+  const expired = await within(5000, () => ask().then(() => assert.fail('the key still works'), (err) => {
+    assert.ok(err instanceof Anthropic.AuthenticationError, String(err));
+    return err;
+  }));
+  assert.equal(expired.status, 401);
+  assert.match(expired.error.error.message, /expired/);
+  const err = await refused(issued.body.key);
+  assert.equal(err.code, 'GW_AUTH_KEY_EXPIRED');
+  const shown = await admin('GET', `/admin/keys/${issued.body.id}`);
+  assert.equal(shown.body.state, 'expired');
 });
 
 test('rotate with a grace: both keys work, then only the new one', async () => {

@@ -120,7 +120,8 @@ test('serve and config check agree: the same refusals (naming the source and var
   assert.equal(check.status, 0, check.stderr);
   assert.equal(check.stderr, `${warnings.map((w) => `warning: ${w}`).join('\n')}\nconfig ok\n`);
   const served = await serveUntilListening(t, ['--config', unusable, '--port', String(await freePort())], childEnv(dir));
-  assert.deepEqual(served.filter((r) => r.level === 'warn').map((r) => r.msg), warnings);
+  // Beside them serve says the gateway is open: that depends on the key store, which config check does not open.
+  assert.deepEqual(served.filter((r) => r.level === 'warn' && !r.msg.startsWith('auth open:')).map((r) => r.msg), warnings);
 });
 
 test('a file that sets only server.port keeps the embedded providers and models', (t) => {
@@ -154,7 +155,8 @@ test('embedded defaults listen on loopback, and the start-up line gives the addr
   const records = await serveUntilListening(t, ['--port', String(port)], childEnv(tempDir(t)));
   assert.deepEqual(listeningOn(port), ['127.0.0.1'], 'bound to loopback only');
   assert.equal(records.at(-1)!.address, `http://127.0.0.1:${port}`);
-  assert.ok(!records.some((r) => r.level === 'warn'), `an open gateway on loopback is no warning: ${JSON.stringify(records)}`);
+  // Open on loopback because no key exists yet: one warning saying so and how to close it, nothing louder.
+  assert.deepEqual(records.filter((r) => r.level === 'warn').map((r) => r.msg.split(':')[0]), ['auth open'], JSON.stringify(records));
 });
 
 test('debug lines: routing decision, upstream attempt and auth outcome at debug, none at info; unknown modules warned', async (t) => {
