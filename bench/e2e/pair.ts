@@ -8,7 +8,8 @@
 // Run: npm run bench:pair -- SIDE_A SIDE_B   (knobs: BENCH_ROUNDS=4 BENCH_SECONDS=8 BENCH_CONNECTIONS=32)
 // A side is CHECKOUT:VARIANT[:NAME=VALUE,…[:NODE_FLAG,…]], e.g. `/tmp/before:vigil` against
 // `.:vigil::--max-semi-space-size=16`; VARIANT is one of bench/e2e/targets.ts (vigil, vigil-telemetry-off,
-// vigil-telemetry-full), CHECKOUT any working tree (a `git worktree add` of the commit to compare).
+// vigil-telemetry-full, vigil-keys, vigil-routing-50, …), CHECKOUT any working tree (a `git worktree add` of
+// the commit to compare).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

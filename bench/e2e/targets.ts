@@ -78,10 +78,22 @@ export function vigilVariants(): Record<string, VigilSections> {
     // TPM counters, a parallel slot, and day and month budget reservations settled with the priced usage.
     'vigil-keys': { auth: BENCH_KEY, priced: true },
     'vigil-keys-redis': { auth: BENCH_KEY, priced: true, redis: '{ url: "redis://127.0.0.1:6379", key_prefix: "vigil-bench:" }' },
+    // Routing's cost (issue #27): bench-model as an alias of 50 equal deployments on the same upstream, against
+    // `vigil`'s one-deployment alias; the router weighs every one of them (breaker, capacity, weight) per request.
+    'vigil-routing-50': { deployments: 50 },
   };
 }
 
-export type VigilSections = { log?: string; telemetry?: string; auth?: string; redis?: string; priced?: boolean };
+/** `deployments`: bench-model is an alias of that many deployments (ids bench-0…), each sending it upstream unchanged. */
+export type VigilSections = { log?: string; telemetry?: string; auth?: string; redis?: string; priced?: boolean; deployments?: number };
+
+/** The bench-model entry: one provider, or an alias over `deployments` of the same upstream model. */
+function benchModel(sections: VigilSections): string {
+  const pricing = sections.priced ? ', pricing: { input_per_mtok: 2.5, output_per_mtok: 10 }' : '';
+  if (!sections.deployments) return `{ name: bench-model, provider: bench${pricing} }`;
+  const deployments = Array.from({ length: sections.deployments }, (_, i) => `{ id: bench-${i}, provider: bench, upstream_model: bench-model${pricing} }`);
+  return `{ name: bench-model, deployments: [${deployments.join(', ')}] }`;
+}
 
 function portkeyHeaders(upstreamPort: number): string[] {
   return ['x-portkey-provider: openai', `x-portkey-custom-host: http://127.0.0.1:${upstreamPort}/v1`, 'authorization: Bearer dummy'];
@@ -129,7 +141,7 @@ ${sections.log ? `log: ${sections.log}\n` : ''}${sections.telemetry ? `telemetry
   bench: { kind: openai-compatible, base_url: "http://127.0.0.1:${ports.upstream}/v1" }
   bench-sse: { kind: openai-compatible, base_url: "http://127.0.0.1:${ports.upstreamSse}/v1" }
 models:
-  - { name: bench-model, provider: bench${sections.priced ? ', pricing: { input_per_mtok: 2.5, output_per_mtok: 10 }' : ''} }
+  - ${benchModel(sections)}
   - { name: bench-stream, provider: bench-sse }
 `;
 }

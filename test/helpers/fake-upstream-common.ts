@@ -41,7 +41,10 @@ export interface RecordedRequest {
   /** Parsed JSON body, or undefined when the body was empty or not JSON (then see rawBody). */
   body: any;
   rawBody: string;
+  /** When the request's body had arrived (its arrival, as the routing tests read it). */
   receivedAt: number;
+  /** The scripted fault applied to it (fake-upstream-script.ts), e.g. `status-500`; undefined when unscripted. */
+  fault?: string;
   /** When the fake finished (or deliberately reset) its response. */
   completedAt?: number;
   /** When the peer (the gateway) closed the connection before the response was complete. */

@@ -1,11 +1,13 @@
 // A fake LLM provider on 127.0.0.1 that speaks both the OpenAI-compatible API and Anthropic's Messages API.
-// The upstream model name in the request body picks the behaviour (see BEHAVIOURS); every request is
-// recorded so tests can assert what the gateway sent upstream and when it hung up.
+// The upstream model name in the request body picks the behaviour (see BEHAVIOURS), unless a test scripted
+// faults for that name (fake-upstream-script.ts); every request is recorded so tests can assert what the
+// gateway sent upstream, when it arrived and when the gateway hung up.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleOpenAI } from './fake-upstream-openai.ts';
 import { handleAnthropic } from './fake-upstream-anthropic.ts';
 import { serveFixture } from './fake-upstream-fixture.ts';
+import { applyFault, FaultScripts, type Fault } from './fake-upstream-script.ts';
 import {
   FAKE_BAD_REQUEST_MESSAGE, FAKE_HTML_PAGE, FAKE_RATE_LIMIT_HEADERS, FAKE_RETRY_AFTER, SLOW_HEADERS_MS, sendJson, sleep,
   type Exchange, type RecordedRequest,
@@ -13,6 +15,7 @@ import {
 
 export * from './fake-upstream-common.ts';
 export { fixtureModel, readFixture } from './fake-upstream-fixture.ts';
+export { burst, fault, type Fault } from './fake-upstream-script.ts';
 
 /** Per-API wire details the shared failure behaviours need. */
 export interface ApiDialect {
@@ -29,6 +32,10 @@ export interface FakeUpstream {
   requestsFor(model: string, path?: string): RecordedRequest[];
   /** Resolves with the first recorded request matching `pred` (polling), or rejects after timeoutMs. */
   waitFor(pred: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
+  /** Scripts the next requests to upstream model `model`: `steps` in order, then `then` (default: normal answers). */
+  script(model: string, steps: readonly Fault[], then?: Fault): void;
+  /** Drops every script: every model answers by its name again. */
+  clearScripts(): void;
   close(): Promise<void>;
 }
 
@@ -89,7 +96,7 @@ async function failureBehaviour(ex: Exchange, dialect: ApiDialect): Promise<bool
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedRequest[]): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedRequest[], scripts: FaultScripts): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const rawBody = Buffer.concat(chunks).toString('utf8');
@@ -112,6 +119,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
   const isAnthropic = path === '/v1/messages';
   if (req.method !== 'POST') return sendJson(res, 404, openaiDialect.errorBody(404, `No route ${req.method} ${path}`));
   if (body === undefined) return sendJson(res, 400, (isAnthropic ? anthropicDialect : openaiDialect).errorBody(400, 'Body is not JSON'));
+  const scripted = scripts.next(body.model);
+  if (scripted && (await applyFault(ex, scripted, (isAnthropic ? anthropicDialect : openaiDialect).errorBody))) return;
   if (serveFixture(ex)) return;
   if (await failureBehaviour(ex, isAnthropic ? anthropicDialect : openaiDialect)) return;
   if (isAnthropic) return handleAnthropic(ex);
@@ -120,8 +129,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
+  const scripts = new FaultScripts();
   const server = createServer((req, res) => {
-    handle(req, res, requests).catch((err) => {
+    handle(req, res, requests, scripts).catch((err) => {
       if (!res.headersSent) sendJson(res, 500, { error: { message: `fake upstream bug: ${err}` } });
       else res.destroy();
     });
@@ -142,6 +152,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         await sleep(20);
       }
     },
+    script: (model, steps, then) => scripts.set(model, steps, then),
+    clearScripts: () => scripts.clear(),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
