@@ -5,17 +5,12 @@ import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
 import { buildProviders, providerChecks } from '../providers/registry.ts';
-import { DeploymentStats } from '../routing/deployment-stats.ts';
-import type { RoutingDeps } from '../routing/dispatch.ts';
-import { Breakers } from '../routing/breakers.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
 import { isClusterPrimary, isClusterWorker, runPrimary, workerCount } from '../server/cluster.ts';
 import { startMetricsListener, type MetricsEndpoint } from '../server/metrics-http.ts';
 import { yieldV8ThreadsOnOneCpu } from '../server/v8-threads.ts';
 import { openStores } from '../store/factory.ts';
-import { MemoryResponseCache } from '../store/memory/response-cache.ts';
-import { RedisResponseCache } from '../store/redis/response-cache.ts';
 import { authCheck, authIsOpen } from '../policy/authenticate.ts';
 import { StartupError } from './startup-error.ts';
 import { Health, lifecycleCheck } from '../telemetry/health.ts';
@@ -32,6 +27,7 @@ import type { Logs } from '../telemetry/log.ts';
 import { httpUrl, openGatewayWarning } from './bind-address.ts';
 import { listenError } from './startup-error.ts';
 import { watchStopRequests } from './stop-requests.ts';
+import { startRouting } from './routing.ts';
 import { validatedConfig } from './validated-config.ts';
 import { buildInfo } from './version.ts';
 
@@ -83,24 +79,15 @@ export async function serve(options: { config?: string; port?: number }): Promis
     },
   }).catch((err) => { throw new StartupError(`store: ${(err as Error).message}`); });
   const { ledger } = stores;
-  const responseCache = await openResponseCache(compiled, recorder);
   const { auth } = config;
+  const routing = startRouting(compiled, stores, recorder, logs.module('routing'));
   const stopCollectors = installCollectors(metrics, {
-    sli, store: stores.stats, access: () => ({ ...stores.accessFigures(), authOpen: authIsOpen(auth.required, stores.keys) }),
+    sli, store: stores.stats, access: () => ({ ...stores.accessFigures(), authOpen: authIsOpen(auth.required, stores.keys) }), routing: routing.figures,
   });
   const lifecycle = { draining: false, cutting: false };
   const health = new Health().register({ name: 'config', required: true, check: () => ({ status: 'ok' }) }, ...stores.healthChecks,
-    authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers));
+    authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers), routing.healthCheck);
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
-  const routingLog = logs.module('routing');
-  const breakers = new Breakers(compiled.aliases.values(), {
-    onChange(deployment, state, _previous, reason) {
-      recorder.breakerChanged(deployment, state);
-      if (state === 1) routingLog.warn({ deployment, reason }, 'circuit breaker opened');
-      else routingLog.info({ deployment, reason }, state === 0 ? 'circuit breaker closed' : 'circuit breaker half-open');
-    },
-  });
-  const routing: RoutingDeps = { aliases: compiled.aliases, breakers, stats: new DeploymentStats(), recorder };
   const pipelines = new InFlight();
   const app = buildServer({
     config,
@@ -117,7 +104,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
       }, pipelines.finish(finish), {
         routing: logs.debugLogger('routing'),
         auth: logs.debugLogger('auth'),
-      }, routing, responseCache && { cache: responseCache, recorder }),
+      }, routing.deps, stores.responseCache && { cache: stores.responseCache, recorder }),
       ...buildAdminRoutes({
         token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
         analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),
@@ -153,8 +140,8 @@ export async function serve(options: { config?: string; port?: number }): Promis
     // Connections cut at the drain timeout (or closed by their clients) can close the server before their
     // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.
     await pipelines.settled(1000);
+    routing.close();
     await stores.close(); // writes every queued usage record and audit event
-    if (responseCache instanceof RedisResponseCache) await responseCache.close();
     stopCollectors();
     await upstreams.close();
     await metricsListener?.close(); // last: scrapes keep answering while requests drain
@@ -182,18 +169,6 @@ export async function serve(options: { config?: string; port?: number }): Promis
       cut(); // the drain goes on from here: cut requests are still recorded, queued records written
       setTimeout(() => { logs.flush(); process.exit(code); }, HURRIED_EXIT_MS).unref();
     },
-  });
-}
-
-/** The response cache (routing.cache.store) when an alias caches; undefined otherwise. */
-async function openResponseCache(compiled: CompiledConfig, recorder: Recorder): Promise<MemoryResponseCache | RedisResponseCache | undefined> {
-  const { routing: { cache }, redis } = compiled.config;
-  if (![...compiled.aliases.values()].some((alias) => alias.cache.enabled)) return undefined;
-  if (cache.store === 'memory') return new MemoryResponseCache({ maxEntries: cache.max_entries, maxEntryBytes: cache.max_entry_bytes });
-  if (!compiled.redisUrl) throw new StartupError('routing.cache.store: redis needs redis.url');
-  return RedisResponseCache.open({
-    url: compiled.redisUrl, keyPrefix: redis.key_prefix, commandTimeoutMs: redis.command_timeout_ms, maxEntryBytes: cache.max_entry_bytes,
-    onQuery: (operation, seconds) => recorder.storeOperation('redis', operation, seconds),
   });
 }
 

@@ -95,6 +95,7 @@ export function compileConfig(config: Config, env: NodeJS.ProcessEnv = process.e
   if (storeUrl !== undefined && !/^postgres(ql)?:\/\//.test(storeUrl)) problems.push('store.url: expected postgres://… (unset: the embedded SQLite store)');
   const redisUrl = optionalSecret('redis.url', config.redis.url, env, problems);
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('redis.url: expected redis://… or rediss://…');
+  if (config.routing.cache.store === 'redis' && config.redis.url === undefined) problems.push('routing.cache.store: redis needs redis.url');
   const metricsPath = config.metrics.path;
   if (RESERVED_PATHS.includes(metricsPath) || metricsPath.startsWith('/v1/')) problems.push(`metrics.path: ${metricsPath} is an API or health route`);
   if (config.metrics.listener.enabled && config.metrics.listener.port === config.server.port && config.server.port !== 0) {

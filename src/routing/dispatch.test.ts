@@ -64,7 +64,8 @@ test('one deployment, answered: one routing decision, in flight around the attem
   const t = setup({ aliases: [alias], steps: { p: [] } });
   const { replies } = await t.run('a');
   assert.deepEqual(replies, ['json 200']);
-  assert.deepEqual(t.recorder.calls, [['routed', 'a', 'p:a', 'priority'], ['inFlight', 'p:a', 1], ['inFlight', 'p:a', -1]]);
+  assert.deepEqual(t.recorder.calls, [['routed', 'a', 'p:a', 'priority']]);
+  assert.equal(t.stats.of('p:a').inFlight, 0, 'in flight during the attempt only (the gauge reads it at scrape time)');
   assert.deepEqual((t.gate as ReturnType<typeof closedGate>).recorded, [['p:a', undefined]]);
   assert.deepEqual(t.sleeps, []);
 });
@@ -79,14 +80,14 @@ test('a 5xx on the first deployment moves to the next one; retry exhaustion move
   const first = await t.run('big');
   assert.deepEqual(first.replies, ['json 200']);
   assert.deepEqual(first.ctx.attempts.map((a) => [a.target.deploymentId, a.error?.errorClass]), [['p:big', 'server_error'], ['q:big', 'timeout'], ['r:small', undefined]]);
-  assert.deepEqual(t.recorder.calls.filter(([name]) => name !== 'inFlight'), [
+  assert.deepEqual(t.recorder.calls, [
     ['routed', 'big', 'p:big', 'priority'],
     ['routed', 'big', 'q:big', 'priority'], ['retried', 'big', 'server_error'],
     ['fellBack', 'big', 'small', 'timeout'],
     ['routed', 'small', 'r:small', 'priority'],
   ]);
   assert.deepEqual(t.sleeps, [], 'backoff_ms 0');
-  assert.equal(t.recorder.calls.filter(([name]) => name === 'inFlight').reduce((sum, call) => sum + (call[2] as number), 0), 0);
+  assert.deepEqual([...t.stats.all()].map((stat) => stat.inFlight), [0, 0, 0], 'nothing left in flight');
 
   const second = await t.run('big');
   assert.deepEqual(second.ctx.attempts.map((a) => a.target.deploymentId), ['p:big', 'q:big'], 'p failed once more, then q answered');

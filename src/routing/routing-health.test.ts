@@ -30,5 +30,5 @@ test('disabled breakers are never reported', async () => {
   const aliases = [aliasOf('m', ['p:a'], breakerPolicy({ enabled: false }))];
   const breakers = new Breakers(aliases, { now: () => 0 });
   for (let i = 0; i < 10; i++) breakers.record(deploymentOf('m', 'p:a'), 'server_error');
-  assert.deepEqual(await routingHealthCheck(aliases, breakers).check(), { status: 'ok', detail: 'all 1 deployments closed' });
+  assert.deepEqual(await routingHealthCheck(aliases, breakers).check(), { status: 'ok', detail: 'its one deployment closed' });
 });

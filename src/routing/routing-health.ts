@@ -21,7 +21,9 @@ export function routingHealthCheck(aliases: Iterable<Alias>, breakers: Pick<Brea
       for (const alias of listed) {
         if (alias.deployments.length > 0 && breakers.routable(alias.deployments) === 0) parts.push(`degraded: alias ${alias.name} has no routable deployment`);
       }
-      return { status: 'ok', detail: parts.length > 0 ? parts.join('; ') : `all ${deploymentIds.length} deployments closed` };
+      return { status: 'ok', detail: parts.length > 0 ? parts.join('; ') : closedDetail(deploymentIds.length) };
     },
   };
 }
+
+const closedDetail = (count: number): string => (count === 1 ? 'its one deployment closed' : `all ${count} deployments closed`);

@@ -7,9 +7,14 @@ import type { CompiledConfig } from '../config/compile.ts';
 import type { HealthCheck } from '../core/health.ts';
 import { ConfigKeys } from './memory/config-keys.ts';
 import { MemoryCounterStore } from './memory/counters.ts';
-import type { AuditEventType, AuditLog, CounterStore, KeyLookup, KeyRecord, LedgerStats, UsageAnalytics, UsageLedger } from './ports.ts';
+import type {
+  AuditEventType, AuditLog, BreakerBus, CounterStore, KeyLookup, KeyRecord, LedgerStats, ResponseCache, UsageAnalytics, UsageLedger,
+} from './ports.ts';
 import { PostgresUsageLedger } from './postgres/usage-ledger.ts';
+import { MemoryResponseCache } from './memory/response-cache.ts';
+import { RedisBreakerBus } from './redis/breaker-bus.ts';
 import { RedisChangeChannel, type ChangeKind } from './redis/change-channel.ts';
+import { RedisResponseCache } from './redis/response-cache.ts';
 import { RedisCounters, type RedisState } from './redis/counters.ts';
 import { SqlAuditLog } from './sql/audit-log.ts';
 import { SqlBudgetStore } from './sql/budgets.ts';
@@ -32,6 +37,10 @@ export interface Stores {
   readonly audit: AuditLog;
   /** Tells every gateway sharing the store that keys or budgets changed (at once through Redis; by polling otherwise). */
   publishChange(kind: ChangeKind): void;
+  /** Shares circuit-breaker openings with the other replicas; absent without redis.url. */
+  readonly breakerBus: BreakerBus | undefined;
+  /** The response cache (routing.cache.store); absent when no alias caches. */
+  readonly responseCache: ResponseCache | undefined;
   /** Scrape-time figures: what every ledger has, plus the adapter's own (sqlite: `walBytes`). */
   stats(): LedgerStats & { walBytes?: number };
   /** Scrape-time figures of the access stores (telemetry/metrics/collect.ts AccessFigures, less authOpen). */
@@ -92,10 +101,12 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
     const configKeys = new ConfigKeys(compiled.keyHashes);
     const redis = compiled.redisUrl ? await openRedis(compiled, hooks) : undefined;
     if (redis) {
-      opened.push(redis.counters, redis.changes);
+      opened.push(redis.counters, redis.changes, redis.breakers);
       redis.changes.subscribe((kind) => void (kind === 'keys' ? keyStore : budgets).refresh().catch((err) => hooks.onRefreshError?.(err)));
     }
     const counters: CounterStore = redis?.counters ?? new MemoryCounterStore();
+    const responseCache = await openResponseCache(compiled, hooks);
+    if (responseCache instanceof RedisResponseCache) opened.push(responseCache);
     const sweep = setInterval(() => void audit.sweep(Date.now()).catch(hooks.onError), auditConfig.sweep_interval_ms);
     sweep.unref();
     const ok = { status: 'ok' } as const;
@@ -109,6 +120,8 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
       counters,
       audit,
       publishChange: (kind) => void redis?.changes.publish(kind),
+      breakerBus: redis?.breakers,
+      responseCache,
       stats: () => ledger.stats(),
       accessFigures: () => ({
         keys: addCounts(keyStore.counts(Date.now()), configKeys.size),
@@ -141,7 +154,19 @@ async function openRedis(compiled: CompiledConfig, hooks: StoreHooks) {
     ...options, onFailure: redis.on_failure, onStateChange: hooks.onRedisState, onQuery: (operation, seconds) => hooks.onQuery('redis', operation, seconds),
   });
   const changes = await RedisChangeChannel.open(options);
-  return { counters, changes };
+  const breakers = await RedisBreakerBus.open(options);
+  return { counters, changes, breakers };
+}
+
+/** Memory or Redis per routing.cache.store, when an alias caches (compile checked that Redis is configured). */
+async function openResponseCache(compiled: CompiledConfig, hooks: StoreHooks): Promise<ResponseCache | undefined> {
+  const { routing: { cache }, redis } = compiled.config;
+  if (![...compiled.aliases.values()].some((alias) => alias.cache.enabled)) return undefined;
+  if (cache.store === 'memory') return new MemoryResponseCache({ maxEntries: cache.max_entries, maxEntryBytes: cache.max_entry_bytes });
+  return RedisResponseCache.open({
+    url: compiled.redisUrl!, keyPrefix: redis.key_prefix, commandTimeoutMs: redis.command_timeout_ms, maxEntryBytes: cache.max_entry_bytes,
+    onQuery: (operation, seconds) => hooks.onQuery('redis', operation, seconds),
+  });
 }
 
 /**

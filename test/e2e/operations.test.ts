@@ -118,6 +118,7 @@ test('health: every liveness and readiness alias answers 200 JSON naming its com
           auth: { status: 'ok', detail: 'open' },
           lifecycle: { status: 'ok' },
           providers: { status: 'ok', detail: '3/3 routable' },
+          routing: { status: 'ok', detail: 'all 32 deployments closed' },
         },
       }, route);
     }
@@ -153,6 +154,7 @@ test('readiness: with no routable provider /readyz and /health/ready answer 503 
         lifecycle: { status: 'ok' },
         providers: { status: 'fail', detail: 'no provider has usable credentials' },
         'provider:upstream': { status: 'fail', detail: 'api_key: environment variable VIGIL_TEST_UNSET_OPS_KEY is not set' },
+        routing: { status: 'ok', detail: 'its one deployment closed' },
       },
     }, route);
   }

@@ -57,7 +57,6 @@ export function routingCalls(): RoutingRecorder & { calls: unknown[][] } {
     routed: (model, deployment, strategy) => void calls.push(['routed', model, deployment, strategy]),
     retried: (model, reason) => void calls.push(['retried', model, reason]),
     fellBack: (from, to, reason) => void calls.push(['fellBack', from, to, reason]),
-    deploymentInFlight: (deployment, delta) => void calls.push(['inFlight', deployment, delta]),
   };
 }
 

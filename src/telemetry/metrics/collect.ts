@@ -19,6 +19,8 @@ export interface CollectSources {
 export interface RoutingFigures {
   /** Alias → deployments whose breaker is not open. */
   routable: ReadonlyMap<string, number>;
+  /** Deployment id → attempts running against it. */
+  inFlight: ReadonlyMap<string, number>;
   cacheEntries: number;
 }
 
@@ -99,9 +101,10 @@ export function installCollectors(metrics: Metrics, sources: CollectSources): ()
 
   if (sources.routing) {
     const routing = sources.routing;
-    onScrape(m.routableDeployments, () => {
+    onScrape(m.deploymentInFlight, () => { // the first of the three in catalog order: all are set before any is read
       const figures = routing();
       for (const [alias, count] of figures.routable) m.routableDeployments.labels(alias).set(count);
+      for (const [deployment, count] of figures.inFlight) m.deploymentInFlight.labels(deployment).set(count);
       m.cacheEntries.set(figures.cacheEntries);
     });
   }

@@ -184,14 +184,14 @@ export class Recorder {
     this.#child(this.#m.fallbacks, [this.#modelLabel(from), this.#modelLabel(to), reason]).inc();
   }
 
+  /** A deployment's breaker as it starts (closed): its state series exists from start-up, no transition counted. */
+  breakerKnown(deployment: string): void {
+    this.#child(this.#m.breakerState, [deployment]).set(0);
+  }
+
   breakerChanged(deployment: string, state: BreakerState): void {
     this.#child(this.#m.breakerState, [deployment]).set(state);
     this.#child(this.#m.breakerTransitions, [deployment, BREAKER_STATES[state]]).inc();
-  }
-
-  /** An attempt started (+1) or ended (-1) on `deployment`. */
-  deploymentInFlight(deployment: string, delta: 1 | -1): void {
-    this.#child(this.#m.deploymentInFlight, [deployment]).inc(delta);
   }
 
   cacheLookup(model: string, result: 'hit' | 'miss' | 'bypass'): void {
