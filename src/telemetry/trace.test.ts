@@ -70,6 +70,7 @@ test('request span continues the client traceparent; attempt span is its CLIENT 
   assert.deepEqual(client.attributes, {
     'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini',
     'server.address': 'api.openai.com', 'server.port': 443, 'http.request.method': 'POST', 'http.response.status_code': 200,
+    'vigil.attempt': 1, 'vigil.deployment': 'test',
   });
   assert.deepEqual(server.attributes, {
     'http.request.method': 'POST', 'http.route': '/v1/chat/completions', 'gen_ai.operation.name': 'chat', 'vigil.request_id': 'req-1',

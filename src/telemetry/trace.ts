@@ -133,7 +133,11 @@ class RecordedRequestSpan implements RequestSpan {
       'server.port': Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80),
       'http.request.method': 'POST',
       'gen_ai.provider.name': this.#shared.providerNames.get(target.providerId) ?? target.providerId,
+      // The routing decision: which try this is, and which deployment of the alias the strategy chose.
+      'vigil.attempt': ctx.attempts.length,
+      'vigil.deployment': target.deploymentId,
     };
+    if (ctx.alias) attributes['vigil.routing.strategy'] = ctx.alias.strategy;
     if (model) attributes['gen_ai.request.model'] = model;
     const name = model ? spanName(ctx.operation, model) : ctx.operation;
     let ended = false;
