@@ -16,6 +16,12 @@ export const ERROR_CLASSES = {
   timeout: 'provider',
   network: 'provider',
   protocol: 'provider',
+  /**
+   * No deployment of a model or its fallbacks could take the request: their breakers opened on the providers'
+   * failures, or they are at max_parallel. The providers' side, so an upstream outage does not burn the
+   * gateway's availability SLO (the answer itself is the gateway working as configured).
+   */
+  unroutable: 'provider',
   upstream_auth: 'gateway',
   unavailable: 'gateway',
   internal: 'gateway',
@@ -84,7 +90,7 @@ export const ERRORS = {
   GW_UPSTREAM_PROTOCOL: { status: 502, class: 'protocol', expose: true, retryable: true, message: 'Upstream provider sent a response the gateway cannot read' },
   GW_UPSTREAM_AUTH: { status: 502, class: 'upstream_auth', expose: true, retryable: false, message: 'Gateway credentials for the upstream provider were rejected' },
   GW_PROVIDER_UNAVAILABLE: { status: 500, class: 'unavailable', expose: true, retryable: false, message: 'The provider for this model is not usable' },
-  GW_NO_DEPLOYMENT_AVAILABLE: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Every deployment of this model and its fallbacks is unavailable (circuit breakers open or at capacity); retry later' },
+  GW_NO_DEPLOYMENT_AVAILABLE: { status: 503, class: 'unroutable', expose: true, retryable: true, message: 'Every deployment of this model and its fallbacks is unavailable (circuit breakers open or at capacity); retry later' },
   GW_UPSTREAM_QUEUE_FULL: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Too many requests are waiting for a connection to the upstream provider; retry later' },
   GW_UNAVAILABLE_DRAINING: { status: 503, class: 'unavailable', expose: true, retryable: true, message: 'Gateway is shutting down' },
   GW_INTERNAL: { status: 500, class: 'internal', expose: false, retryable: false, message: 'Internal gateway error' },
