@@ -7,6 +7,7 @@ import { metric, params, q, type AlertRule, type Case } from './lib/model.ts';
 import { quantileRule } from './recording.ts';
 import { budgetAlerts, burnAlerts, slos, type Slo } from './slo.ts';
 import { accessAlerts } from './access-alerts.ts';
+import { routingAlerts } from './routing-alerts.ts';
 
 // --- promtool fixtures -----------------------------------------------------------------------------
 const API = 'route="/v1/chat/completions",method="POST"';
@@ -234,6 +235,8 @@ export function alerts(config: OpsConfig): Record<string, AlertRule[]> {
     ],
     // Gateway keys, rate limits, budgets, spend, Redis and audit (issue 26).
     'vigil-access-alerts': accessAlerts(config),
+    // Breakers, routable deployments, fallbacks and retries (issue 27).
+    'vigil-routing-alerts': routingAlerts(config),
     // Kubernetes, from kube-state-metrics' series (not Vigil's): need kube-state-metrics installed.
     'vigil-kube-state-metrics-alerts': [
     {

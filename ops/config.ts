@@ -41,6 +41,9 @@ const THRESHOLDS = {
   identityCostPerHour: 10, // US dollars per hour per gateway key (seed 004 MetisGatewayKeyCostSpike)
   quotaUsedRatio: 0.9, // spent + reserved over a budget, per identity and period
   rateLimitRejectedRatio: 0.1, // share of rate-limit checks rejected, per scope
+  // Routing and resilience (issue 27).
+  fallbackRatio: 0.05, // fallbacks out of an alias per attempt routed on it
+  retryRatio: 0.2, // retries per upstream attempt, all aliases
   walMiB: 64, // SQLite WAL size that, still growing, means checkpoints are held back (seed 004)
   eventLoopLagSeconds: 0.2, // p99 event-loop delay
   heapUsedRatio: 0.9, // V8 heap used / heap limit (seed 001 PodHighMemory's 0.9)
@@ -67,6 +70,13 @@ const FOR = {
   redisDegraded: '3m',
   /** Long enough that a gateway started before its first key is issued does not notify. */
   gatewayOpen: '15m',
+  /** A breaker open longer than its cooldown (30 s) and a trial or two: the deployment is still failing. */
+  breakerOpen: '2m',
+  /** Requests to the alias get 503 (or its fallbacks) right now: page quickly. */
+  aliasUnroutable: '1m',
+  /** Fallbacks and retries ride out short upstream blips by design; ten minutes of them is a ticket. */
+  fallbackRate: '10m',
+  retryStorm: '10m',
 };
 
 export const DEFAULT_CONFIG: OpsConfig = {
@@ -95,5 +105,6 @@ export const DASHBOARDS = {
   runtime: 'vigil-runtime',
   logs: 'vigil-logs',
   access: 'vigil-access',
+  routing: 'vigil-routing',
 } as const;
 export type Dashboard = keyof typeof DASHBOARDS;

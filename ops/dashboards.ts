@@ -11,6 +11,7 @@ import { PanelBuilder as LogsPanel } from '@grafana/grafana-foundation-sdk/logs'
 import { LogsSortOrder, StackingMode, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { MetricKey } from '../src/telemetry/metrics/catalog.ts';
 import { access } from './access-dashboard.ts';
+import { routing } from './routing-dashboard.ts';
 import { DASHBOARDS, DEFAULT_CONFIG, type Dashboard, type OpsConfig } from './config.ts';
 import { metric, ruleName } from './lib/model.ts';
 import { api, base, byProvider, gauge, llm, LOKI, quantile, rate, row, sel, stat, table, timeseries } from './lib/panels.ts';
@@ -170,7 +171,7 @@ function logs() {
 }
 
 const BUILDERS: Record<Dashboard, (config: OpsConfig) => { build(): GrafanaDashboard }> = {
-  overview, red, slo, llm: llmTraffic, cost, runtime, logs, access,
+  overview, red, slo, llm: llmTraffic, cost, runtime, logs, access, routing,
 };
 
 /** Every dashboard: file name (its uid) → model. */

@@ -1,12 +1,13 @@
 // The patterns every Grafana dashboard of ops/ repeats (@grafana/grafana-foundation-sdk): selectors over
 // the template variables, rate and quantile expressions, and the panel kinds with Vigil's defaults.
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DashboardBuilder, DashboardCursorSync, MappingType, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as PromQuery, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gauge';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
-import { BigValueGraphMode, StackingMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
+import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { BigValueGraphMode, StackingMode, VisibilityMode, VizLegendOptionsBuilder, LegendDisplayMode, LegendPlacement, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import type { MetricKey } from '../../src/telemetry/metrics/catalog.ts';
 import { DASHBOARDS, type Dashboard, type OpsConfig } from '../config.ts';
@@ -73,6 +74,15 @@ export function table(title: string, targets: Target[], o: PanelOpts = {}) {
   const p = new TablePanel().title(title).datasource(PROMETHEUS).unit(o.unit ?? 'short').span(o.w ?? 12).height(o.h ?? 8)
     .targets(targets.map((t, i) => prom(t, i).instant().format(PromQueryFormat.Table)))
     .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } });
+  if (o.description) p.description(o.description);
+  return p;
+}
+
+/** One lane per series, coloured by the value's name (e.g. 0 closed / 1 open / 2 half-open). */
+export function stateTimeline(title: string, targets: Target[], states: Record<number, [text: string, color: string]>, o: PanelOpts = {}) {
+  const options = Object.fromEntries(Object.entries(states).map(([v, [text, color]]) => [v, { text, color, index: Number(v) }]));
+  const p = new StateTimelinePanel().title(title).datasource(PROMETHEUS).span(o.w ?? 12).height(o.h ?? 8)
+    .mappings([{ type: MappingType.ValueToText, options }]).mergeValues(true).showValue(VisibilityMode.Never).targets(targets.map(prom));
   if (o.description) p.description(o.description);
   return p;
 }

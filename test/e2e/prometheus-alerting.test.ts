@@ -94,7 +94,9 @@ before(async () => {
   gateway = await startGateway({
     providers: { mock: { kind: 'mock' }, broken: { kind: 'mock', error_rates: { server_error: 1 } } },
     // Priced, so the cost rules have series to sum.
-    models: [{ name: 'good', provider: 'mock', pricing: { input_per_mtok: 1, output_per_mtok: 2 } }, { name: 'bad', provider: 'broken' }],
+    // 'bad' without a breaker: its failures stay 502 provider errors. An open breaker would answer 503
+    // GW_NO_DEPLOYMENT_AVAILABLE, a gateway-side error that burns the availability SLO this test shows untouched.
+    models: [{ name: 'good', provider: 'mock', pricing: { input_per_mtok: 1, output_per_mtok: 2 } }, { name: 'bad', provider: 'broken', breaker: { enabled: false } }],
   });
   const ruleFiles = writeRules(join(dir, 'rules'), { for: { critical: '3s', sloPage: '3s' }, groupInterval: '1s' });
   const [amPort, promPort] = [await freePort(), await freePort()];
@@ -195,6 +197,9 @@ test('injected upstream failures page: the SLO burn-rate and high-error-rate ale
 // PostgreSQL; Redis shows its gauges at 0), faults it does not cause (auth failures, 429s, a full connection queue, OTLP drops,
 // series overflow, lost audit events) and calls that are all priced. The gateway is open (no key), so
 // its spend is identity="anonymous", which per-key panels leave out, and nothing writes audit events.
+// Routing: both aliases have one deployment (one attempt each: no retry, no fallback), no breaker ever
+// leaves closed ('good' never fails, 'bad' has none; the state gauge moves on transitions only), and no
+// alias caches (no lookups; the entry gauge reads 0 and shows).
 // Every other panel must show data once the failures have run.
 const EMPTY_PANELS_EXPECTED = new Set([
   'vigil-access / Auth failures by reason',
@@ -220,6 +225,18 @@ const EMPTY_PANELS_EXPECTED = new Set([
   'vigil-runtime / Metric series overflow',
   'vigil-runtime / Upstream queue depth',
   'vigil-runtime / Upstream queue wait p99',
+  'vigil-routing / Open breakers',
+  'vigil-routing / Half-open breakers',
+  'vigil-routing / Breaker state by deployment',
+  'vigil-routing / Breaker transitions by deployment',
+  'vigil-routing / Retry share',
+  'vigil-routing / Retries by alias and reason',
+  'vigil-routing / Retry share by alias',
+  'vigil-routing / Fallbacks from → to',
+  'vigil-routing / Fallback share by alias',
+  'vigil-routing / Cache hit ratio',
+  'vigil-routing / Cache hit ratio by alias',
+  'vigil-routing / Cache lookups by alias and result',
 ]);
 
 test('every dashboard query runs against the live Prometheus, and shows data wherever the traffic reaches', async () => {

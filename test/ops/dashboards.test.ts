@@ -153,3 +153,18 @@ test('the Access and spend dashboard shows every access, spend and store family 
   const missing = families.map((k) => CATALOG[k].name).filter((name) => !new RegExp(`\\b${name}(_bucket)?\\b`).test(text));
   assert.deepEqual(missing, []);
 });
+
+test('the Routing and resilience dashboard shows every routing family of the catalog, breaker states named', () => {
+  const routing = dashboards().find(([, d]) => d.uid === DASHBOARDS.routing)![1];
+  const text = promExprs(routing).map(({ expr }) => expr).join('\n');
+  const families = ['routingDecisions', 'routingDuration', 'requestAttempts', 'retries', 'fallbacks', 'breakerState', 'breakerTransitions',
+    'deploymentInFlight', 'routableDeployments', 'cacheLookups', 'cacheEntries'] as const;
+  const missing = families.map((k) => CATALOG[k].name).filter((name) => !new RegExp(`\\b${name}(_bucket)?\\b`).test(text));
+  assert.deepEqual(missing, []);
+  // The state timeline reads the gauge's numbers as the catalog's help names them (0 closed, 1 open, 2 half-open).
+  const timeline = panels(routing).find((p) => p.type === 'state-timeline');
+  assert.ok(timeline, 'a state timeline of the breakers');
+  const names = Object.fromEntries(Object.entries(timeline.fieldConfig.defaults.mappings[0].options).map(([v, o]) => [v, (o as Obj).text]));
+  assert.deepEqual(names, { 0: 'closed', 1: 'open', 2: 'half-open' });
+  assert.match(CATALOG.breakerState.help, /0 closed, 1 open \(skipped\), 2 half-open/);
+});
