@@ -159,7 +159,7 @@ test('embedded defaults listen on loopback, and the start-up line gives the addr
   assert.deepEqual(records.filter((r) => r.level === 'warn').map((r) => r.msg.split(':')[0]), ['auth open'], JSON.stringify(records));
 });
 
-test('debug lines: routing decision, upstream attempt and auth outcome at debug, none at info; unknown modules warned', async (t) => {
+test('debug lines: the routing decision of each attempt and the auth outcome at debug, none at info; unknown modules warned', async (t) => {
   const config = {
     auth: { keys: [{ id: 'team-a', key: 'vk-team-a' }] },
     providers: { mock: { kind: 'mock' } },
@@ -181,8 +181,10 @@ test('debug lines: routing decision, upstream attempt and auth outcome at debug,
   const fields = (records: Record<string, any>[]) => records.map(({ level, time, service, version, ...rest }) => rest);
   assert.deepEqual(fields(of('authenticated')), [{ module: 'auth', same_request: true, identity_id: 'team-a' }]);
   assert.deepEqual(fields(of('not authenticated')), [{ module: 'auth', same_request: false, reason: 'invalid_key' }]);
-  assert.deepEqual(fields(of('routed')), [{ module: 'routing', same_request: true, model: 'chat', provider: 'mock', upstream_model: 'mock-upstream' }]);
-  assert.deepEqual(fields(of('upstream attempt')), [{ module: 'routing', same_request: true, provider: 'mock', upstream_model: 'mock-upstream', stream: false, mode: 'translated' }]);
+  assert.deepEqual(fields(of('routed')), [{
+    module: 'routing', same_request: true, model: 'chat', deployment: 'mock:mock-upstream', strategy: 'priority', attempt: 1,
+    provider: 'mock', upstream_model: 'mock-upstream', stream: false, mode: 'translated',
+  }]);
   assert.ok(!debug.logs().join('\n').includes('vk-team-a'), 'no key in any line');
   const unknown = debug.logRecords().find((r) => r.level === 'warn' && /routng/.test(r.msg));
   assert.equal(unknown?.msg, 'log.level: no module is called "routng", so its level changes nothing (modules: server, pipeline, routing, auth, store, cluster)');
