@@ -3,9 +3,8 @@
 // message lost to an outage is not replayed (each replica's own breaker still opens on its own failures), and
 // nothing here ever throws to the caller. A message carries its sender's id, so a gateway ignores its own.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { BreakerBus } from '../ports.ts';
-import { connect } from './connection.ts';
+import { RedisTopic, tellAll } from './topic.ts';
 
 export interface RedisBreakerBusOptions {
   url: string;
@@ -22,47 +21,39 @@ interface OpenMessage {
 }
 
 export class RedisBreakerBus implements BreakerBus {
-  readonly channel: string;
   /** This bus's sender id: its own messages come back through the subscription. */
-  readonly #origin = randomUUID();
-  /** A subscribed connection can only listen, so publishing has its own. */
-  readonly #publisher: Redis;
-  readonly #subscriber: Redis;
-  readonly #listeners = new Set<OpenListener>();
-  /** Settles the first subscribe (or first failure) for open(). */
-  #firstAttempt: () => void = () => {};
+  readonly #origin: string;
+  readonly #topic: RedisTopic;
+  readonly #listeners: Set<OpenListener>;
 
-  constructor(options: RedisBreakerBusOptions) {
-    this.channel = `${options.keyPrefix}breakers`;
-    this.#publisher = connect(options.url, options.commandTimeoutMs, 'vigil-breakers-pub');
-    // Subscribed on every ready below, so autoResubscribe would only subscribe twice.
-    this.#subscriber = connect(options.url, options.commandTimeoutMs, 'vigil-breakers-sub', { autoResubscribe: false });
-    this.#subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.#receive(message);
-    });
-    this.#subscriber.on('ready', () => void this.#subscribe());
+  private constructor(origin: string, topic: RedisTopic, listeners: Set<OpenListener>) {
+    this.#origin = origin;
+    this.#topic = topic;
+    this.#listeners = listeners;
+  }
+
+  get channel(): string {
+    return this.#topic.channel;
   }
 
   /** Resolves once the channel is subscribed to (or the first attempt failed: it is retried on reconnect). */
   static async open(options: RedisBreakerBusOptions): Promise<RedisBreakerBus> {
-    const bus = new RedisBreakerBus(options);
-    const subscriber = bus.#subscriber;
-    await new Promise<void>((resolve) => {
-      const settled = (): void => {
-        subscriber.off('error', settled);
-        bus.#firstAttempt = () => {};
-        resolve();
-      };
-      bus.#firstAttempt = settled;
-      subscriber.on('error', settled);
+    const origin = randomUUID();
+    const listeners = new Set<OpenListener>();
+    const topic = await RedisTopic.open({
+      url: options.url, commandTimeoutMs: options.commandTimeoutMs, channel: `${options.keyPrefix}breakers`, name: 'vigil-breakers',
+      onMessage: (text) => {
+        const message = parse(text);
+        if (message !== undefined && message.from !== origin) tellAll(listeners, message.deployment, message.until);
+      },
     });
-    return bus;
+    return new RedisBreakerBus(origin, topic, listeners);
   }
 
   /** Fire and forget: Redis unreachable loses the message, never the caller's request. */
   publishOpen(deploymentId: string, untilMs: number): void {
     const message: OpenMessage = { from: this.#origin, deployment: deploymentId, until: untilMs };
-    this.#publisher.publish(this.channel, JSON.stringify(message)).catch(() => {});
+    void this.#topic.publish(JSON.stringify(message));
   }
 
   subscribe(listener: OpenListener): () => void {
@@ -72,29 +63,7 @@ export class RedisBreakerBus implements BreakerBus {
 
   async close(): Promise<void> {
     this.#listeners.clear();
-    this.#publisher.disconnect();
-    this.#subscriber.disconnect();
-  }
-
-  async #subscribe(): Promise<void> {
-    try {
-      await this.#subscriber.subscribe(this.channel);
-    } catch {
-      return; // the connection dropped again: its next ready retries
-    }
-    this.#firstAttempt();
-  }
-
-  #receive(text: string): void {
-    const message = parse(text);
-    if (message === undefined || message.from === this.#origin) return;
-    for (const listener of this.#listeners) {
-      try {
-        listener(message.deployment, message.until);
-      } catch {
-        // One listener's failure must not keep the others from hearing of the opening.
-      }
-    }
+    await this.#topic.close();
   }
 }
 
