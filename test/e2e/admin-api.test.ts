@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
+import { within } from '../helpers/within.ts';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 const PRICE = { input_per_mtok: 1000, output_per_mtok: 3000 };
@@ -31,19 +32,6 @@ const admin = async (method: string, path: string, body?: unknown, token: string
 
 const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
 const chat = (key: string) => client(key).chat.completions.create({ model: 'mock-chat', messages: [{ role: 'user', content: 'hello there gateway' }] });
-
-/** Polls `check` (which throws until it holds) for up to `ms`. */
-async function within<T>(ms: number, check: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 const refused = (key: string) => chat(key).then(() => assert.fail('the key still works'), (err) => {
   assert.ok(err instanceof OpenAI.AuthenticationError, String(err));

@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { RUNTIME_FLAGS } from '../../bin/runtime-flags.js';
 import { NODE_BIN, REPO_ROOT, startGateway, type Gateway } from '../helpers/gateway.ts';
+import { within } from '../helpers/within.ts';
 
 const PRICE = { input_per_mtok: 1000, output_per_mtok: 3000 };
 const CONFIG = {
@@ -40,18 +41,6 @@ function vigil(...args: string[]) {
 
 const chat = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gateway.url}/v1`, maxRetries: 0 })
   .chat.completions.create({ model: 'mock-chat', messages: [{ role: 'user', content: 'hello from the cli test' }] });
-
-async function within<T>(ms: number, check: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 const refused = (key: string) => chat(key).then(() => assert.fail('the key still works'), (err) => assert.equal(err.status, 401, String(err)));
 

@@ -25,3 +25,16 @@ export function connect(url: string, commandTimeoutMs: number, name: string, ext
   client.on('error', () => {});
   return client;
 }
+
+/** Resolves after the first connection attempt, whether it succeeded or not (later ones go on in the background). */
+export function firstAttempt(client: Redis): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const settled = (): void => {
+      client.off('ready', settled);
+      client.off('error', settled);
+      resolve();
+    };
+    client.on('ready', settled);
+    client.on('error', settled);
+  });
+}

@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Window } from '../../core/windows.ts';
 import { MemoryCounterStore } from '../memory/counters.ts';
 import type { CounterStore, FailureMode, QueryObserver, Reservation, WindowCount } from '../ports.ts';
-import { connect } from './connection.ts';
+import { connect, firstAttempt } from './connection.ts';
 import { parallelKey, SCRIPTS, type ScriptName, WINDOW_GRACE_MS, windowKey } from './scripts.ts';
 
 /** 0 ready, 1 reconnecting after the connection dropped, 2 down (commands failing or timing out). */
@@ -85,16 +85,7 @@ export class RedisCounters implements CounterStore {
   /** A store whose first connection attempt has been made (ready, or failed and reconnecting). */
   static async open(options: RedisCountersOptions): Promise<RedisCounters> {
     const counters = new RedisCounters(options);
-    const client = counters.#client;
-    await new Promise<void>((resolve) => {
-      const settled = (): void => {
-        client.off('ready', settled);
-        client.off('error', settled);
-        resolve();
-      };
-      client.on('ready', settled);
-      client.on('error', settled);
-    });
+    await firstAttempt(counters.#client);
     return counters;
   }
 

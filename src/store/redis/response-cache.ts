@@ -11,7 +11,7 @@
 // hit parses a few dozen bytes and hands the body on untouched.
 import type { Redis } from 'ioredis';
 import type { CachedAnswer, QueryObserver, ResponseCache } from '../ports.ts';
-import { connect } from './connection.ts';
+import { connect, firstAttempt } from './connection.ts';
 
 export interface RedisResponseCacheOptions {
   url: string;
@@ -46,16 +46,7 @@ export class RedisResponseCache implements ResponseCache {
   /** A cache whose first connection attempt has been made (ready, or failed and reconnecting). */
   static async open(options: RedisResponseCacheOptions): Promise<RedisResponseCache> {
     const cache = new RedisResponseCache(options);
-    const client = cache.#client;
-    await new Promise<void>((resolve) => {
-      const settled = (): void => {
-        client.off('ready', settled);
-        client.off('error', settled);
-        resolve();
-      };
-      client.on('ready', settled);
-      client.on('error', settled);
-    });
+    await firstAttempt(cache.#client);
     return cache;
   }
 
