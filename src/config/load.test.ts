@@ -52,7 +52,7 @@ test('embedded defaults with an empty env: mock models only', () => {
 test('embedded defaults add openai and anthropic models when their keys are in the env', () => {
   const openaiOnly = loadConfig({ env: { OPENAI_API_KEY: 'sk-x' } });
   assert.deepEqual(Object.keys(openaiOnly.providers).sort(), ['mock', 'openai']);
-  assert.deepEqual(openaiOnly.providers.openai, { kind: 'openai', api_key: 'env:OPENAI_API_KEY', headers: {}, connections: 128 });
+  assert.deepEqual(openaiOnly.providers.openai, { kind: 'openai', api_key: 'env:OPENAI_API_KEY', headers: {}, connections: 128, passthrough: false });
   const openaiModels = openaiOnly.models.filter((m) => m.provider === 'openai');
   assert.deepEqual(openaiModels.map((m) => m.name), ['gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small']);
   assert.equal(openaiModels.at(-1)!.type, 'embedding');

@@ -30,6 +30,13 @@ const httpProvider = z.object({
   headers: z.record(z.string(), z.string()).default({}),
   /** Upper bound on open connections to this origin. */
   connections: z.number().int().positive().default(128),
+  /**
+   * Whether the upstream serves OpenAI's Responses API (`/v1/responses`) itself, so Responses requests pass
+   * through untouched; otherwise they are translated to chat completions. Default: true for kind openai.
+   */
+  responses_api: z.boolean().optional(),
+  /** Opt-in raw passthrough of `/v1/*` paths Vigil does not model (files, batches, images, audio, rerank), authenticated and metered. */
+  passthrough: z.boolean().default(false),
 }).strict();
 
 const provider = z.discriminatedUnion('kind', [mockProvider, httpProvider]);
@@ -302,6 +309,14 @@ export const configSchema = z.object({
     queue_limit: z.number().int().nonnegative().default(1024),
     /** Longest wait for a connection before a call answers 503; long streams hold connections for minutes. */
     queue_timeout_ms: z.number().int().positive().default(30_000),
+    /**
+     * A client that leaves mid-stream: the upstream is read on to its final usage event, so the call is billed
+     * with its real usage, for at most this long and this many bytes (then the record is marked partial).
+     */
+    disconnect_drain: z.object({
+      max_ms: ms.default(30_000),
+      max_bytes: z.number().int().nonnegative().default(1024 * 1024),
+    }).strict().prefault({}),
   }).strict().prefault({}),
   store: z.object({
     /** Unset: the embedded SQLite database in data_dir. `postgres://…`: a PostgreSQL database shared by every replica (may be a secret reference). */

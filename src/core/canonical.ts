@@ -1,7 +1,12 @@
 // The one internal shape every client dialect decodes into and every provider translates from,
 // so N surfaces and M providers need N + M translators, not N × M.
 
-export type Operation = 'chat' | 'embeddings' | 'admin';
+/**
+ * What a request asks for: the GenAI operation of spans and metrics (`chat` for chat completions, Anthropic
+ * messages and OpenAI responses alike), or a gateway endpoint that calls no model (`count_tokens`), or bytes
+ * relayed unmodelled (`passthrough`). The API a request used is its route (and `apiOf` in telemetry).
+ */
+export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'count_tokens' | 'passthrough' | 'admin';
 export type Dialect = 'openai' | 'anthropic';
 
 export interface TextPart { type: 'text'; text: string }

@@ -36,7 +36,7 @@ const ANSWER = {
   choices: [{ index: 0, message: { role: 'assistant', content: 'second time lucky' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 },
 };
-const UPSTREAM_OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 16, queue_timeout_ms: 5000 };
+const UPSTREAM_OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 16, queue_timeout_ms: 5000, disconnect_drain: { max_ms: 5000, max_bytes: 1 << 20 } };
 
 /** An OpenAI-compatible upstream that answers `statuses` in turn (503: an overload; 400: a bad request; 200: ANSWER). */
 async function upstream(statuses: number[]) {

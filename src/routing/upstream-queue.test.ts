@@ -61,7 +61,7 @@ test('Upstreams: the recorder sees the queue depth while a call waits and its wa
   const metrics = createMetrics();
   const recorder = new Recorder(metrics, { version: 't', commit: 't', models: ['m'] });
   const upstreams = new Upstreams({
-    connect_timeout_ms: 1000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1, queue_timeout_ms: 1000,
+    connect_timeout_ms: 1000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1, queue_timeout_ms: 1000, disconnect_drain: { max_ms: 1000, max_bytes: 1 << 20 },
   }, recorder);
   const scrape = async (series: string) => {
     const line = (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));

@@ -157,7 +157,7 @@ const context = (signal: AbortSignal = live): RequestContext =>
 /** The transport's first arguments: the context and its attempt, as a provider passes them. */
 const withAttempt = (ctx: RequestContext) => [ctx, ctx.attempt!] as const;
 
-const OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1024, queue_timeout_ms: 5000 };
+const OPTIONS = { connect_timeout_ms: 2000, headers_timeout_ms: 5000, idle_timeout_ms: 5000, total_timeout_ms: 5000, queue_limit: 1024, queue_timeout_ms: 5000, disconnect_drain: { max_ms: 5000, max_bytes: 1 << 20 } };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 

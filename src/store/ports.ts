@@ -29,6 +29,8 @@ export interface UsageRecord {
   teamId: string;
   /** Answered from the response cache: no upstream call, no cost (the tokens are the cached answer's); absent: false. */
   cached?: boolean;
+  /** The client left mid-stream and draining the upstream to its final usage was cut by upstream.disconnect_drain: the tokens may be short. Absent: false. */
+  partial?: boolean;
   /** Empty when the call succeeded. */
   errorClass: string;
   stream: boolean;

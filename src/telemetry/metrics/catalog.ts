@@ -142,7 +142,7 @@ export const CATALOG = {
   },
   llmTokens: {
     name: 'vigil_llm_tokens_total', type: 'counter', labels: ['provider', 'model', 'type'],
-    help: 'Tokens reported by the provider, by type: input, output, cached_input (a subset of input).',
+    help: 'Tokens reported by the provider, by type: input (every input token, normalised across providers), output, cached_input (read from the prompt cache) and cache_write (written to it); the last two are subsets of input.',
     otel: 'gen_ai.client.token.usage',
   },
   llmCost: {
@@ -172,6 +172,28 @@ export const CATALOG = {
   upstreamQueueWait: {
     name: 'vigil_upstream_queue_wait_seconds', type: 'histogram', labels: ['provider'], buckets: QUEUE_WAIT_BUCKETS,
     help: 'How long calls that had to wait for a provider connection waited, until they got one or gave up (upstream.queue_timeout_ms).',
+  },
+
+  // API surface and fidelity
+  apiRequests: {
+    name: 'vigil_api_requests_total', type: 'counter', labels: ['api', 'outcome'],
+    help: 'Requests by the API they used: chat (chat completions), messages, responses, count_tokens, completions, embeddings, models, passthrough, admin; and outcome.',
+  },
+  translationRefusals: {
+    name: 'vigil_translation_refusals_total', type: 'counter', labels: ['field'],
+    help: 'Requests refused with a 4xx because a field cannot be translated faithfully to the target provider, by the field (a closed list: the translation table).',
+  },
+  streamDrains: {
+    name: 'vigil_stream_drains_total', type: 'counter', labels: ['result'],
+    help: 'Streams whose client left before the end, read on to the upstream\'s final usage: complete, or capped (upstream.disconnect_drain cut it; the usage record is partial).',
+  },
+  partialUsage: {
+    name: 'vigil_usage_records_partial_total', type: 'counter', labels: [],
+    help: 'Usage records written with possibly short token counts (a drain after a client disconnect was cut by its time or byte cap).',
+  },
+  passthroughBytes: {
+    name: 'vigil_passthrough_bytes_total', type: 'counter', labels: ['provider', 'direction'],
+    help: 'Bytes relayed by the raw passthrough of unmodelled /v1/* paths, by provider and direction (request, response).',
   },
 
   // Routing and resilience

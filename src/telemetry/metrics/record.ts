@@ -34,6 +34,20 @@ const DEFAULT_MAX_SERIES = 2000;
 
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
+/** The `api` label: the API a request used, from its route (one entry per modelled API; unmatched → other). */
+const APIS: Record<string, string> = {
+  '/v1/chat/completions': 'chat', '/v1/messages': 'messages', '/v1/responses': 'responses', '/v1/messages/count_tokens': 'count_tokens',
+  '/v1/responses/input_tokens': 'count_tokens', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings', '/v1/models': 'models',
+  '/v1/models/{model}': 'models',
+};
+
+function apiOf(ctx: RequestContext): string {
+  const api = APIS[ctx.route];
+  if (api) return api;
+  if (ctx.operation === 'passthrough') return 'passthrough';
+  return ctx.operation === 'admin' ? 'admin' : 'other';
+}
+
 /** The `reason` label of vigil_auth_failures_total, by error code; other auth codes (blocked, admin) are not key failures. */
 const AUTH_FAILURE_REASONS: Partial<Record<ErrorCode, string>> = {
   GW_AUTH_MISSING_KEY: 'missing_key',
@@ -198,6 +212,21 @@ export class Recorder {
     this.#child(this.#m.cacheLookups, [this.#modelLabel(model), result]).inc();
   }
 
+  /** A request refused because `field` cannot be translated faithfully (surfaces' translation table). */
+  translationRefused(field: string): void {
+    this.#child(this.#m.translationRefusals, [field]).inc();
+  }
+
+  /** A stream read on after its client left: to its end, or cut by upstream.disconnect_drain. */
+  streamDrained(result: 'complete' | 'capped'): void {
+    this.#child(this.#m.streamDrains, [result]).inc();
+    if (result === 'capped') this.#m.partialUsage.inc();
+  }
+
+  passthroughBytes(provider: string, direction: 'request' | 'response', bytes: number): void {
+    this.#child(this.#m.passthroughBytes, [provider, direction]).inc(bytes);
+  }
+
   storeOperation(store: string, operation: string, seconds: number): void {
     this.#child(this.#m.storeQueryDuration, [store, operation]).observe(seconds);
   }
@@ -207,7 +236,9 @@ export class Recorder {
     const m = this.#m;
     this.#child(m.httpInFlight, [ctx.route]).dec();
     const error = ctx.error;
-    this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcomeOf(error, ctx.status));
+    const outcome = outcomeOf(error, ctx.status);
+    this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcome);
+    this.#child(m.apiRequests, [apiOf(ctx), outcome]).inc();
     const authReason = error && AUTH_FAILURE_REASONS[error.code];
     if (authReason) this.#child(m.authFailures, [authReason]).inc();
     if (ctx.streamStartedAt >= 0) {
@@ -258,6 +289,7 @@ export class Recorder {
     if (usage.inputTokens) this.#child(m.llmTokens, [provider, model, 'input']).inc(usage.inputTokens);
     if (usage.outputTokens) this.#child(m.llmTokens, [provider, model, 'output']).inc(usage.outputTokens);
     if (usage.cachedInputTokens) this.#child(m.llmTokens, [provider, model, 'cached_input']).inc(usage.cachedInputTokens);
+    if (usage.cacheWriteTokens) this.#child(m.llmTokens, [provider, model, 'cache_write']).inc(usage.cacheWriteTokens);
     if (attempt.costUsd > 0) this.#child(m.llmCost, [provider, model]).inc(attempt.costUsd);
     else if (!attempt.target.pricing && (usage.inputTokens || usage.outputTokens)) this.#child(m.unpricedCalls, [provider, model]).inc();
 
