@@ -161,3 +161,24 @@ test('past its series cap a metric folds new label sets into one all-"other" ser
   assert.equal(sample(out, 'vigil_llm_tool_calls_total{provider="other",model="other",tool="other"}'), 1);
   assert.equal(sample(out, 'vigil_metric_series_overflow_total{metric="vigil_llm_tool_calls_total"}'), 1);
 });
+
+test('requests by API from their route; a refused untranslatable field counted once, its indices folded', async () => {
+  const { recorder, text } = setup();
+  for (const [route, error] of [
+    ['/v1/responses', new GatewayError('GW_REQUEST_UNSUPPORTED', 'no web search on anthropic', { param: 'tools[2].type' })],
+    ['/v1/responses', new GatewayError('GW_REQUEST_UNSUPPORTED', 'no web search on anthropic', { param: 'tools[0].type' })],
+    ['/v1/messages', undefined],
+  ] as const) {
+    recorder.requestStarted(route);
+    const ctx = testContext({ route });
+    if (error) {
+      ctx.error = error;
+      ctx.status = 400;
+    }
+    recorder.requestFinished(ctx, 0.001);
+  }
+  const out = await text();
+  assert.equal(sample(out, 'vigil_api_requests_total{api="responses",outcome="caller_error"}'), 2);
+  assert.equal(sample(out, 'vigil_api_requests_total{api="messages",outcome="success"}'), 1);
+  assert.equal(sample(out, 'vigil_translation_refusals_total{field="tools[].type"}'), 2);
+});

@@ -34,6 +34,8 @@ const DEFAULT_MAX_SERIES = 2000;
 
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
+const INDEX = /\[\d+\]/g;
+
 /** The `api` label: the API a request used, from its route (one entry per modelled API; unmatched → other). */
 const APIS: Record<string, string> = {
   '/v1/chat/completions': 'chat', '/v1/messages': 'messages', '/v1/responses': 'responses', '/v1/messages/count_tokens': 'count_tokens',
@@ -239,6 +241,9 @@ export class Recorder {
     const outcome = outcomeOf(error, ctx.status);
     this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcome);
     this.#child(m.apiRequests, [apiOf(ctx), outcome]).inc();
+    // A 400 naming a field the target cannot take faithfully (surfaces' refusals); indices folded, so the
+    // label stays the closed list of fields (`tools[].type`, not one series per position).
+    if (error?.code === 'GW_REQUEST_UNSUPPORTED' && error.param) this.translationRefused(error.param.replace(INDEX, '[]'));
     const authReason = error && AUTH_FAILURE_REASONS[error.code];
     if (authReason) this.#child(m.authFailures, [authReason]).inc();
     if (ctx.streamStartedAt >= 0) {
