@@ -101,6 +101,7 @@ let gateway: Gateway;
 let dataDir: string;
 let openai: OpenAI;
 let anthropic: Anthropic;
+let config: Record<string, any>;
 
 before(async () => {
   upstream = new ScriptedUpstream();
@@ -112,7 +113,7 @@ before(async () => {
     models.push({ name: `oai-${behaviour}`, provider: 'up-openai', upstream_model: behaviour });
     models.push({ name: `claude-${behaviour}`, provider: 'up-anthropic', upstream_model: behaviour });
   }
-  gateway = await startGateway({
+  config = {
     upstream: { disconnect_drain: { max_ms: MAX_MS, max_bytes: MAX_BYTES } },
     store: { flush_interval_ms: 50 },
     providers: {
@@ -120,7 +121,8 @@ before(async () => {
       'up-anthropic': { kind: 'anthropic', base_url: url, api_key: 'sk-ant-up' },
     },
     models,
-  }, { VIGIL_DATA_DIR: dataDir });
+  };
+  gateway = await startGateway(config, { VIGIL_DATA_DIR: dataDir });
   openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-client', maxRetries: 0 });
 });
@@ -135,12 +137,12 @@ const scrape = async () => (await fetch(`${gateway.url}/metrics`)).text();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Streams `model` through `sdk`, aborts after two chunks, then lets the upstream go on. */
-async function leaveMidStream(sdk: 'openai' | 'anthropic', model: string, requestId: string): Promise<void> {
+async function leaveMidStream(sdk: 'openai' | 'anthropic', model: string, requestId: string, via = { openai, anthropic }): Promise<void> {
   const controller = new AbortController();
   const options = { signal: controller.signal, headers: { 'x-request-id': requestId } };
   const stream = sdk === 'openai'
-    ? await openai.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }, options)
-    : await anthropic.messages.create({ model, stream: true, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }, options);
+    ? await via.openai.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi' }] }, options)
+    : await via.anthropic.messages.create({ model, stream: true, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }, options);
   let seen = 0;
   for await (const _ of stream as AsyncIterable<unknown>) {
     if (++seen < 2) continue;
@@ -211,4 +213,28 @@ test('a non-streaming call whose client leaves is cancelled at once: no drain', 
   assert.equal(row.status, 499);
   assert.equal(row.partial, 0);
   assert.equal(total(await scrape(), 'vigil_stream_drains_total'), drains);
+});
+
+test('a drain still reading when the server shuts down ends at the drain timeout, its record partial', async () => {
+  const shutdownDir = await mkdtemp(join(tmpdir(), 'vigil-drain-shutdown-'));
+  const second = await startGateway({
+    ...config, server: { drain_timeout_ms: 300 }, upstream: { disconnect_drain: { max_ms: 60_000, max_bytes: 1 << 20 } },
+  }, { VIGIL_DATA_DIR: shutdownDir });
+  try {
+    const via = {
+      openai: new OpenAI({ baseURL: `${second.url}/v1`, apiKey: 'sk-client', maxRetries: 0 }),
+      anthropic: new Anthropic({ baseURL: second.url, apiKey: 'sk-client', maxRetries: 0 }),
+    };
+    await leaveMidStream('anthropic', 'claude-silent', 'drain-shutdown', via);
+    const exchange = upstream.exchanges.at(-1)!;
+    await second.stop(); // SIGTERM: the drain (a minute's cap) is cut at the drain timeout, and the process exits
+    assert.equal(second.exitCode(), 0);
+    for (let waited = 0; !exchange.closedByPeer && waited < 3000; waited += 25) await pause(25);
+    assert.equal(exchange.closedByPeer, true);
+    const row = await ledgerRow(shutdownDir, 'drain-shutdown');
+    assert.deepEqual([row.status, row.partial, row.input_tokens], [499, 1, ANTHROPIC_USAGE.input_tokens]);
+  } finally {
+    await second.stop();
+    await rm(shutdownDir, { recursive: true, force: true });
+  }
 });
