@@ -15,7 +15,7 @@ function scenario(limits: DrainLimits | undefined, total: number, leaveAfter: nu
   const reply: ReplyPort & { started: boolean } = {
     json() {}, fail() {}, end() { written.push('<end>'); },
     startStream() { reply.started = true; },
-    write(chunk) { written.push(chunk); },
+    write(chunk) { written.push(String(chunk)); },
     started: false,
   };
   const ctx = new RequestContext({
