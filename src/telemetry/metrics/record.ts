@@ -8,6 +8,7 @@
 import { Gauge, Histogram } from 'prom-client';
 import type { BreakerState } from '../../core/alias.ts';
 import type { Attempt } from '../../core/attempt.ts';
+import { TranslationRefusal } from '../../core/canonical.ts';
 import { outcomeOf, type ErrorCode, type Outcome } from '../../core/errors.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { SliWindow } from '../sli.ts';
@@ -241,9 +242,11 @@ export class Recorder {
     const outcome = outcomeOf(error, ctx.status);
     this.requestServed(ctx.route, ctx.method, ctx.status, durationSeconds, outcome);
     this.#child(m.apiRequests, [apiOf(ctx), outcome]).inc();
-    // A 400 naming a field the target cannot take faithfully (surfaces' refusals); indices folded, so the
-    // label stays the closed list of fields (`tools[].type`, not one series per position).
-    if (error?.code === 'GW_REQUEST_UNSUPPORTED' && error.param) this.translationRefused(error.param.replace(INDEX, '[]'));
+    // A 400 naming a field the target cannot take faithfully: the translation table's row (`(unknown)` for a
+    // field it does not list), or the param with its indices folded (`tools[].type`), so the label stays a
+    // closed list.
+    if (error instanceof TranslationRefusal) this.translationRefused(error.field);
+    else if (error?.code === 'GW_REQUEST_UNSUPPORTED' && error.param) this.translationRefused(error.param.replace(INDEX, '[]'));
     const authReason = error && AUTH_FAILURE_REASONS[error.code];
     if (authReason) this.#child(m.authFailures, [authReason]).inc();
     if (ctx.streamStartedAt >= 0) {
