@@ -9,7 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Alias, BreakerGate } from '../core/alias.ts';
 import type { Attempt } from '../core/attempt.ts';
-import { type ChatOutput, type ChatRequest, type Dialect, type EmbeddingsOutput } from '../core/canonical.ts';
+import type { ChatOutput, ChatRequest, Dialect, EmbeddingsOutput } from '../core/canonical.ts';
 import type { Held, RequestContext, Stage } from '../core/context.ts';
 import { GatewayError, toGatewayError, type ErrorClass } from '../core/errors.ts';
 import type { Provider } from '../providers/provider.ts';
