@@ -49,7 +49,7 @@ export function createAnthropicProvider(init: {
 
     forward(ctx, attempt, call) {
       const base = call.contentType ? { ...baseHeaders, 'content-type': call.contentType } : baseHeaders;
-      return init.send(ctx, attempt, { method: call.method, path: `/v1${call.path}`, headers: headersFor(ctx, base, Object.entries(base).flat()), body: call.body ?? '' });
+      return init.send(ctx, attempt, { method: call.method, path: `/v1${call.path}`, headers: headersFor(ctx, base, Object.entries(base).flat()), body: call.body ?? '', relay: call.relay });
     },
   };
 }

@@ -57,7 +57,7 @@ export function createOpenAIProvider(init: {
 
     forward(ctx, attempt, call) {
       const withType = call.contentType ? Object.entries({ ...named, 'content-type': call.contentType }).flat() : headers;
-      return init.send(ctx, attempt, { method: call.method, path: call.path, headers: withType, body: call.body ?? '' });
+      return init.send(ctx, attempt, { method: call.method, path: call.path, headers: withType, body: call.body ?? '', relay: call.relay });
     },
   };
 }

@@ -12,6 +12,8 @@ export interface HttpCall {
   body: string | Buffer;
   /** Absent: POST. Only forwarded calls (Provider.forward) use other methods. */
   method?: string;
+  /** Any status is an answer, relayed as it came (the raw passthrough); otherwise a non-2xx is mapped to the error catalog. */
+  relay?: boolean;
 }
 
 /** A call Vigil does not model, sent with the provider's own credentials (Provider.forward). */
@@ -22,6 +24,8 @@ export interface ForwardCall {
   body: string | Buffer | undefined;
   /** The client's content type (multipart for files, audio); absent: JSON. */
   contentType?: string;
+  /** As HttpCall.relay: the upstream's errors come back as they are. */
+  relay?: boolean;
 }
 
 export interface UpstreamResponse {

@@ -4,8 +4,8 @@
 // authenticate read and which is never forwarded), and the answer is relayed with its status, type and bytes.
 // No usage record: no tokens are known of an unmodelled answer, so nothing could be billed; the request is
 // counted (vigil_api_requests_total{api="passthrough"}), its bytes each way
-// (vigil_passthrough_bytes_total) and logged like any other. Upstream errors come back in the OpenAI error
-// shape with the upstream's message (routing/upstream.ts maps every non-2xx).
+// (vigil_passthrough_bytes_total) and logged like any other. The upstream's errors come back as it sent them
+// (status, headers, body): an unmodelled API's errors are its own to shape.
 import { Attempt } from '../core/attempt.ts';
 import type { ModelTarget, RequestContext, Stage } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
@@ -29,7 +29,7 @@ export function createRawPassthrough(providers: readonly Provider[], recorder: P
     if (body?.length) recorder.passthroughBytes(provider.id, 'request', body.length);
     const type = ctx.headers['content-type'];
     const res = await provider.forward!(ctx, new Attempt(target), {
-      method: ctx.method, path: pathOf(ctx), body: body?.length ? body : undefined, contentType: typeof type === 'string' ? type : undefined,
+      method: ctx.method, path: pathOf(ctx), body: body?.length ? body : undefined, contentType: typeof type === 'string' ? type : undefined, relay: true,
     });
     ctx.reply.open!(res.status, relayedHeaders(res.headers));
     for await (const chunk of res.chunks) {

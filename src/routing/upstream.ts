@@ -66,7 +66,7 @@ export class Upstreams {
       // spans nest under it.
       const span = ctx.span?.startAttempt(ctx, attempt, url);
       attempt.span = span;
-      const handler = new UpstreamCall(ctx, attempt, totalMs, queue, waits, resolve, reject);
+      const handler = new UpstreamCall(ctx, attempt, totalMs, queue, waits, resolve, reject, call.relay === true);
       pool.dispatch({
         method: call.method ?? 'POST',
         path: basePath + call.path,
@@ -114,12 +114,15 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse, Canc
   #error: GatewayError | undefined;
   /** Wakes whoever waits for more body (the chunk iterator or text()). */
   #wake: (() => void) | undefined;
+  /** Statuses from here on are failures mapped to the catalog; a relayed call (the raw passthrough) has none. */
+  readonly #failAt: number;
 
   constructor(
     ctx: RequestContext, attempt: Attempt, totalMs: number, queue: ConnectionQueue, waits: boolean,
-    resolve: (res: UpstreamResponse) => void, reject: (err: GatewayError) => void,
+    resolve: (res: UpstreamResponse) => void, reject: (err: GatewayError) => void, relay: boolean,
   ) {
     this.#ctx = ctx;
+    this.#failAt = relay ? Infinity : 400;
     this.#attempt = attempt;
     this.#queue = queue;
     this.#wait = waits ? queue.wait(attempt.target.providerId, (reason) => this.cancel(reason)) : undefined;
@@ -146,7 +149,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse, Canc
     this.status = status;
     this.headers = headers;
     this.#attempt.status = status;
-    if (status >= 400) return;
+    if (status >= this.#failAt) return;
     // A proxy's HTML error page or one JSON object is not a stream: fail before the client's stream opens.
     if (this.#ctx.stream && !isEventStream(headers['content-type'])) {
       const type = redactSecrets(String(headers['content-type'] ?? '(none)')).slice(0, 100);
@@ -164,7 +167,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse, Canc
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#parts.push(chunk);
     this.#buffered += chunk.length;
-    if (this.status >= 400) {
+    if (this.status >= this.#failAt) {
       // An error body is only read for its message.
       if (this.#buffered >= ERROR_BODY_LIMIT) this.onResponseEnd();
       return;
@@ -176,7 +179,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse, Canc
   onResponseEnd(): void {
     if (this.#ended) return;
     this.#end();
-    if (this.status >= 400) {
+    if (this.status >= this.#failAt) {
       const text = Buffer.concat(this.#parts).toString('utf8', 0, ERROR_BODY_LIMIT);
       if (!this.#controller?.aborted && this.#buffered >= ERROR_BODY_LIMIT) this.#controller?.abort(new Error('error body over limit'));
       this.#fail(mapStatus(this.status, text, this.headers));

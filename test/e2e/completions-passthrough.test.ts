@@ -42,6 +42,9 @@ before(async () => {
         const stream = JSON.parse(body.toString()).stream === true;
         res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
         res.end(stream ? STREAM : JSON.stringify(COMPLETION));
+      } else if (req.url!.startsWith('/v1/files/file-missing')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'No such File object: file-missing', type: 'invalid_request_error', param: 'id', code: null } }));
       } else {
         res.writeHead(200, { 'content-type': 'application/json', 'x-upstream-own': 'yes' });
         res.end(JSON.stringify({ object: 'list', data: [{ url: 'https://img.example/1.png' }] }));
@@ -128,4 +131,10 @@ test('raw passthrough: images/generations reaches the provider with its key, nev
   assert.equal(total(metrics, 'vigil_passthrough_bytes_total', { provider: 'oai', direction: 'request' }), Buffer.byteLength(JSON.stringify(body)));
   assert.ok(total(metrics, 'vigil_passthrough_bytes_total', { provider: 'oai', direction: 'response' }) > 0);
   assert.equal(total(metrics, 'vigil_api_requests_total', { api: 'passthrough', outcome: 'success' }), 2);
+});
+
+test('raw passthrough: the upstream\'s own errors come back as it sent them (status, body), not remapped', async () => {
+  const missing = await call(`${gateway.url}/v1/files/file-missing`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
+  assert.equal(missing.status, 404);
+  assert.deepEqual(JSON.parse(missing.body), { error: { message: 'No such File object: file-missing', type: 'invalid_request_error', param: 'id', code: null } });
 });
