@@ -49,9 +49,9 @@ export async function wrk(opts: { cpu: number; url: string; headers: string[]; b
  */
 export async function openLoop(opts: {
   cpu: number; url: string; model: string; headers: string[]; rate: number; seconds: number; warmup: number;
-  slowOut?: string; graceSeconds?: number;
+  slowOut?: string; graceSeconds?: number; api?: 'chat' | 'responses';
 }): Promise<any> {
-  const args = [join(here, 'open-loop.ts'), '--url', opts.url, '--model', opts.model, '--rate', String(opts.rate),
+  const args = [join(here, 'open-loop.ts'), '--url', opts.url, '--model', opts.model, '--api', opts.api ?? 'chat', '--rate', String(opts.rate),
     '--duration', String(opts.seconds), '--warmup', String(opts.warmup), ...opts.headers.flatMap((h) => ['--header', h]),
     ...(opts.slowOut ? ['--slow-out', opts.slowOut] : [])];
   const out = await runPinned(opts.cpu, process.execPath, args, (opts.seconds + opts.warmup + (opts.graceSeconds ?? 40)) * 1000);

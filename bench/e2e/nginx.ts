@@ -1,5 +1,5 @@
 // nginx configurations for the fake upstream and for nginx as a plain reverse proxy (the practical floor).
-import { completionJson, streamSse } from './fixtures.ts';
+import { completionJson, responsesJson, responsesSse, streamSse } from './fixtures.ts';
 
 export const ports = { upstream: 18081, upstreamSse: 18082, proxy: 18083, proxySse: 18084 } as const;
 
@@ -32,12 +32,16 @@ http {
 `;
 }
 
-/** Fake upstream: any POST gets the static JSON (port upstream) or the static SSE stream (port upstreamSse). */
+/**
+ * Fake upstream: any POST gets the static JSON (port upstream) or the static SSE stream (port upstreamSse);
+ * POST /v1/responses gets a Responses object or typed-event stream instead.
+ */
 export function upstreamConf(dir: string, cpuMask: string): string {
   return `${common(dir, cpuMask)}
   server {
     listen 127.0.0.1:${ports.upstream} reuseport backlog=4096;
     location / { default_type application/json; return 200 ${quoted(completionJson)}; }
+    location = /v1/responses { default_type application/json; return 200 ${quoted(responsesJson)}; }
   }
   server {
     listen 127.0.0.1:${ports.upstreamSse} reuseport backlog=4096;
@@ -45,6 +49,11 @@ export function upstreamConf(dir: string, cpuMask: string): string {
       default_type text/event-stream;
       add_header Cache-Control no-cache;
       return 200 ${quoted(streamSse)};
+    }
+    location = /v1/responses {
+      default_type text/event-stream;
+      add_header Cache-Control no-cache;
+      return 200 ${quoted(responsesSse)};
     }
   }
 }

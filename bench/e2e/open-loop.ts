@@ -4,7 +4,7 @@
 // with Atomics.wait (sub-millisecond sleeps) and tells the main thread when each send is due.
 //
 //   node open-loop.ts --url http://127.0.0.1:18081/v1/chat/completions --rate 1000 --duration 10 \
-//     --warmup 3 --model bench-model [--header 'name: value']... [--connections 64] [--slow-out FILE]
+//     --warmup 3 --model bench-model [--api chat|responses] [--header 'name: value']... [--connections 64] [--slow-out FILE]
 // Prints one JSON object on stdout; with --slow-out, also writes every measured request slower than 1.5 ms
 // as [scheduled send time in epoch ms, latency ms] (bench/e2e/stalls.ts lines them up with the gateway's).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -12,7 +12,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { chatRequest } from './fixtures.ts';
+import { apis } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
 
 type Pace = { start: string; intervalNs: number; count: number };
@@ -34,6 +34,7 @@ if (!isMainThread) {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
       model: { type: 'string', default: 'bench-model' },
+      api: { type: 'string', default: 'chat' },
       header: { type: 'string', multiple: true, default: [] },
       connections: { type: 'string', default: '64' },
       timeout: { type: 'string', default: '15' },
@@ -45,7 +46,7 @@ if (!isMainThread) {
   const intervalNs = 1e9 / rate;
   const warmupCount = Math.round(rate * Number(values.warmup));
   const count = warmupCount + Math.round(rate * Number(values.duration));
-  const body = chatRequest(values.model, false);
+  const body = apis[values.api as keyof typeof apis].request(values.model!, false);
   const timeoutMs = Number(values.timeout) * 1000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.connections) });
 

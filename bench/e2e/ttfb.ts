@@ -1,13 +1,14 @@
 // Streaming time to first byte: sequential stream:true requests (one at a time, on one keep-alive
-// connection), each timed from send to the first body byte; the body must end with `data: [DONE]`.
+// connection), each timed from send to the first body byte; the body must end as the API's streams do
+// (`data: [DONE]`, or the fixture's response.completed for `--api responses`).
 //
 //   node ttfb.ts --url http://127.0.0.1:18082/v1/chat/completions --count 300 --warmup 50 \
-//     --model bench-stream [--header 'name: value']...
+//     --model bench-stream [--api chat|responses] [--header 'name: value']...
 // Prints one JSON object on stdout.
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import http from 'node:http';
-import { chatRequest } from './fixtures.ts';
+import { apis } from './fixtures.ts';
 import { parseHeaders, post } from './client.ts';
 
 const { values } = parseArgs({
@@ -16,13 +17,15 @@ const { values } = parseArgs({
     count: { type: 'string', default: '300' },
     warmup: { type: 'string', default: '50' },
     model: { type: 'string', default: 'bench-stream' },
+    api: { type: 'string', default: 'chat' },
     header: { type: 'string', multiple: true, default: [] },
     timeout: { type: 'string', default: '15' },
     'max-seconds': { type: 'string', default: '30' },
   },
 });
 const target = { url: new URL(values.url!), headers: parseHeaders(values.header) };
-const body = chatRequest(values.model, true);
+const api = apis[values.api as keyof typeof apis];
+const body = api.request(values.model!, true);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const ttfb = createHistogram({ lowest: 1, highest: 120e9, figures: 3 });
 const total = createHistogram({ lowest: 1, highest: 120e9, figures: 3 });
@@ -35,7 +38,7 @@ for (let i = 0; i < warmup + count && Date.now() < stopAt; i++) {
   try {
     const reply = await post(agent, target, body, Number(values.timeout) * 1000);
     const end = Number(process.hrtime.bigint());
-    if (reply.status !== 200 || !reply.tail.includes('data: [DONE]')) {
+    if (reply.status !== 200 || !reply.tail.includes(api.streamEnd)) {
       errors++; lastError = `status ${reply.status}, tail ${JSON.stringify(reply.tail)}`;
     } else if (i >= warmup) {
       ok++;
