@@ -107,6 +107,7 @@ function usageRecord(ledger: UsageLedger): Finisher {
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       cachedInputTokens: usage.cachedInputTokens,
+      cacheWriteTokens: usage.cacheWriteTokens ?? 0,
       costUsd: ctx.costUsd,
       durationMs: round(durationMs),
       status: ctx.status,

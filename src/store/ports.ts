@@ -20,6 +20,8 @@ export interface UsageRecord {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** Input tokens written to the prompt cache (a part of inputTokens); absent: 0. */
+  cacheWriteTokens?: number;
   /** From the configured model prices; 0 when none. */
   costUsd: number;
   durationMs: number;

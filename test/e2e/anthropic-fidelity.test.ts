@@ -84,7 +84,7 @@ function assertOne(upstream: FakeUpstream['requests'][number]): void {
 async function assertUsage(requestId: string, before: string, calls = 1): Promise<void> {
   const row = await ledgerRow(dataDir, requestId);
   const input = USAGE.input + USAGE.read + USAGE.written;
-  assert.deepEqual([row.input_tokens, row.cached_input_tokens, row.output_tokens], [input, USAGE.read, USAGE.output], 'the ledger');
+  assert.deepEqual([row.input_tokens, row.cached_input_tokens, row.cache_write_tokens, row.output_tokens], [input, USAGE.read, USAGE.written, USAGE.output], 'the ledger');
   const after = await scrape();
   const delta = (type: string) => tokens(after, type) - tokens(before, type);
   assert.deepEqual(

@@ -79,6 +79,12 @@ export const USAGE_MIGRATIONS: readonly Migration[] = [
     // tokens may be short; every earlier record was read to its end (or cut with no drain at all).
     sql: (tx) => addMissingColumns(tx, [['partial', 'INTEGER NOT NULL DEFAULT 0']]),
   },
+  {
+    version: 5,
+    // Input tokens written to the provider's prompt cache (Anthropic's cache_creation_input_tokens), a part of
+    // input_tokens priced on their own, so the ledger explains its cost_usd as the metrics do.
+    sql: (tx) => addMissingColumns(tx, [['cache_write_tokens', `${tx.dialect === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL DEFAULT 0`]]),
+  },
 ];
 
 /** Brings `usage_records` to the current version; safe to run from several processes at once. */

@@ -60,7 +60,7 @@ for (const withCost of [true, false]) {
     const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
     try {
       const versions = db.prepare("SELECT version FROM schema_migrations WHERE component = 'usage' ORDER BY version").all().map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3, 4]);
+      assert.deepEqual(versions, [1, 2, 3, 4, 5]);
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records' ORDER BY name").all().map((r) => r.name);
       assert.deepEqual(indexes, ['usage_records_time'], 'on SQLite the time index alone: per-identity indexes cost every insert (usage-schema.ts)');
     } finally {
