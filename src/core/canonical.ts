@@ -36,6 +36,8 @@ export interface ChatRequest {
   stream: boolean;
   /** The client asked for usage on its stream (OpenAI `stream_options.include_usage`). */
   streamUsage: boolean;
+  /** Structured output as chat completions' `response_format`; only set for upstreams that enforce it (Responses `text.format`). */
+  responseFormat?: Record<string, unknown>;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

@@ -1,11 +1,12 @@
 // Encode: write the provider's answer to the client in the client's dialect, chunk by chunk for streams.
 // Canonical stream events are tapped here for first-token time and usage; passthrough streams were
 // tapped by their provider, which alone understands that wire format.
-import type { ChatOutput, StreamEvent } from '../core/canonical.ts';
+import type { ChatOutput, ChatResult, StreamEvent } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { encodeAnthropicMessage, encodeAnthropicStream } from '../surfaces/anthropic-messages.ts';
 import { encodeOpenAIChat, encodeOpenAIChatStream } from '../surfaces/openai-chat.ts';
 import { encodeOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
+import { encodeOpenAIResponse, encodeOpenAIResponseStream } from '../surfaces/openai-responses-encode.ts';
 
 export async function encodeChat(ctx: RequestContext): Promise<void> {
   const output = ctx.output!;
@@ -33,6 +34,24 @@ export function chatJson(ctx: RequestContext, output: WholeChatOutput): string |
   const result = output.result;
   ctx.noteResult(ctx.attempt!, result);
   return ctx.dialect === 'openai' ? encodeOpenAIChat(result, ctx.requestedModel) : encodeAnthropicMessage(result, ctx.requestedModel);
+}
+
+/** OpenAI Responses: the upstream's own bytes when it serves the API, else the canonical answer encoded. */
+export async function encodeResponses(ctx: RequestContext): Promise<void> {
+  const output = ctx.output!;
+  switch (output.kind) {
+    case 'json':
+      return ctx.reply.json(200, output.body, overheadHeader(ctx));
+    case 'result': {
+      const result = output.result as ChatResult;
+      ctx.noteResult(ctx.attempt!, result);
+      return ctx.reply.json(200, encodeOpenAIResponse(result, ctx.requestedModel), overheadHeader(ctx));
+    }
+    case 'sse':
+      return pump(ctx, output.chunks);
+    case 'events':
+      return pump(ctx, encodeOpenAIResponseStream(tap(ctx, output.events), ctx.requestedModel));
+  }
 }
 
 export function encodeEmbeddings(ctx: RequestContext): void {

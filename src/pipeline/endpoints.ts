@@ -8,14 +8,15 @@ import type { AccessDeps } from '../policy/access.ts';
 import { createAdmit } from '../policy/admit.ts';
 import { createAuthenticate } from '../policy/authenticate.ts';
 import type { Provider } from '../providers/provider.ts';
-import { createChatDispatch, createEmbeddingsDispatch, type Decode, type RoutingDeps } from '../routing/dispatch.ts';
+import { createChatDispatch, createEmbeddingsDispatch, createResponsesDispatch, type Decode, type RoutingDeps } from '../routing/dispatch.ts';
 import { buildRouteTable, createPlan } from '../routing/plan.ts';
 import { acceptAnthropicMessages, decodeAnthropicMessages } from '../surfaces/anthropic-messages.ts';
 import { acceptOpenAIChat, decodeOpenAIChat } from '../surfaces/openai-chat.ts';
 import { acceptOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
+import { acceptOpenAIResponses, decodeOpenAIResponses } from '../surfaces/openai-responses.ts';
 import { renderModels } from '../surfaces/models.ts';
 import type { DebugLog } from '../telemetry/log.ts';
-import { encodeChat, encodeEmbeddings } from './encode.ts';
+import { encodeChat, encodeEmbeddings, encodeResponses } from './encode.ts';
 import type { Finish } from './finish.ts';
 import { createResponseCache, type ResponseCacheDeps } from './response-cache.ts';
 
@@ -69,6 +70,13 @@ export function buildRoutes(
     {
       method: 'POST', path: '/v1/messages', dialect: 'anthropic', operation: 'chat',
       stages: [authenticate, acceptAnthropicMessages, planChat, admit, ...cached(chatDispatch(decodeAnthropicMessages), encodeChat)],
+    },
+    {
+      method: 'POST', path: '/v1/responses', dialect: 'openai', operation: 'chat',
+      stages: [
+        authenticate, acceptOpenAIResponses, planChat, admit,
+        createResponsesDispatch(routeTable, routing, decodeOpenAIResponses, debug.routing), encodeResponses,
+      ],
     },
     {
       method: 'POST', path: '/v1/embeddings', dialect: 'openai', operation: 'embeddings',

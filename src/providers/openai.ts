@@ -5,6 +5,7 @@ import type { ChatOutput, ChatRequest, ChatResult, ContentPart, EmbeddingsOutput
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse, parseSse } from '../core/sse.ts';
+import { responsesCall } from './openai-responses.ts';
 import type { Provider, Send } from './provider.ts';
 import { parseUpstreamJson } from './shared/parse-json.ts';
 import { passthroughBody } from './shared/passthrough-body.ts';
@@ -20,6 +21,8 @@ export function createOpenAIProvider(init: {
   apiKey: string | undefined;
   headers: Record<string, string>;
   unavailableReason: string | undefined;
+  /** The upstream serves the Responses API itself (providers[].responses_api). */
+  responsesApi?: boolean;
 }): Provider {
   const named: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
   if (init.apiKey) named.authorization = `Bearer ${init.apiKey}`;
@@ -31,9 +34,11 @@ export function createOpenAIProvider(init: {
     dialect: 'openai',
     unavailableReason: init.unavailableReason,
     supportsEmbeddings: true,
+    responses: init.responsesApi ? responsesCall(init.send, headers) : undefined,
 
     async chat(ctx, attempt): Promise<ChatOutput> {
-      const passthrough = ctx.dialect === 'openai';
+      // A Responses request arrives here decoded (ctx.chat): only a chat completions body passes through.
+      const passthrough = ctx.dialect === 'openai' && ctx.route !== '/v1/responses';
       const target = attempt.target;
       const body = passthrough ? passthroughBody(ctx, target, askForUsage) : JSON.stringify(encodeRequest(ctx.chat!, target.upstreamModel));
       const res = await init.send(ctx, attempt, { path: '/chat/completions', headers, body });
@@ -92,6 +97,7 @@ export function encodeRequest(req: ChatRequest, model: string): Record<string, u
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.stop) body.stop = req.stop;
   if (req.tools) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+  if (req.responseFormat) body.response_format = req.responseFormat;
   if (req.toolChoice) body.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
   return body;
 }

@@ -34,5 +34,10 @@ export interface Provider {
   readonly supportsEmbeddings: boolean;
   /** One attempt at `attempt.target`; the provider writes what the answer says (usage, first token) to it. */
   chat(ctx: RequestContext, attempt: Attempt): Promise<ChatOutput>;
+  /**
+   * Present when the upstream serves OpenAI's Responses API: a Responses request passes through to it
+   * (its answer in the client's own wire format); otherwise dispatch decodes it for `chat`.
+   */
+  readonly responses?: ((ctx: RequestContext, attempt: Attempt) => Promise<ChatOutput>) | undefined;
   embeddings(ctx: RequestContext, attempt: Attempt): Promise<EmbeddingsOutput>;
 }

@@ -32,7 +32,10 @@ function httpProvider(compiled: CompiledConfig, id: string, options: HttpProvide
   if (options.kind === 'anthropic') {
     return createAnthropicProvider({ id, send: bind(baseUrl ?? ANTHROPIC_BASE_URL, options.connections), apiKey, headers, unavailableReason });
   }
-  return createOpenAIProvider({ id, kind: options.kind, send: bind(baseUrl ?? OPENAI_BASE_URL, options.connections), apiKey, headers, unavailableReason });
+  return createOpenAIProvider({
+    id, kind: options.kind, send: bind(baseUrl ?? OPENAI_BASE_URL, options.connections), apiKey, headers, unavailableReason,
+    responsesApi: options.responses_api ?? options.kind === 'openai',
+  });
 }
 
 /**

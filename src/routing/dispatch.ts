@@ -49,6 +49,18 @@ export function createChatDispatch(routes: RouteTable, deps: RoutingDeps, decode
   }, debug);
 }
 
+/** Decodes a Responses request for a provider of `kind` that does not serve the API, refusing what that provider cannot do. */
+export type DecodeFor = (body: Record<string, any>, kind: Provider['kind']) => ChatRequest;
+
+/** Responses: passed through to a provider that serves the API, else decoded (per provider: what it can honour differs) for its `chat`. */
+export function createResponsesDispatch(routes: RouteTable, deps: RoutingDeps, decode: DecodeFor, debug?: DebugLog): Stage {
+  return createDispatch(routes, deps, (provider, ctx, attempt) => {
+    if (provider.responses) return provider.responses(ctx, attempt);
+    ctx.chat = decode(ctx.body, provider.kind);
+    return provider.chat(ctx, attempt);
+  }, debug);
+}
+
 export function createEmbeddingsDispatch(routes: RouteTable, deps: RoutingDeps, debug?: DebugLog): Stage {
   return createDispatch(routes, deps, (provider, ctx, attempt) => provider.embeddings(ctx, attempt), debug);
 }
