@@ -104,7 +104,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
       }, pipelines.finish(finish), {
         routing: logs.debugLogger('routing'),
         auth: logs.debugLogger('auth'),
-      }, routing.deps, stores.responseCache && { cache: stores.responseCache, recorder }),
+      }, routing.deps, stores.responseCache && { cache: stores.responseCache, recorder }, recorder),
       ...buildAdminRoutes({
         token: compiled.adminToken, keys: stores.keyStore, configKeys: stores.configKeys, budgets: stores.budgets,
         analytics: stores.analytics, audit: stores.audit, changes: { publish: stores.publishChange }, finish: pipelines.finish(finish),

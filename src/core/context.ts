@@ -14,7 +14,9 @@ export interface ReplyPort {
   json(status: number, body: string | Buffer, headers?: Record<string, string>): void;
   /** Open an SSE response; then write events; `write` resolves when the client can take more. */
   startStream(headers?: Record<string, string>): void;
-  write(chunk: string): Promise<void> | void;
+  write(chunk: string | Buffer): Promise<void> | void;
+  /** Open a response of any status and type, then `write` and `end` (the raw passthrough's relay); absent: not over HTTP. */
+  open?(status: number, headers: Record<string, string>): void;
   end(): void;
   /** Report a failure: an error response, or an in-stream error event once the stream has started. */
   fail(error: GatewayError): void;

@@ -46,6 +46,11 @@ export function createAnthropicProvider(init: {
     async embeddings() {
       throw new GatewayError('GW_MODEL_WRONG_TYPE', 'Anthropic has no embeddings API');
     },
+
+    forward(ctx, attempt, call) {
+      const base = call.contentType ? { ...baseHeaders, 'content-type': call.contentType } : baseHeaders;
+      return init.send(ctx, attempt, { method: call.method, path: `/v1${call.path}`, headers: headersFor(ctx, base, Object.entries(base).flat()), body: call.body ?? '' });
+    },
   };
 }
 

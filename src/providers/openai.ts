@@ -54,11 +54,16 @@ export function createOpenAIProvider(init: {
       attempt.usage = { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: 0, cachedInputTokens: 0 };
       return { kind: 'json', body: bytes };
     },
+
+    forward(ctx, attempt, call) {
+      const withType = call.contentType ? Object.entries({ ...named, 'content-type': call.contentType }).flat() : headers;
+      return init.send(ctx, attempt, { method: call.method, path: call.path, headers: withType, body: call.body ?? '' });
+    },
   };
 }
 
 /** A stream's usage arrives only in a last chunk the request asks for (hidden again from clients that did not). */
-function askForUsage(body: Record<string, any>): Record<string, unknown> | undefined {
+export function askForUsage(body: Record<string, any>): Record<string, unknown> | undefined {
   if (body.stream_options?.include_usage === true) return undefined;
   return { stream_options: { ...body.stream_options, include_usage: true } };
 }

@@ -10,6 +10,18 @@ export interface HttpCall {
   /** As [name, value, …]: the list undici reads as it is, with no object to walk per call. */
   headers: string[];
   body: string | Buffer;
+  /** Absent: POST. Only forwarded calls (Provider.forward) use other methods. */
+  method?: string;
+}
+
+/** A call Vigil does not model, sent with the provider's own credentials (Provider.forward). */
+export interface ForwardCall {
+  method: string;
+  /** Below the API's version root, the same for every kind: `/files`, `/messages/count_tokens`. */
+  path: string;
+  body: string | Buffer | undefined;
+  /** The client's content type (multipart for files, audio); absent: JSON. */
+  contentType?: string;
 }
 
 export interface UpstreamResponse {
@@ -40,4 +52,6 @@ export interface Provider {
    */
   readonly responses?: ((ctx: RequestContext, attempt: Attempt) => Promise<ChatOutput>) | undefined;
   embeddings(ctx: RequestContext, attempt: Attempt): Promise<EmbeddingsOutput>;
+  /** HTTP providers: `call` sent as it is with this provider's base URL and credential headers; the mock has none. */
+  forward?(ctx: RequestContext, attempt: Attempt, call: ForwardCall): Promise<UpstreamResponse>;
 }

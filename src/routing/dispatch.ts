@@ -39,7 +39,7 @@ export interface RoutingDeps {
 }
 
 /** One attempt's call into its provider; made once per endpoint, so the loop makes no closure per request. */
-type Call = (provider: Provider, ctx: RequestContext, attempt: Attempt) => Promise<ChatOutput | EmbeddingsOutput>;
+export type Call = (provider: Provider, ctx: RequestContext, attempt: Attempt) => Promise<ChatOutput | EmbeddingsOutput>;
 
 /** `debug`: the routing module's logger, only when it writes debug lines. */
 export function createChatDispatch(routes: RouteTable, deps: RoutingDeps, decode: Decode, debug?: DebugLog): Stage {
@@ -67,7 +67,8 @@ export function createEmbeddingsDispatch(routes: RouteTable, deps: RoutingDeps, 
 
 const defaultSleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal });
 
-function createDispatch(routes: RouteTable, deps: RoutingDeps, call: Call, debug: DebugLog | undefined): Stage {
+/** The attempt loop over `call`, for endpoints with a call of their own (routing/completions.ts). */
+export function createDispatch(routes: RouteTable, deps: RoutingDeps, call: Call, debug: DebugLog | undefined): Stage {
   const { breakers, recorder } = deps;
   const now = deps.now ?? performance.now.bind(performance);
   const sleep = deps.sleep ?? defaultSleep;

@@ -68,7 +68,7 @@ export class Upstreams {
       attempt.span = span;
       const handler = new UpstreamCall(ctx, attempt, totalMs, queue, waits, resolve, reject);
       pool.dispatch({
-        method: 'POST',
+        method: call.method ?? 'POST',
         path: basePath + call.path,
         headers: span ? withTraceContext(call.headers, span) : call.headers,
         body: call.body,

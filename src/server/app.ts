@@ -17,7 +17,7 @@ import type { Finish } from '../pipeline/finish.ts';
 import type { Health, HealthReport, Lifecycle } from '../telemetry/health.ts';
 import type { Recorder } from '../telemetry/metrics/record.ts';
 import { HttpServer, send, type Answer } from './http-server.ts';
-import { readJsonBody, type JsonBody } from './json-body.ts';
+import { readBody, readJsonBody, type JsonBody } from './json-body.ts';
 import { metricsAnswer, type MetricsEndpoint } from './metrics-http.ts';
 import { NodeReply } from './reply.ts';
 import { renderRoot } from './root.ts';
@@ -115,6 +115,20 @@ export function buildServer(deps: ServerDeps): HttpServer {
     return { method, path, meta, serve };
   };
 
+  /**
+   * The raw passthrough (operation `passthrough`): any method, for paths under its pattern no other route
+   * has; the body is read as bytes, bounded like every body, and not parsed.
+   */
+  const passthroughApi = deps.routes.find((r) => r.operation === 'passthrough');
+  const passthroughPrefix = passthroughApi?.path.split('{')[0];
+  const servePassthrough = (route: ApiRoute, req: IncomingMessage, res: ServerResponse) => {
+    const meta: RouteMeta = { route: routeName(route.path), dialect: route.dialect, operation: route.operation };
+    const url = req.url!;
+    const queryAt = url.indexOf('?');
+    const params = { path: url.slice(passthroughPrefix!.length, queryAt >= 0 ? queryAt : undefined) };
+    readBody(req, limit, (error, bytes) => begin(meta, route.endpoint, req, res, error, bytes && { object: {}, bytes }, params));
+  };
+
   /** A route answered whole by the server itself (health, metrics, `/`): counted like any other, never logged. */
   const answerRoute = (path: string, answer: (req: IncomingMessage) => Answer | Promise<Answer>): ServerRoute => {
     const meta: RouteMeta = { route: path, dialect: 'either', operation: 'chat' };
@@ -139,11 +153,11 @@ export function buildServer(deps: ServerDeps): HttpServer {
   const root: Answer = {
     status: 200,
     headers: { 'content-type': JSON_TYPE },
-    body: renderRoot(deps.version, deps.routes.map((r) => `${r.method} ${routeName(r.path)}`), deps.metrics?.path),
+    body: renderRoot(deps.version, deps.routes.filter((r) => r !== passthroughApi).map((r) => `${r.method} ${routeName(r.path)}`), deps.metrics?.path),
   };
   const { metrics } = deps;
   const table = new RouteTable<ServerRoute>([
-    ...deps.routes.map(apiRoute),
+    ...deps.routes.filter((r) => r !== passthroughApi).map(apiRoute),
     answerRoute('/', () => root),
     ...LIVENESS_PATHS.map((path) => answerRoute(path, probe(() => deps.health.live()))),
     ...READINESS_PATHS.map((path) => answerRoute(path, probe(() => deps.health.ready()))),
@@ -158,6 +172,7 @@ export function buildServer(deps: ServerDeps): HttpServer {
   };
   const miss = (req: IncomingMessage, res: ServerResponse) => {
     const { error, route } = table.miss(req.method!, req.url!);
+    if (passthroughApi && !route && req.url!.startsWith(passthroughPrefix!)) return servePassthrough(passthroughApi, req, res);
     const dialect = route ? route.meta.dialect : underAnthropic(req.url!) ? 'anthropic' : 'either';
     failBeforePipeline(contextFor(req, res, UNMATCHED[dialect]), error);
   };

@@ -1,4 +1,4 @@
-// The API routes' request body: read whole (every body is one JSON document), bounded by
+// The API routes' request body: read whole (every body but the raw passthrough's is one JSON document), bounded by
 // server.body_limit_bytes, parsed once. The bytes are kept beside the object: a request that needs no change
 // goes upstream exactly as sent (providers/shared/passthrough-body.ts). Clients (and curl without -H) send
 // JSON under many content types, so the content type is not checked.
@@ -12,6 +12,16 @@ export interface JsonBody {
 
 /** Calls `done` once: with the body, or with the GatewayError the client gets (413, 400, or 499 if it left). */
 export function readJsonBody(req: IncomingMessage, limit: number, done: (error: GatewayError | undefined, body?: JsonBody) => void): void {
+  readBody(req, limit, (error, bytes) => {
+    if (error) return done(error);
+    const parsed = parseObject(bytes!);
+    if (parsed instanceof GatewayError) done(parsed);
+    else done(undefined, { object: parsed, bytes: bytes! });
+  });
+}
+
+/** The body's bytes, whatever they are (the raw passthrough's), with the same bound and errors. */
+export function readBody(req: IncomingMessage, limit: number, done: (error: GatewayError | undefined, bytes?: Buffer) => void): void {
   if (Number(req.headers['content-length']) > limit) {
     done(tooLarge(limit)); // node:http discards the unread body once the response ends
     return;
@@ -32,10 +42,7 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (error: 
   };
   const onEnd = () => {
     stop();
-    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
-    const parsed = parseObject(bytes);
-    if (parsed instanceof GatewayError) done(parsed);
-    else done(undefined, { object: parsed, bytes });
+    done(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
   };
   const onError = () => {
     stop();

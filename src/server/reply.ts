@@ -42,7 +42,12 @@ export class NodeReply implements ReplyPort {
     this.onStreamStart?.();
   }
 
-  write(chunk: string): Promise<void> | void {
+  open(status: number, headers: Record<string, string>): void {
+    this.started = true;
+    this.#res.writeHead(status, this.#headers(headers));
+  }
+
+  write(chunk: string | Buffer): Promise<void> | void {
     if (this.#res.write(chunk) || this.#res.destroyed) return;
     // Back-pressure: wait until the client drains, or goes away.
     return new Promise((resolve) => {

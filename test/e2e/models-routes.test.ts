@@ -72,8 +72,8 @@ test('the Anthropic SDK gets its own error shape on the models routes, e.g. a ba
 });
 
 test("unknown paths answer in the asking SDK's shape: Anthropic's under /v1/messages or with anthropic-version", async () => {
-  const count = await rejectsAs(anthropic.messages.countTokens({ model: 'mock-chat', messages: [{ role: 'user', content: 'x' }] }), Anthropic.NotFoundError);
-  assertAnthropicError(count, 404, 'not_found_error');
+  const batches = await rejectsAs(anthropic.messages.batches.list(), Anthropic.NotFoundError);
+  assertAnthropicError(batches, 404, 'not_found_error');
   const viaSdk = await rejectsAs(anthropic.get('/v1/nothing-here'), Anthropic.NotFoundError);
   assertAnthropicError(viaSdk, 404, 'not_found_error');
 
