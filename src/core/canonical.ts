@@ -1,5 +1,6 @@
 // The one internal shape every client dialect decodes into and every provider translates from,
 // so N surfaces and M providers need N + M translators, not N × M.
+import { GatewayError } from './errors.ts';
 
 /**
  * What a request asks for: the GenAI operation of spans and metrics (`chat` for chat completions, Anthropic
@@ -8,6 +9,18 @@
  */
 export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'count_tokens' | 'passthrough' | 'admin';
 export type Dialect = 'openai' | 'anthropic';
+
+/**
+ * A request field a translation cannot carry faithfully (surfaces/translation-table.ts): 400 in the client's
+ * shape naming it (`param`); `field` is the refusal metric's bounded label (the table's row name).
+ */
+export class TranslationRefusal extends GatewayError {
+  readonly field: string;
+  constructor(param: string, field: string, target: Dialect) {
+    super('GW_REQUEST_UNSUPPORTED', `${param} cannot be translated faithfully for a provider of the ${target} dialect`, { param });
+    this.field = field;
+  }
+}
 
 export interface TextPart { type: 'text'; text: string }
 export interface ImagePart { type: 'image'; url: string }
@@ -38,6 +51,10 @@ export interface ChatRequest {
   streamUsage: boolean;
   /** Structured output as chat completions' `response_format`; only set for upstreams that enforce it (Responses `text.format`). */
   responseFormat?: Record<string, unknown>;
+  /** false: at most one tool call per turn (OpenAI `parallel_tool_calls`, Anthropic `disable_parallel_tool_use`). */
+  parallelToolCalls?: boolean;
+  /** An opaque end-user id (OpenAI `user`, Anthropic `metadata.user_id`). */
+  user?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

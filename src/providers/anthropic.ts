@@ -54,10 +54,21 @@ export function createAnthropicProvider(init: {
   };
 }
 
-/** Anthropic clients may opt into beta features per request; those headers are theirs to pass. */
+/**
+ * An Anthropic client's `anthropic-version` and `anthropic-beta` (features it opted into) are its own to pass
+ * on; the prebuilt list serves every request that sends neither (the OpenAI SDK's, and most of Anthropic's
+ * carry only the version, which then costs one object per request).
+ */
 function headersFor(ctx: RequestContext, base: Record<string, string>, list: string[]): string[] {
-  const beta = ctx.dialect === 'anthropic' ? ctx.headers['anthropic-beta'] : undefined;
-  return typeof beta === 'string' ? Object.entries({ ...base, 'anthropic-beta': beta }).flat() : list;
+  if (ctx.dialect !== 'anthropic') return list;
+  const beta = ctx.headers['anthropic-beta'];
+  const version = ctx.headers['anthropic-version'];
+  const sameVersion = version === undefined || version === base['anthropic-version'];
+  if (typeof beta !== 'string' && sameVersion) return list;
+  const named: Record<string, string> = { ...base };
+  if (typeof version === 'string') named['anthropic-version'] = version;
+  if (typeof beta === 'string') named['anthropic-beta'] = beta;
+  return Object.entries(named).flat();
 }
 
 
@@ -116,6 +127,10 @@ export function encodeRequest(req: ChatRequest, model: string): Record<string, u
     body.tool_choice = typeof req.toolChoice === 'object' ? { type: 'tool', name: req.toolChoice.name }
       : { type: req.toolChoice === 'required' ? 'any' : req.toolChoice };
   }
+  if (req.parallelToolCalls === false && req.toolChoice !== 'none') {
+    body.tool_choice = { ...(body.tool_choice as object ?? { type: 'auto' }), disable_parallel_tool_use: true };
+  }
+  if (req.user !== undefined) body.metadata = { user_id: req.user };
   return body;
 }
 
@@ -157,15 +172,18 @@ async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: Async
   if (!complete) throw truncatedStream();
 }
 
-/** message_start carries input usage, message_delta the running output count. */
+/**
+ * message_start carries input usage, message_delta the running totals (output, and in newer API versions the
+ * input side again, possibly with null cache fields): each figure is taken only where it is a number, and
+ * the canonical input is then input + cache reads + cache writes again.
+ */
 function mergeUsage(into: Usage, raw: any): void {
-  const next = usageOf(raw);
-  if (raw.input_tokens !== undefined) {
-    into.inputTokens = next.inputTokens;
-    into.cachedInputTokens = next.cachedInputTokens;
-    into.cacheWriteTokens = next.cacheWriteTokens;
-  }
-  if (raw.output_tokens !== undefined) into.outputTokens = next.outputTokens;
+  const uncached = into.inputTokens - into.cachedInputTokens - (into.cacheWriteTokens ?? 0);
+  const input = typeof raw.input_tokens === 'number' ? raw.input_tokens : uncached;
+  if (typeof raw.cache_read_input_tokens === 'number') into.cachedInputTokens = raw.cache_read_input_tokens;
+  if (typeof raw.cache_creation_input_tokens === 'number') into.cacheWriteTokens = raw.cache_creation_input_tokens;
+  into.inputTokens = input + into.cachedInputTokens + (into.cacheWriteTokens ?? 0);
+  if (typeof raw.output_tokens === 'number') into.outputTokens = raw.output_tokens;
 }
 
 /** Cross-dialect stream: Anthropic events → canonical events, complete only at message_stop. */

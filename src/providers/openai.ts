@@ -104,6 +104,8 @@ export function encodeRequest(req: ChatRequest, model: string): Record<string, u
   if (req.tools) body.tools = req.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
   if (req.responseFormat) body.response_format = req.responseFormat;
   if (req.toolChoice) body.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
+  if (req.parallelToolCalls === false && req.tools) body.parallel_tool_calls = false;
+  if (req.user !== undefined) body.user = req.user;
   return body;
 }
 

@@ -84,7 +84,7 @@ test('every request ends once, is counted and billed once; no attempt after the 
       fail: (err) => void endings.push(`fail ${err.code}`),
     };
     const body = { model: 'a0', stream: s.stream, messages: [{ role: 'user', content: 'hi' }] };
-    const ctx = testContext({ startedAt: 0, body, requestedModel: 'a0', stream: s.stream, reply, chat: decodeOpenAIChat(body) });
+    const ctx = testContext({ startedAt: 0, body, requestedModel: 'a0', stream: s.stream, reply, chat: decodeOpenAIChat(body, undefined) });
     await compose([createPlan(routes, 'chat'), createChatDispatch(routes, deps, decodeOpenAIChat), encodeChat], finish)(ctx);
 
     assert.equal(endings.length, 1, `one ending: ${endings}`);

@@ -49,7 +49,7 @@ function setup({ aliases, steps, breakers }: Setup) {
         started: false,
       };
       const body = { model, stream, messages: [{ role: 'user', content: 'hi' }] };
-      const ctx = testContext({ startedAt: 0, body, requestedModel: model, stream, reply, chat: decodeOpenAIChat(body) });
+      const ctx = testContext({ startedAt: 0, body, requestedModel: model, stream, reply, chat: decodeOpenAIChat(body, undefined) });
       onCtx?.(ctx);
       let finished = 0;
       await compose(stages, () => void finished++)(ctx);

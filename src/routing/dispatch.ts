@@ -9,7 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Alias, BreakerGate } from '../core/alias.ts';
 import type { Attempt } from '../core/attempt.ts';
-import type { ChatOutput, ChatRequest, EmbeddingsOutput } from '../core/canonical.ts';
+import { TranslationRefusal, type ChatOutput, type ChatRequest, type Dialect, type EmbeddingsOutput } from '../core/canonical.ts';
 import type { Held, RequestContext, Stage } from '../core/context.ts';
 import { GatewayError, toGatewayError, type ErrorClass } from '../core/errors.ts';
 import type { Provider } from '../providers/provider.ts';
@@ -21,9 +21,10 @@ import { firstByte } from './first-byte.ts';
 import type { AliasRoute, ChainLink, RouteTable } from './plan.ts';
 import { selectDeployment } from './select.ts';
 
-export type Decode = (body: Record<string, any>) => ChatRequest;
+/** The client's body → the canonical request for a provider of `target` (undefined: the mock); may refuse. */
+export type Decode = (body: Record<string, any>, target: Dialect | undefined) => ChatRequest;
 
-export type RoutingRecorder = Pick<Recorder, 'routed' | 'retried' | 'fellBack'>;
+export type RoutingRecorder = Pick<Recorder, 'routed' | 'retried' | 'fellBack' | 'translationRefused'>;
 
 /** What the router runs on, built once at start-up (cli/serve.ts). `now`, `sleep` and `random` are for tests. */
 export interface RoutingDeps {
@@ -43,8 +44,17 @@ export type Call = (provider: Provider, ctx: RequestContext, attempt: Attempt) =
 
 /** `debug`: the routing module's logger, only when it writes debug lines. */
 export function createChatDispatch(routes: RouteTable, deps: RoutingDeps, decode: Decode, debug?: DebugLog): Stage {
+  const decodeFor = (target: Dialect | undefined, body: Record<string, any>) => {
+    try {
+      return decode(body, target);
+    } catch (err) {
+      if (err instanceof TranslationRefusal) deps.recorder.translationRefused(err.field);
+      throw err;
+    }
+  };
   return createDispatch(routes, deps, (provider, ctx, attempt) => {
-    if (provider.dialect !== ctx.dialect) ctx.chat ??= decode(ctx.body);
+    // Per attempt: what one provider's dialect refuses, another attempt's (the mock) may accept.
+    if (provider.dialect !== ctx.dialect) ctx.chat = decodeFor(provider.dialect, ctx.body);
     return provider.chat(ctx, attempt);
   }, debug);
 }

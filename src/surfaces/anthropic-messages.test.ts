@@ -37,7 +37,7 @@ const AGENT_TURN = {
 };
 
 test('Anthropic request → canonical', () => {
-  const req = decodeAnthropicMessages(AGENT_TURN);
+  const req = decodeAnthropicMessages(AGENT_TURN, 'openai');
   assert.equal(req.system, 'Be terse.\n\nUse tools.');
   assert.equal(req.maxTokens, 512);
   assert.deepEqual(req.messages[1].content[1], { type: 'tool_use', id: 'toolu_1', name: 'weather', arguments: '{"city":"Paris"}' });
@@ -52,7 +52,7 @@ test('Anthropic request → canonical', () => {
 });
 
 test('Anthropic request → canonical → OpenAI request', () => {
-  const body = encodeOpenAIRequest(decodeAnthropicMessages(AGENT_TURN), 'gpt-4o-2024-08-06');
+  const body = encodeOpenAIRequest(decodeAnthropicMessages(AGENT_TURN, 'openai'), 'gpt-4o-2024-08-06');
   assert.deepEqual(body, {
     model: 'gpt-4o-2024-08-06',
     stream: true,
@@ -74,7 +74,7 @@ test('Anthropic request → canonical → OpenAI request', () => {
 
 test('Anthropic tool_choice any/auto/none → OpenAI required/auto/none', () => {
   const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
-  const choice = (tool_choice: unknown) => encodeOpenAIRequest(decodeAnthropicMessages({ ...base, tool_choice }), 'm').tool_choice;
+  const choice = (tool_choice: unknown) => encodeOpenAIRequest(decodeAnthropicMessages({ ...base, tool_choice }, 'openai'), 'm').tool_choice;
   assert.equal(choice({ type: 'any' }), 'required');
   assert.equal(choice({ type: 'auto' }), 'auto');
   assert.equal(choice({ type: 'none' }), 'none');
@@ -100,11 +100,11 @@ test('acceptAnthropicMessages: flags and validation errors with param', () => {
     assert.throws(() => acceptAnthropicMessages(contextWith(body)), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, JSON.stringify(body));
   }
   assert.doesNotThrow(() => acceptAnthropicMessages(contextWith({ model: 'c', max_tokens: 1, messages: [{ role: 'user', content: 'x' }], temperature: 1, top_p: 0 })));
-  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] }),
+  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'system', content: 'x' }] }, 'openai'),
     (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === 'messages.0.role');
-  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], temperature: 'warm' }),
+  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], temperature: 'warm' }, 'openai'),
     (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === 'temperature');
-  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document' }] }] }),
+  assert.throws(() => decodeAnthropicMessages({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'document' }] }] }, 'openai'),
     (err: GatewayError) => err.code === 'GW_REQUEST_UNSUPPORTED');
 });
 
@@ -123,7 +123,7 @@ test('encodeAnthropicMessage: blocks, stop_reason and usage with cache reads spl
     id: json.id, type: 'message', role: 'assistant', model: 'pub',
     content: [{ type: 'text', text: 'Hi' }, { type: 'tool_use', id: json.content[1].id, name: 'f', input: { a: 1 } }],
     stop_reason: 'max_tokens', stop_sequence: null,
-    usage: { input_tokens: 40, cache_read_input_tokens: 60, output_tokens: 20 },
+    usage: { input_tokens: 40, cache_creation_input_tokens: 0, cache_read_input_tokens: 60, output_tokens: 20 },
   });
 });
 
@@ -177,7 +177,7 @@ test('encodeAnthropicStream: text then two tool calls, stop_reason and usage', a
   assert.deepEqual(events[6].data.delta, { type: 'input_json_delta', partial_json: '{"city":"Oslo"}' });
   assert.deepEqual(events[11].data, {
     type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null },
-    usage: { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 9 },
+    usage: { input_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 10, output_tokens: 9 },
   });
 });
 
@@ -189,8 +189,8 @@ test('encodeAnthropicStream: input usage known at the start goes in message_star
     { type: 'finish', reason: 'stop' },
     { type: 'usage', usage },
   ]);
-  assert.deepEqual(events[0].data.message.usage, { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 0 });
-  assert.deepEqual(events.at(-2)?.data.usage, { input_tokens: 20, cache_read_input_tokens: 10, output_tokens: 9 });
+  assert.deepEqual(events[0].data.message.usage, { input_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 10, output_tokens: 0 });
+  assert.deepEqual(events.at(-2)?.data.usage, { input_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 10, output_tokens: 9 });
 });
 
 test('encodeAnthropicStream: without a usage event the stream is still closed with end_turn/max_tokens', async () => {

@@ -1,10 +1,11 @@
 // Anthropic Messages as a client dialect: validate and decode requests, encode canonical results and
 // stream events into `message` objects and the message_start … message_stop event sequence.
-import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, ToolChoice, Usage } from '../core/canonical.ts';
+import type { ChatRequest, ChatResult, ContentPart, Dialect, FinishReason, Message, StreamEvent, ToolChoice, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../core/sse.ts';
 import { mintId } from './reply-ids.ts';
+import { refuseUntranslatable } from './translation-table.ts';
 import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
 export function acceptAnthropicMessages(ctx: RequestContext): void {
@@ -20,7 +21,9 @@ export function acceptAnthropicMessages(ctx: RequestContext): void {
   ctx.streamUsage = ctx.stream; // Anthropic streams always carry usage
 }
 
-export function decodeAnthropicMessages(body: Record<string, any>): ChatRequest {
+/** `target`: the provider's dialect; what it cannot be given faithfully is refused (translation-table.ts). */
+export function decodeAnthropicMessages(body: Record<string, any>, target: Dialect | undefined): ChatRequest {
+  if (target) refuseUntranslatable('anthropic-messages', body, target);
   const messages: Message[] = (body.messages as any[]).map((m, i) => {
     if (m?.role !== 'user' && m?.role !== 'assistant') throw invalid(`messages.${i}.role must be "user" or "assistant"`, `messages.${i}.role`);
     return { role: m.role, content: blocksOf(m.content) };
@@ -41,6 +44,8 @@ export function decodeAnthropicMessages(body: Record<string, any>): ChatRequest 
     toolChoice: toolChoiceOf(body.tool_choice),
     stream: body.stream === true,
     streamUsage: body.stream === true,
+    parallelToolCalls: body.tool_choice?.disable_parallel_tool_use === true ? false : undefined,
+    user: typeof body.metadata?.user_id === 'string' ? body.metadata.user_id : undefined,
   };
 }
 
@@ -77,8 +82,16 @@ export const STOP_REASON: Record<FinishReason, string> = {
   stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', error: 'end_turn',
 };
 
-const usageOf = (u: Usage, outputTokens = u.outputTokens) =>
-  ({ input_tokens: u.inputTokens - u.cachedInputTokens, cache_read_input_tokens: u.cachedInputTokens, output_tokens: outputTokens });
+/** Anthropic counts cache reads and writes beside input_tokens; the canonical input includes both. */
+const usageOf = (u: Usage, outputTokens = u.outputTokens) => {
+  const written = u.cacheWriteTokens ?? 0;
+  return {
+    input_tokens: u.inputTokens - u.cachedInputTokens - written,
+    cache_creation_input_tokens: written,
+    cache_read_input_tokens: u.cachedInputTokens,
+    output_tokens: outputTokens,
+  };
+};
 
 function blockOf(part: ContentPart): object | undefined {
   if (part.type === 'text') return { type: 'text', text: part.text };

@@ -32,7 +32,7 @@ const AGENT_TURN = {
 };
 
 test('OpenAI request → canonical: system joined, tool calls and tool results as parts', () => {
-  const req = decodeOpenAIChat(AGENT_TURN);
+  const req = decodeOpenAIChat(AGENT_TURN, 'anthropic');
   assert.equal(req.system, 'Be terse.\n\nUse tools.');
   assert.deepEqual(req.messages.map((m) => m.role), ['user', 'assistant', 'user', 'user', 'user']);
   assert.deepEqual(req.messages[1].content, [
@@ -47,7 +47,7 @@ test('OpenAI request → canonical: system joined, tool calls and tool results a
 });
 
 test('OpenAI request → canonical → Anthropic request: alternating roles, tool blocks, defaults, tool_choice', () => {
-  const body = encodeAnthropicRequest(decodeOpenAIChat(AGENT_TURN), 'claude-sonnet-4-5-20250929');
+  const body = encodeAnthropicRequest(decodeOpenAIChat(AGENT_TURN, 'anthropic'), 'claude-sonnet-4-5-20250929');
   assert.deepEqual(body, {
     model: 'claude-sonnet-4-5-20250929',
     max_tokens: 4096,
@@ -80,13 +80,13 @@ test('OpenAI request → canonical → Anthropic request: alternating roles, too
 
 test('tool_choice mapping and max_completion_tokens', () => {
   const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
-  const choice = (tool_choice: unknown) => encodeAnthropicRequest(decodeOpenAIChat({ ...base, tool_choice }), 'm').tool_choice;
+  const choice = (tool_choice: unknown) => encodeAnthropicRequest(decodeOpenAIChat({ ...base, tool_choice }, 'anthropic'), 'm').tool_choice;
   assert.deepEqual(choice('auto'), { type: 'auto' });
   assert.deepEqual(choice('none'), { type: 'none' });
   assert.deepEqual(choice({ type: 'function', function: { name: 'weather' } }), { type: 'tool', name: 'weather' });
   assert.equal(choice(undefined), undefined);
-  assert.equal(encodeAnthropicRequest(decodeOpenAIChat({ ...base, max_completion_tokens: 77, max_tokens: 5 }), 'm').max_tokens, 77);
-  assert.equal(encodeAnthropicRequest(decodeOpenAIChat({ ...base, max_tokens: 5 }), 'm').max_tokens, 5);
+  assert.equal(encodeAnthropicRequest(decodeOpenAIChat({ ...base, max_completion_tokens: 77, max_tokens: 5 }, 'anthropic'), 'm').max_tokens, 77);
+  assert.equal(encodeAnthropicRequest(decodeOpenAIChat({ ...base, max_tokens: 5 }, 'anthropic'), 'm').max_tokens, 5);
 });
 
 test('an assistant turn with content "" and tool_calls becomes an Anthropic message without empty text blocks', () => {
@@ -98,7 +98,7 @@ test('an assistant turn with content "" and tool_calls becomes an Anthropic mess
       { role: 'assistant', content: '', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
       { role: 'tool', tool_call_id: 'c1', content: 'ok' },
     ],
-  }), 'm');
+  }, 'anthropic'), 'm');
   const assistant = (body.messages as { role: string; content: { type: string; text?: string }[] }[])[1];
   assert.deepEqual(assistant.content.map((b) => b.type), ['tool_use']);
 });
@@ -140,10 +140,10 @@ test('validation errors carry GW_REQUEST_INVALID and the param', () => {
     [{ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: '10' }, 'max_tokens'],
   ];
   for (const [body, param] of decodeCases) {
-    assert.throws(() => decodeOpenAIChat(body), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, param);
+    assert.throws(() => decodeOpenAIChat(body, 'anthropic'), (err: GatewayError) => err.code === 'GW_REQUEST_INVALID' && err.param === param, param);
   }
-  assert.throws(() => decodeOpenAIChat({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] }),
-    (err: GatewayError) => err.code === 'GW_REQUEST_UNSUPPORTED');
+  assert.throws(() => decodeOpenAIChat({ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] }, 'anthropic'),
+    (err: GatewayError) => err.code === 'GW_REQUEST_UNSUPPORTED' && err.param === 'messages[].content[].type');
 });
 
 test('encodeOpenAIChat: text, tool calls, finish reason and usage with cached tokens; ids minted in OpenAI form', () => {

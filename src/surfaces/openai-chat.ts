@@ -1,10 +1,11 @@
 // OpenAI Chat Completions as a client dialect: validate and decode requests, encode canonical results
 // and stream events back into `chat.completion` / `chat.completion.chunk` objects.
-import type { ChatRequest, ChatResult, ContentPart, FinishReason, Message, StreamEvent, ToolChoice, Usage } from '../core/canonical.ts';
+import type { ChatRequest, ChatResult, ContentPart, Dialect, FinishReason, Message, StreamEvent, ToolChoice, Usage } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
 import { GatewayError } from '../core/errors.ts';
 import { formatSse } from '../core/sse.ts';
 import { mintId } from './reply-ids.ts';
+import { refuseUntranslatable } from './translation-table.ts';
 import { checkRange, invalid, optionalNumber, requireArray, requireString } from './validate.ts';
 
 /**
@@ -25,7 +26,9 @@ export function acceptOpenAIChat(ctx: RequestContext): void {
   ctx.streamUsage = ctx.stream && options?.include_usage === true;
 }
 
-export function decodeOpenAIChat(body: Record<string, any>): ChatRequest {
+/** `target`: the provider's dialect; what it cannot be given faithfully is refused (translation-table.ts). */
+export function decodeOpenAIChat(body: Record<string, any>, target: Dialect | undefined): ChatRequest {
+  if (target) refuseUntranslatable('openai-chat', body, target);
   const system: string[] = [];
   const messages: Message[] = [];
   for (const [i, m] of (body.messages as any[]).entries()) {
@@ -57,6 +60,8 @@ export function decodeOpenAIChat(body: Record<string, any>): ChatRequest {
     toolChoice: toolChoiceOf(body.tool_choice),
     stream: body.stream === true,
     streamUsage: body.stream_options?.include_usage === true,
+    parallelToolCalls: typeof body.parallel_tool_calls === 'boolean' ? body.parallel_tool_calls : undefined,
+    user: typeof body.user === 'string' ? body.user : undefined,
   };
 }
 

@@ -57,6 +57,7 @@ export function routingCalls(): RoutingRecorder & { calls: unknown[][] } {
     routed: (model, deployment, strategy) => void calls.push(['routed', model, deployment, strategy]),
     retried: (model, reason) => void calls.push(['retried', model, reason]),
     fellBack: (from, to, reason) => void calls.push(['fellBack', from, to, reason]),
+    translationRefused: (field) => void calls.push(['translationRefused', field]),
   };
 }
 
