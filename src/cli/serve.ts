@@ -4,6 +4,7 @@ import { buildAdminRoutes } from '../admin/routes.ts';
 import { buildRoutes } from '../pipeline/endpoints.ts';
 import { createFinish } from '../pipeline/finish.ts';
 import { InFlight } from '../pipeline/in-flight.ts';
+import { Drains } from '../core/drain.ts';
 import { buildProviders, providerChecks } from '../providers/registry.ts';
 import { Upstreams } from '../routing/upstream.ts';
 import { buildServer } from '../server/app.ts';
@@ -89,6 +90,7 @@ export async function serve(options: { config?: string; port?: number }): Promis
     authCheck(auth.required, stores.keys), lifecycleCheck(lifecycle), ...providerChecks(providers), routing.healthCheck);
   const finish = createFinish({ recorder, ledger, log: logs.requestLines(), genAiMetrics: telemetry.genAiMetrics });
   const pipelines = new InFlight();
+  const drains = new Drains(config.upstream.disconnect_drain);
   const app = buildServer({
     config,
     routes: pipelines.routes([
@@ -117,16 +119,19 @@ export async function serve(options: { config?: string; port?: number }): Promis
     metrics: config.metrics.main_port ? scrape : undefined,
     tracing: telemetry.tracing,
     version: build.version,
+    drains,
   });
 
   let exitCode = 0;
   const cut = () => {
     lifecycle.cutting = true; // their requests end as GW_UNAVAILABLE_DRAINING, not as clients leaving
+    drains.cutAll(); // streams read on after their clients left stop too (their records are marked partial)
     app.server.closeAllConnections();
   };
   const shutdown = async (reason: string) => {
     lifecycle.draining = true;
     log.info({ signal: reason, drain_timeout_ms: config.server.drain_timeout_ms }, 'draining');
+    const drainEndsAt = performance.now() + config.server.drain_timeout_ms;
     const deadline = setTimeout(() => {
       log.warn('drain timeout reached; closing remaining connections');
       cut();
@@ -135,7 +140,10 @@ export async function serve(options: { config?: string; port?: number }): Promis
     // Keep-alive connections that finish their last response while draining would otherwise idle on.
     const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close(); // stops accepting, waits for in-flight requests and streams
+    // Streams whose clients left are read on with no connection (core/drain.ts): waited for until the deadline.
+    if (drains.running > 0) await pipelines.settled(Math.max(0, drainEndsAt - performance.now()));
     clearTimeout(deadline);
+    drains.cutAll();
     clearInterval(sweep);
     // Connections cut at the drain timeout (or closed by their clients) can close the server before their
     // pipelines have unwound: their finish, and so their usage record, comes a few ticks later.

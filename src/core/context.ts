@@ -4,7 +4,8 @@
 import type { Alias } from './alias.ts';
 import { Attempt } from './attempt.ts';
 import type { ChatOutput, ChatRequest, ChatResult, Dialect, EmbeddingsOutput, Operation, Usage } from './canonical.ts';
-import { GatewayError } from './errors.ts';
+import type { Drain, Drains } from './drain.ts';
+import { GatewayError, type ErrorClass } from './errors.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
 import type { RequestSpan } from './trace.ts';
 
@@ -118,8 +119,13 @@ export class RequestContext {
   error: GatewayError | undefined = undefined;
   /** The request's trace span when tracing is on (set at accept); undefined costs nothing. */
   span: RequestSpan | undefined = undefined;
+  /** Set when the client left mid-stream and the upstream is read on (core/drain.ts); the request ends with it. */
+  drain: Drain | undefined = undefined;
   #abortReason: GatewayError | undefined = undefined;
+  /** Why the upstream work was stopped: the abort's reason, at once or once a drain is capped. */
+  #cancelled: GatewayError | undefined = undefined;
   #controller: AbortController | undefined = undefined;
+  readonly #drains: Drains | undefined;
 
   constructor(init: {
     requestId: string;
@@ -133,6 +139,8 @@ export class RequestContext {
     reply: ReplyPort;
     headers: Record<string, string | string[] | undefined>;
     clientAddress?: string;
+    /** The server's drains (upstream.disconnect_drain); absent: a client leaving cancels its stream at once. */
+    drains?: Drains;
   }) {
     this.requestId = init.requestId;
     this.startedAt = init.startedAt;
@@ -144,6 +152,7 @@ export class RequestContext {
     this.reply = init.reply;
     this.headers = init.headers;
     this.clientAddress = init.clientAddress ?? '';
+    this.#drains = init.drains;
   }
 
   /** A new attempt at `target`, now the current one. */
@@ -183,15 +192,31 @@ export class RequestContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      if (this.#abortReason) this.#controller.abort(this.#abortReason);
+      if (this.#cancelled) this.#controller.abort(this.#cancelled);
     }
     return this.#controller.signal;
   }
 
-  /** Once per request: the running upstream call stops through its attempt, anything holding the signal through it. */
+  /**
+   * Once per request: the running upstream call stops through its attempt, anything holding the signal through
+   * it; except a stream whose client left after its response started, which is drained: read on until its end
+   * or a cap, then stopped (the reason stays the client's).
+   */
   abort(reason: GatewayError): void {
     if (this.#abortReason) return;
     this.#abortReason = reason;
+    this.drain = this.#drains?.start(reason, this.stream && this.reply.started, () => this.#cancel(reason));
+    if (this.drain === undefined) this.#cancel(reason);
+  }
+
+  /** The last attempt's outcome for its breaker: a drained stream's is the upstream's own, not the client's leaving. */
+  get upstreamErrorClass(): ErrorClass | undefined {
+    const drain = this.drain;
+    return drain?.result !== undefined ? drain.errorClass : this.error?.errorClass;
+  }
+
+  #cancel(reason: GatewayError): void {
+    this.#cancelled = reason;
     this.#controller?.abort(reason);
     this.attempt?.call?.cancel(reason);
   }

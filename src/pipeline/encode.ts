@@ -3,6 +3,7 @@
 // tapped by their provider, which alone understands that wire format.
 import type { ChatOutput, ChatResult, StreamEvent } from '../core/canonical.ts';
 import type { RequestContext } from '../core/context.ts';
+import { toGatewayError } from '../core/errors.ts';
 import { encodeAnthropicMessage, encodeAnthropicStream } from '../surfaces/anthropic-messages.ts';
 import { encodeOpenAIChat, encodeOpenAIChatStream } from '../surfaces/openai-chat.ts';
 import { encodeOpenAIEmbeddings } from '../surfaces/openai-embeddings.ts';
@@ -63,16 +64,39 @@ export function encodeEmbeddings(ctx: RequestContext): void {
 /**
  * The response opens only once the first chunk exists, so a failure before it still gets a proper HTTP
  * error status; later failures are reported in-stream by the server. Writes wait for the client to drain.
+ * A client gone mid-stream costs the loop nothing: the abort check it always made leads to the drain.
  */
 async function pump(ctx: RequestContext, chunks: AsyncIterable<string>): Promise<void> {
   for await (const chunk of chunks) {
-    if (ctx.abortReason) throw ctx.abortReason;
+    if (ctx.abortReason) await drainOn(ctx, chunks); // throws; awaited in the loop, which closes the stream only after it
     if (!ctx.reply.started) ctx.reply.startStream();
     const drained = ctx.reply.write(chunk);
     if (drained) await drained;
   }
+  if (ctx.drain) await drainOn(ctx, chunks); // the client left as the last chunk came
   if (!ctx.reply.started) ctx.reply.startStream();
   ctx.reply.end();
+}
+
+/**
+ * After an abort: a drained stream (core/drain.ts) is read on, written nowhere, so the taps note its final
+ * usage, until it ends or a cap cancels it (leaving the loop early closes the upstream too); then, as with
+ * no drain, the request ends as aborted.
+ */
+async function drainOn(ctx: RequestContext, chunks: AsyncIterable<string>): Promise<never> {
+  const drain = ctx.drain;
+  if (drain) {
+    try {
+      for await (const chunk of chunks) {
+        drain.read(Buffer.byteLength(chunk));
+        if (drain.result !== undefined) break;
+      }
+      drain.end();
+    } catch (err) {
+      drain.end(toGatewayError(err)); // no-op once capped: the cancel is what threw
+    }
+  }
+  throw ctx.abortReason!;
 }
 
 /**

@@ -23,9 +23,9 @@ export type Finish = (ctx: RequestContext) => void;
 /** One thing done with a finished request; `durationMs` is its whole time, from accept. */
 export type Finisher = (ctx: RequestContext, durationMs: number) => void;
 
-/** Settlement of limits and budgets, metrics, GenAI metrics (when on), log line, span, usage record: in this order. */
+/** Settlement of limits and budgets, metrics (drains among them), GenAI metrics (when on), log line, span, usage record: in this order. */
 export function createFinishers({ recorder, ledger, log, genAiMetrics }: FinishDeps): Finisher[] {
-  const finishers: Finisher[] = [settleAdmission, (ctx, durationMs) => recorder.requestFinished(ctx, durationMs / 1000)];
+  const finishers: Finisher[] = [settleAdmission, (ctx, durationMs) => recorder.requestFinished(ctx, durationMs / 1000), drained(recorder)];
   if (genAiMetrics) finishers.push((ctx, durationMs) => genAiMetrics.record(ctx, durationMs / 1000));
   finishers.push(logLine(log), endSpan, usageRecord(ledger));
   return finishers;
@@ -58,6 +58,20 @@ function settle(ctx: RequestContext): void {
   ctx.costUsd = last.costUsd;
 }
 
+/**
+ * A stream read on after its client left (core/drain.ts) is counted by how its drain ended. The pipeline ran
+ * to the drain's end before finishing; ending it here too only covers an upstream that failed as the client
+ * left, before any chunk was read on.
+ */
+function drained(recorder: Recorder): Finisher {
+  return (ctx) => {
+    const drain = ctx.drain;
+    if (drain === undefined) return;
+    drain.end();
+    recorder.streamDrained(drain.result!);
+  };
+}
+
 const endSpan: Finisher = (ctx) => ctx.span?.end(ctx); // GenAI and HTTP attributes from the context, then the span ends
 
 function logLine(log: RequestLines): Finisher {
@@ -69,7 +83,8 @@ function logLine(log: RequestLines): Finisher {
 }
 
 /**
- * One record per request that reached an upstream, billed with its last attempt: the one that answered; and
+ * One record per request that reached an upstream, billed with its last attempt: the one that answered (a
+ * stream whose client left, with the usage its drain read on to, marked partial when a cap cut it); and
  * one per answer from the response cache, marked cached, with the cached answer's deployment and tokens and
  * no cost (nothing was called: ctx.costUsd stays 0 without an attempt).
  */
@@ -98,6 +113,7 @@ function usageRecord(ledger: UsageLedger): Finisher {
       errorClass: ctx.error?.errorClass ?? '',
       stream: ctx.stream,
       cached: hit !== undefined,
+      partial: ctx.drain?.result === 'capped',
     });
   };
 }
@@ -120,6 +136,7 @@ function requestLine(ctx: RequestContext, durationMs: number): Record<string, un
     model: ctx.requestedModel || undefined,
     provider: (last ?? hit)?.target.providerId ?? ctx.target?.providerId,
     cache: hit && 'hit',
+    drain: ctx.drain?.result,
     attempts: ctx.attempts.length > 1 ? ctx.attempts.length : undefined,
     stream: ctx.stream || undefined,
     ttft_ms: last && last.firstTokenAt >= 0 ? round(last.firstTokenAt) : undefined,

@@ -90,7 +90,7 @@ export function createDispatch(routes: RouteTable, deps: RoutingDeps, call: Call
       const attempt = ctx.attempt!;
       const deployment = attempt.target as Alias['deployments'][number];
       release(deps.stats.of(deployment.deploymentId));
-      breakers.record(deployment, ctx.error?.errorClass);
+      breakers.record(deployment, ctx.upstreamErrorClass); // a drained stream's own outcome, not its client's leaving
     },
   };
 

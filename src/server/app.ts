@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dialect, Operation } from '../core/canonical.ts';
 import { RequestContext } from '../core/context.ts';
+import type { Drains } from '../core/drain.ts';
 import { GatewayError, toGatewayError } from '../core/errors.ts';
 import { LIVENESS_PATHS, READINESS_PATHS } from '../core/health.ts';
 import { requestIdFrom } from '../core/ids.ts';
@@ -37,6 +38,8 @@ export interface ServerDeps {
   tracing?: Tracing;
   /** The build's version, for `GET /`. */
   version: string;
+  /** Streams read on after their clients left (upstream.disconnect_drain); absent: a client leaving cancels its stream. */
+  drains?: Drains;
 }
 
 /** What a request is counted, logged and answered as. `either`: in the dialect of the SDK asking. */
@@ -65,9 +68,9 @@ export function buildServer(deps: ServerDeps): HttpServer {
     const port = new NodeReply(res, dialect, requestId);
     const ctx = new RequestContext({
       requestId, startedAt: performance.now(), route: meta.route, method: req.method ?? 'GET',
-      dialect, operation: meta.operation, reply: port, headers: req.headers, clientAddress: req.socket.remoteAddress,
+      dialect, operation: meta.operation, reply: port, headers: req.headers, clientAddress: req.socket.remoteAddress, drains: deps.drains,
     });
-    // A connection that closes mid-answer: the client left, or the drain timeout cut it (then it is ours).
+    // A connection that closes mid-answer: the client left (a started stream is then drained), or the drain timeout cut it (then it is ours).
     res.once('close', () => { if (!res.writableFinished) ctx.abort(new GatewayError(deps.lifecycle.cutting ? 'GW_UNAVAILABLE_DRAINING' : 'GW_CLIENT_CLOSED')); });
     if (deps.tracing) ctx.span = deps.tracing.startRequest(ctx);
     port.onStreamStart = () => {

@@ -25,6 +25,7 @@ const record = (i: number): UsageRecord => ({
   errorClass: i % 5 === 0 ? 'server_error' : '',
   stream: i % 3 === 0,
   cached: i % 7 === 1,
+  partial: i % 11 === 2,
 });
 
 async function withLedger(options: Partial<PostgresLedgerOptions>, fn: (ledger: PostgresUsageLedger, t: TestDatabase) => Promise<void>): Promise<void> {
@@ -53,9 +54,9 @@ test('flush writes every queued record, in order, with every field; nothing befo
       const r = record(i);
       assert.deepEqual(
         [row.time, row.request_id, row.identity_id, row.user_id, row.team_id, row.route, row.provider, row.model, row.upstream_model,
-          Number(row.input_tokens), Number(row.output_tokens), Number(row.cached_input_tokens), row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream, row.cached],
+          Number(row.input_tokens), Number(row.output_tokens), Number(row.cached_input_tokens), row.cost_usd, row.duration_ms, row.status, row.error_class, row.stream, row.cached, row.partial],
         [r.time, r.requestId, r.identityId, r.userId, r.teamId, r.route, r.provider, r.model, r.upstreamModel,
-          r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0, r.cached ? 1 : 0],
+          r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0, r.cached ? 1 : 0, r.partial ? 1 : 0],
       );
     });
     await ledger.flush();
@@ -141,7 +142,7 @@ test('two replicas starting at once migrate the schema once', async () => {
   try {
     const ledgers = await Promise.all([PostgresUsageLedger.open(t.db, { flushIntervalMs: 60_000, maxBatch: 10 }), PostgresUsageLedger.open(other, { flushIntervalMs: 60_000, maxBatch: 10 })]);
     const versions = await t.db.query<{ version: number }>("SELECT version FROM schema_migrations WHERE component = 'usage' ORDER BY version");
-    assert.deepEqual(versions.map((v) => Number(v.version)), [1, 2, 3]);
+    assert.deepEqual(versions.map((v) => Number(v.version)), [1, 2, 3, 4]);
     await Promise.all(ledgers.map((l) => l.close()));
   } finally {
     await other.close();

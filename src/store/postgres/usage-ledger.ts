@@ -18,11 +18,11 @@ export interface PostgresLedgerOptions {
 }
 
 const DEFAULT_MAX_QUEUE = 100_000;
-/** Rows per INSERT: 18 parameters each, far below PostgreSQL's 65,535, and one round trip per 500 records. */
+/** Rows per INSERT: 19 parameters each, far below PostgreSQL's 65,535, and one round trip per 500 records. */
 const ROWS_PER_INSERT = 500;
 
 const COLUMNS = ['time', 'request_id', 'identity_id', 'user_id', 'team_id', 'route', 'provider', 'model', 'upstream_model',
-  'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_usd', 'duration_ms', 'status', 'error_class', 'stream', 'cached'];
+  'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_usd', 'duration_ms', 'status', 'error_class', 'stream', 'cached', 'partial'];
 
 export class PostgresUsageLedger implements UsageLedger {
   readonly #db: SqlDatabase;
@@ -80,5 +80,5 @@ export class PostgresUsageLedger implements UsageLedger {
 /** A record's values in the order of COLUMNS. */
 function pushValues(values: SqlValue[], r: UsageRecord): void {
   values.push(r.time, r.requestId, r.identityId, r.userId, r.teamId, r.route, r.provider, r.model, r.upstreamModel,
-    r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0, r.cached ? 1 : 0);
+    r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0, r.cached ? 1 : 0, r.partial ? 1 : 0);
 }

@@ -73,6 +73,12 @@ export const USAGE_MIGRATIONS: readonly Migration[] = [
     // 1: answered from the response cache (no upstream call, cost 0); every earlier record was not.
     sql: (tx) => addMissingColumns(tx, [['cached', 'INTEGER NOT NULL DEFAULT 0']]),
   },
+  {
+    version: 4,
+    // 1: the client left mid-stream and reading the upstream on was cut by upstream.disconnect_drain, so the
+    // tokens may be short; every earlier record was read to its end (or cut with no drain at all).
+    sql: (tx) => addMissingColumns(tx, [['partial', 'INTEGER NOT NULL DEFAULT 0']]),
+  },
 ];
 
 /** Brings `usage_records` to the current version; safe to run from several processes at once. */

@@ -16,7 +16,7 @@ const record = (i: number): UsageRecord => ({
   time: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(), requestId: `req-${i}`, identityId: 'new-key',
   userId: i % 3 ? `user-${i % 3}` : '', teamId: 'team-x', route: '/v1/chat/completions', provider: 'mock', model: 'mock-chat',
   upstreamModel: 'mock-chat-v1', inputTokens: 10, outputTokens: 20, cachedInputTokens: 0, costUsd: 0.25, durationMs: 1.5,
-  status: 200, errorClass: '', stream: false, cached: i === 1,
+  status: 200, errorClass: '', stream: false, cached: i === 1, partial: i === 2,
 });
 
 /** The table as releases before versioned migrations created it; `withCost: false` is the first release's. */
@@ -53,13 +53,14 @@ for (const withCost of [true, false]) {
         Array(7).fill(['old-key', '', '', withCost ? 0.5 : 0]), 'old rows keep their figures; they have no user or team');
       assert.deepEqual(rows.slice(7).map((r) => [r.user_id, r.team_id]), [['user-1', 'team-x'], ['user-2', 'team-x'], ['', 'team-x']]);
       assert.deepEqual(rows.map((r) => r.cached), [...Array(7).fill(0), 1, 0, 0], 'old rows were not cached answers');
+      assert.deepEqual(rows.map((r) => r.partial), [...Array(8).fill(0), 1, 0], 'old rows were not cut drains');
     } finally {
       await ledger.close();
     }
     const db = new DatabaseSync(join(dataDir, 'vigil.db'), { readOnly: true });
     try {
       const versions = db.prepare("SELECT version FROM schema_migrations WHERE component = 'usage' ORDER BY version").all().map((r) => r.version);
-      assert.deepEqual(versions, [1, 2, 3]);
+      assert.deepEqual(versions, [1, 2, 3, 4]);
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records' ORDER BY name").all().map((r) => r.name);
       assert.deepEqual(indexes, ['usage_records_time'], 'on SQLite the time index alone: per-identity indexes cost every insert (usage-schema.ts)');
     } finally {

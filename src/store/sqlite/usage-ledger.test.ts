@@ -36,6 +36,7 @@ const record = (i: number): UsageRecord => ({
   errorClass: i % 5 === 0 ? 'server_error' : '',
   stream: i % 3 === 0,
   cached: i % 7 === 1,
+  partial: i % 5 === 0,
 });
 
 /** Rows as another connection sees them (what is on disk, not what is queued). */
@@ -77,7 +78,7 @@ test('recent() returns newest first with every field', async () => {
       id: 15, time: '2025-01-01T00:00:15.000Z', request_id: 'req-15', identity_id: 'team-a', route: '/v1/chat/completions',
       provider: 'mock', model: 'mock-chat', upstream_model: 'mock-chat-v1', input_tokens: 25, output_tokens: 35,
       cached_input_tokens: 15, cost_usd: 0.015, duration_ms: 16.5, status: 502, error_class: 'server_error', stream: 1,
-      user_id: '', team_id: 'team-x', cached: 1,
+      user_id: '', team_id: 'team-x', cached: 1, partial: 1,
     });
     assert.equal(rows[1].stream, 0);
     assert.equal(rows[1].error_class, '');

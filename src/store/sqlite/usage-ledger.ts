@@ -216,7 +216,7 @@ export class SqliteUsageLedger implements UsageLedger {
 const SQLITE_CONSTRAINT_NOTNULL = 1299;
 
 const COLUMNS = `time, request_id, identity_id, route, provider, model, upstream_model,
-  input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream, user_id, team_id, cached`;
+  input_tokens, output_tokens, cached_input_tokens, cost_usd, duration_ms, status, error_class, stream, user_id, team_id, cached, partial`;
 
 /** An INSERT of `rows` rows, their values in the order pushValues() gives them. */
 function insertRows(rows: number): string {
@@ -228,6 +228,6 @@ function insertRows(rows: number): string {
 function pushValues(values: SQLInputValue[], r: UsageRecord): SQLInputValue[] {
   values.push(r.time, r.requestId, r.identityId, r.route, r.provider, r.model, r.upstreamModel,
     r.inputTokens, r.outputTokens, r.cachedInputTokens, r.costUsd, r.durationMs, r.status, r.errorClass, r.stream ? 1 : 0,
-    r.userId, r.teamId, r.cached ? 1 : 0);
+    r.userId, r.teamId, r.cached ? 1 : 0, r.partial ? 1 : 0);
   return values;
 }
