@@ -20,7 +20,7 @@ export function apiSurface(config: OpsConfig) {
       description: `Requests refused because a field cannot be translated faithfully, per API request (VigilTranslationRefusalsHigh above ${t.refusalRatio}).` }))
     .withPanel(stat('Capped drain share', [cappedShare], { unit: 'percentunit', thresholds: [[t.drainCappedRatio / 2, 'yellow'], [t.drainCappedRatio, 'red']],
       description: `Drains after a client disconnect cut by upstream.disconnect_drain, per drain (VigilStreamDrainsCapped above ${t.drainCappedRatio}).` }))
-    .withPanel(stat('Partial usage records', [`sum(increase(${metric('partialUsage')}${sel()}[$__range]))`], { thresholds: [[1, 'yellow']],
+    .withPanel(stat('Partial records in range', [`sum(increase(${metric('partialUsage')}${sel()}[$__range]))`], { thresholds: [[1, 'yellow']],
       description: 'Usage records in the time range whose token counts may be short: billed and recorded with what arrived before the cap.' }))
     .withPanel(stat('Passthrough', [`sum(${rate('passthroughBytes', sel())})`], { unit: 'Bps',
       description: 'Bytes per second relayed by the raw passthrough of unmodelled /v1/* paths (providers[].passthrough), both directions.' }))
