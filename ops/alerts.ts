@@ -8,6 +8,7 @@ import { quantileRule } from './recording.ts';
 import { budgetAlerts, burnAlerts, slos, type Slo } from './slo.ts';
 import { accessAlerts } from './access-alerts.ts';
 import { routingAlerts } from './routing-alerts.ts';
+import { apiAlerts } from './api-alerts.ts';
 
 // --- promtool fixtures -----------------------------------------------------------------------------
 const API = 'route="/v1/chat/completions",method="POST"';
@@ -237,6 +238,8 @@ export function alerts(config: OpsConfig): Record<string, AlertRule[]> {
     'vigil-access-alerts': accessAlerts(config),
     // Breakers, routable deployments, fallbacks and retries (issue 27).
     'vigil-routing-alerts': routingAlerts(config),
+    // Translation refusals and capped drains after client disconnects (issue 28).
+    'vigil-api-alerts': apiAlerts(config),
     // Kubernetes, from kube-state-metrics' series (not Vigil's): need kube-state-metrics installed.
     'vigil-kube-state-metrics-alerts': [
     {

@@ -44,6 +44,9 @@ const THRESHOLDS = {
   // Routing and resilience (issue 27).
   fallbackRatio: 0.05, // fallbacks out of an alias per attempt routed on it
   retryRatio: 0.2, // retries per upstream attempt, all aliases
+  // API surface and fidelity (issue 28).
+  refusalRatio: 0.05, // requests refused for one untranslatable field, per API request
+  drainCappedRatio: 0.1, // drains after a client disconnect cut by their cap, per drain
   walMiB: 64, // SQLite WAL size that, still growing, means checkpoints are held back (seed 004)
   eventLoopLagSeconds: 0.2, // p99 event-loop delay
   heapUsedRatio: 0.9, // V8 heap used / heap limit (seed 001 PodHighMemory's 0.9)
@@ -106,5 +109,6 @@ export const DASHBOARDS = {
   logs: 'vigil-logs',
   access: 'vigil-access',
   routing: 'vigil-routing',
+  api: 'vigil-api',
 } as const;
 export type Dashboard = keyof typeof DASHBOARDS;

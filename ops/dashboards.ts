@@ -12,6 +12,7 @@ import { LogsSortOrder, StackingMode, StackingConfigBuilder } from '@grafana/gra
 import type { MetricKey } from '../src/telemetry/metrics/catalog.ts';
 import { access } from './access-dashboard.ts';
 import { routing } from './routing-dashboard.ts';
+import { apiSurface } from './api-dashboard.ts';
 import { DASHBOARDS, DEFAULT_CONFIG, type Dashboard, type OpsConfig } from './config.ts';
 import { metric, ruleName } from './lib/model.ts';
 import { api, base, byProvider, gauge, llm, LOKI, quantile, rate, row, sel, stat, table, timeseries } from './lib/panels.ts';
@@ -171,7 +172,7 @@ function logs() {
 }
 
 const BUILDERS: Record<Dashboard, (config: OpsConfig) => { build(): GrafanaDashboard }> = {
-  overview, red, slo, llm: llmTraffic, cost, runtime, logs, access, routing,
+  overview, red, slo, llm: llmTraffic, cost, runtime, logs, access, routing, api: apiSurface,
 };
 
 /** Every dashboard: file name (its uid) → model. */

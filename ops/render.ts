@@ -11,12 +11,12 @@ import { sliGroups } from './slo.ts';
 
 export function ruleFiles(config: OpsConfig): RuleFile[] {
   const alertGroups = Object.entries(alerts(config)).map(([name, rules]): Group => ({ name, rules }));
-  const [slo, traffic, runtime, access, routing, kubernetes] = alertGroups;
+  const [slo, traffic, runtime, access, routing, api, kubernetes] = alertGroups;
   return [
     { file: '10-slo-recording.yaml', comment: 'SLIs as error ratios over counters, per window; objectives, burn rates, error budget left (Sloth-compatible names).', groups: sliGroups(config) },
     { file: '20-recording.yaml', comment: 'Latency quantiles, APDEX, and hourly/daily business sums.', groups: [latencyGroup(config), businessGroup()] },
     { file: '30-slo-alerts.yaml', comment: 'Multi-window multi-burn-rate SLO alerts, error budget alerts, absent metrics.', groups: [slo] },
-    { file: '40-alerts.yaml', comment: 'Requests, upstreams, Vigil\'s own machinery, access and spend (keys, limits, budgets, Redis, audit), routing and resilience (breakers, fallbacks, retries).', groups: [traffic, runtime, access, routing] },
+    { file: '40-alerts.yaml', comment: 'Requests, upstreams, Vigil\'s own machinery, access and spend (keys, limits, budgets, Redis, audit), routing and resilience (breakers, fallbacks, retries), the API surface (translation refusals, capped drains).', groups: [traffic, runtime, access, routing, api] },
     { file: '50-kubernetes.yaml', comment: 'Needs kube-state-metrics: these alerts read its series, not Vigil\'s.', groups: [kubernetes] },
   ];
 }

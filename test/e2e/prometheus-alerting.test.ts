@@ -234,6 +234,16 @@ const EMPTY_PANELS_EXPECTED = new Set([
   'vigil-routing / Cache hit ratio',
   'vigil-routing / Cache hit ratio by alias',
   'vigil-routing / Cache lookups by alias and result',
+  // The traffic is the mock's chat completions: no prompt cache, refusal, drain or passthrough.
+  'vigil-api / Prompt-cache hit ratio',
+  'vigil-api / Refusal share',
+  'vigil-api / Capped drain share',
+  'vigil-api / Passthrough',
+  'vigil-api / Prompt-cache tokens read and written',
+  'vigil-api / Prompt-cache hit ratio by provider and model',
+  'vigil-api / Translation refusals by field',
+  'vigil-api / Stream drains by result',
+  'vigil-api / Passthrough bytes by provider and direction',
 ]);
 
 test('every dashboard query runs against the live Prometheus, and shows data wherever the traffic reaches', async () => {
