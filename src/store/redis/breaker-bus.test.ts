@@ -10,6 +10,15 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   assert.ok(condition(), `gave up waiting for ${what}`);
 }
 
+/** Sends until `heard` holds, every 100 ms, for at most 6 s. */
+async function untilHeard(what: string, send: () => void, heard: () => boolean): Promise<void> {
+  for (let i = 0; i < 60 && !heard(); i++) {
+    send();
+    for (let j = 0; j < 5 && !heard(); j++) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(heard(), `gave up waiting for ${what}`);
+}
+
 const options = () => ({ url: SHARED_REDIS_URL, keyPrefix: uniquePrefix(), commandTimeoutMs: 2_000 });
 
 test('an opening on one replica opens the deployment on the other until the same time', async () => {
@@ -54,13 +63,12 @@ test('a bus ignores its own messages, and publishing never throws, even closed',
   busA.subscribe((id, untilMs) => heardA.push(`${id}@${untilMs}`));
   busB.subscribe((id, untilMs) => heardB.push(`${id}@${untilMs}`));
   busB.subscribe(() => { throw new Error('a failing listener'); });
-  busA.publishOpen('p:a', 1_000);
-  await until('b hearing a', () => heardB.length === 1);
-  // Redis wrote a's message to every subscriber before it took b's, so a has had its own by the time it hears b's.
-  busB.publishOpen('p:b', 2_000);
-  await until('a hearing b', () => heardA.length === 1);
-  assert.deepEqual(heardA, ['p:b@2000']);
-  assert.deepEqual(heardB, ['p:a@1000']);
+  // Publishing is best effort (lost while a connection is not yet subscribed): sent until heard.
+  await untilHeard('b hearing a', () => busA.publishOpen('p:a', 1_000), () => heardB.length > 0);
+  // Redis wrote a's messages to every subscriber before it took b's, so a has had its own by the time it hears b's.
+  await untilHeard('a hearing b', () => busB.publishOpen('p:b', 2_000), () => heardA.length > 0);
+  assert.ok(heardA.every((m) => m === 'p:b@2000'), `a heard only b: ${heardA}`);
+  assert.ok(heardB.every((m) => m === 'p:a@1000'), `b heard only a: ${heardB}`);
   await Promise.all([busA.close(), busB.close()]);
   assert.doesNotThrow(() => busA.publishOpen('p:a', 3_000));
 });
