@@ -63,13 +63,17 @@ test('a bus ignores its own messages, and publishing never throws, even closed',
   busA.subscribe((id, untilMs) => heardA.push(`${id}@${untilMs}`));
   busB.subscribe((id, untilMs) => heardB.push(`${id}@${untilMs}`));
   busB.subscribe(() => { throw new Error('a failing listener'); });
-  // Publishing is best effort (lost while a connection is not yet subscribed): sent until heard.
-  await untilHeard('b hearing a', () => busA.publishOpen('p:a', 1_000), () => heardB.length > 0);
-  // Redis wrote a's messages to every subscriber before it took b's, so a has had its own by the time it hears b's.
-  await untilHeard('a hearing b', () => busB.publishOpen('p:b', 2_000), () => heardA.length > 0);
-  assert.ok(heardA.every((m) => m === 'p:b@2000'), `a heard only b: ${heardA}`);
-  assert.ok(heardB.every((m) => m === 'p:a@1000'), `b heard only a: ${heardB}`);
-  await Promise.all([busA.close(), busB.close()]);
+  try {
+    // Publishing is best effort (lost while a connection is not yet subscribed): sent until heard.
+    await untilHeard('b hearing a', () => busA.publishOpen('p:a', 1_000), () => heardB.length > 0);
+    // Redis wrote a's messages to every subscriber before it took b's, so a has had its own by the time it hears b's.
+    await untilHeard('a hearing b', () => busB.publishOpen('p:b', 2_000), () => heardA.length > 0);
+    assert.ok(heardA.every((m) => m === 'p:b@2000'), `a heard only b: ${heardA}`);
+    assert.ok(heardB.every((m) => m === 'p:a@1000'), `b heard only a: ${heardB}`);
+  } finally {
+    // Open connections would keep the test process alive after a failure.
+    await Promise.all([busA.close(), busB.close()]);
+  }
   assert.doesNotThrow(() => busA.publishOpen('p:a', 3_000));
 });
 
