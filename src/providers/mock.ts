@@ -51,6 +51,7 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
     supportsEmbeddings: true,
 
     async chat(ctx, attempt) {
+      refuseSchemaOutput(ctx.body);
       await begin(ctx, attempt);
       const request = ctx.chat!;
       const call = toolCallFor(request);
@@ -77,6 +78,15 @@ export function createMockProvider(id: string, options: MockProviderConfig, rand
       return { kind: 'result', result: { model: ctx.requestedModel, vectors: encoded, usage: attempt.usage } };
     },
   };
+}
+
+/**
+ * The mock writes words, not output that fits a JSON schema: asked for structured output (OpenAI
+ * `response_format`, Anthropic `output_config.format`), it refuses naming the field rather than ignore it.
+ */
+function refuseSchemaOutput(body: Record<string, any>): void {
+  const field = body.response_format?.type && body.response_format.type !== 'text' ? 'response_format' : body.output_config?.format ? 'output_config.format' : undefined;
+  if (field) throw new GatewayError('GW_REQUEST_UNSUPPORTED', `${field}: the mock provider cannot answer in a JSON schema`, { param: field });
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
