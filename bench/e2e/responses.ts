@@ -44,7 +44,7 @@ for (const port of [...Object.values(ports), vigilPort]) {
   if (await portOpen(port)) throw new Error(`port ${port} is already in use on 127.0.0.1; stop whatever holds it first`);
 }
 const upstream = await startUpstream(join(dir, 'upstream'), settings.loadCpu);
-const vigil = await startVigil({ root, home: join(dir, 'vigil'), sections: vigilVariants().vigil, cpu: settings.proxyCpu });
+const vigil = await startVigil({ root, home: join(dir, 'vigil'), sections: { ...vigilVariants().vigil, responsesApi: true }, cpu: settings.proxyCpu });
 
 // One correct answer each way before anything is timed: a wrong set-up must fail, not measure.
 const agent = new http.Agent({ keepAlive: false });
