@@ -60,3 +60,14 @@ async function untilAccepting(port: number): Promise<void> {
   }
   throw new Error(`redis-server on port ${port} did not start`);
 }
+
+/** Fails when `call` takes far longer (20×) than `commandTimeoutMs`: a hang, not a slow machine. */
+export async function bounded<T>(call: Promise<T>, commandTimeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('hung past the command timeout')), commandTimeoutMs * 20); });
+  try {
+    return await Promise.race([call, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

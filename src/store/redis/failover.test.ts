@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { freePort } from '../../../test/helpers/gateway.ts';
-import { type OwnRedis, startOwnRedis } from '../../../test/helpers/redis-server.ts';
+import { bounded as boundedBy, type OwnRedis, startOwnRedis } from '../../../test/helpers/redis-server.ts';
 import { windowOf } from '../../core/windows.ts';
 import type { FailureMode } from '../ports.ts';
 import { RedisCounters, type RedisState } from './counters.ts';
@@ -39,16 +39,8 @@ async function until(what: string, condition: () => boolean | Promise<boolean>):
   assert.fail(`gave up waiting for ${what}`);
 }
 
-/** Fails when a call takes far longer than the command timeout: a hang, not a slow machine. */
-async function bounded<T>(call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('hung past the command timeout')), TIMEOUT_MS * 20); });
-  try {
-    return await Promise.race([call, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** A call that must not hang past the command timeout (test/helpers/redis-server.ts). */
+const bounded = <T>(call: Promise<T>): Promise<T> => boundedBy(call, TIMEOUT_MS);
 
 test('on_failure open: killed Redis → local counts, degraded; back on the same port → Redis again', async () => {
   const states: RedisState[] = [];

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { deletePrefix, inspector, SHARED_REDIS_URL, uniquePrefix } from '../../../test/helpers/redis-keys.ts';
-import { type OwnRedis, startOwnRedis } from '../../../test/helpers/redis-server.ts';
+import { bounded as boundedBy, type OwnRedis, startOwnRedis } from '../../../test/helpers/redis-server.ts';
 import type { CachedAnswer } from '../ports.ts';
 import { RedisResponseCache } from './response-cache.ts';
 
@@ -25,16 +25,8 @@ after(async () => {
   await deletePrefix(prefix);
 });
 
-/** Fails when a call takes far longer than the command timeout: a hang, not a slow machine. */
-async function bounded<T>(call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('hung past the command timeout')), TIMEOUT_MS * 20); });
-  try {
-    return await Promise.race([call, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** A call that must not hang past the command timeout (test/helpers/redis-server.ts). */
+const bounded = <T>(call: Promise<T>): Promise<T> => boundedBy(call, TIMEOUT_MS);
 
 async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 300; i++) {
