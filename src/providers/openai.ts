@@ -71,7 +71,11 @@ export function askForUsage(body: Record<string, any>): Record<string, unknown> 
 
 const FINISH: Record<string, FinishReason> = { stop: 'stop', length: 'length', tool_calls: 'tool_calls', function_call: 'tool_calls', content_filter: 'content_filter' };
 
-function usageOf(u: any): Usage {
+/** An OpenAI finish reason, chat's or legacy completions' (a subset), in the canonical vocabulary. */
+export const finishOf = (reason: unknown): FinishReason => FINISH[reason as string] ?? 'stop';
+
+/** OpenAI usage (chat completions and legacy completions alike) in the canonical shape. */
+export function usageOf(u: any): Usage {
   return { inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0, cachedInputTokens: u?.prompt_tokens_details?.cached_tokens ?? 0 };
 }
 
@@ -117,14 +121,15 @@ export function decodeResult(parsed: any): ChatResult {
   for (const call of choice.message?.tool_calls ?? []) {
     content.push({ type: 'tool_use', id: call.id, name: call.function?.name, arguments: call.function?.arguments ?? '{}' });
   }
-  return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: FINISH[choice.finish_reason] ?? 'stop', usage: usageOf(parsed.usage) };
+  return { id: parsed.id ?? '', model: parsed.model ?? '', content, finishReason: finishOf(choice.finish_reason), usage: usageOf(parsed.usage) };
 }
 
 /**
- * Passthrough stream: forward events untouched, note usage and first token, hide the usage chunk unless asked
- * for. Complete once a finish reason or `[DONE]` came; an error event or an earlier end is thrown.
+ * Passthrough stream, of chat completions or legacy completions (routing/completions.ts): forward events
+ * untouched, note usage and first token, hide the usage chunk unless asked for. Complete once a finish reason
+ * or `[DONE]` came; an error event or an earlier end is thrown.
  */
-async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+export async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   let complete = false;
   for await (const { data } of parseSse(chunks)) {
     if (data === '[DONE]') {
@@ -135,10 +140,11 @@ async function* relayStream(ctx: RequestContext, attempt: Attempt, chunks: Async
     const chunk = parseUpstreamJson(data);
     if (chunk.error) throw streamErrorEvent(chunk);
     const choice = chunk.choices?.[0];
-    if (attempt.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls)) attempt.firstTokenAt = performance.now() - ctx.startedAt;
+    // The first token: a chat delta's text or tool call, or a legacy completion's text.
+    if (attempt.firstTokenAt < 0 && (choice?.delta?.content || choice?.delta?.tool_calls || choice?.text)) attempt.firstTokenAt = performance.now() - ctx.startedAt;
     for (const call of choice?.delta?.tool_calls ?? []) if (call.function?.name) ctx.toolCalls.push(call.function.name);
     if (choice?.finish_reason) {
-      ctx.finishReason = FINISH[choice.finish_reason] ?? 'stop';
+      ctx.finishReason = finishOf(choice.finish_reason);
       complete = true;
     }
     if (chunk.usage) {
@@ -173,7 +179,7 @@ export async function* decodeStream(chunks: AsyncIterable<Buffer>): AsyncGenerat
     }
     if (choice?.finish_reason) {
       complete = true;
-      yield { type: 'finish', reason: FINISH[choice.finish_reason] ?? 'stop' };
+      yield { type: 'finish', reason: finishOf(choice.finish_reason) };
     }
     if (chunk.usage) yield { type: 'usage', usage: usageOf(chunk.usage) };
   }
