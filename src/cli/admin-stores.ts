@@ -6,11 +6,9 @@ import type { CompiledConfig } from '../config/compile.ts';
 import { GatewayError } from '../core/errors.ts';
 import { ConfigKeys } from '../store/memory/config-keys.ts';
 import type { AuditLog, BudgetStore, KeyRecord, KeyStore, UsageAnalytics } from '../store/ports.ts';
+import { openRecords } from '../store/factory.ts';
 import { RedisChangeChannel } from '../store/redis/change-channel.ts';
-import { SqlAuditLog } from '../store/sql/audit-log.ts';
-import { SqlBudgetStore } from '../store/sql/budgets.ts';
 import { openPostgres, openSqlite } from '../store/sql/database.ts';
-import { SqlKeyStore } from '../store/sql/keys.ts';
 import { SqlUsageAnalytics } from '../store/sql/usage-analytics.ts';
 import { migrateUsage } from '../store/sql/usage-schema.ts';
 
@@ -35,13 +33,12 @@ export class CommandError extends Error {}
  * reads the store directly and needs no refresh, so its default is rare.
  */
 export async function openAdminStores(compiled: CompiledConfig, refreshMs = 3_600_000): Promise<AdminStores> {
-  const { store, audit: auditConfig, redis } = compiled.config;
+  const { store, redis } = compiled.config;
   const db = compiled.storeUrl ? openPostgres(compiled.storeUrl, 2) : openSqlite(store.data_dir);
+  const opened: { close(): Promise<void> }[] = [];
   try {
-    const keys = await SqlKeyStore.open(db, { refreshMs });
-    const budgets = await SqlBudgetStore.open(db, { refreshMs });
+    const { keyStore: keys, budgets, audit } = await openRecords(db, compiled, opened, { refreshMs });
     await migrateUsage(db); // a report before the first gateway ever ran finds an empty table, not none
-    const audit = await SqlAuditLog.open(db, { retentionDays: auditConfig.retention_days, securityRetentionDays: auditConfig.security_retention_days });
     const { redisUrl } = compiled;
     let channel: RedisChangeChannel | undefined; // connected on the first write only: reads never need Redis
     return {
@@ -56,14 +53,13 @@ export async function openAdminStores(compiled: CompiledConfig, refreshMs = 3_60
         }
       },
       async close() {
-        await audit.close();
-        await keys.close();
-        await budgets.close();
+        for (const opener of opened.reverse()) await opener.close();
         await channel?.close();
         await db.close();
       },
     };
   } catch (err) {
+    for (const opener of opened.reverse()) await opener.close().catch(() => {});
     await db.close();
     throw err;
   }

@@ -8,7 +8,7 @@ import type { HealthCheck } from '../core/health.ts';
 import { ConfigKeys } from './memory/config-keys.ts';
 import { MemoryCounterStore } from './memory/counters.ts';
 import type {
-  AuditEventType, AuditLog, BreakerBus, CounterStore, KeyLookup, KeyRecord, LedgerStats, ResponseCache, UsageAnalytics, UsageLedger,
+  AuditEventType, AuditLog, BreakerBus, CounterStore, KeyLookup, KeyRecord, LedgerStats, QueryObserver, ResponseCache, UsageAnalytics, UsageLedger,
 } from './ports.ts';
 import { PostgresUsageLedger } from './postgres/usage-ledger.ts';
 import { MemoryResponseCache } from './memory/response-cache.ts';
@@ -84,16 +84,9 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
   const db: SqlDatabase = compiled.storeUrl ? openPostgres(compiled.storeUrl, store.pool_size, onQuery) : openSqlite(store.data_dir, onQuery);
   const opened: { close(): Promise<void> }[] = [];
   try {
-    // One after another: on SQLite each opener migrates in a transaction of its own on the one file.
-    const keyStore = await SqlKeyStore.open(db, { refreshMs: store.refresh_ms, onError: hooks.onRefreshError });
-    opened.push(keyStore);
-    const budgets = await SqlBudgetStore.open(db, { refreshMs: store.refresh_ms, onError: hooks.onRefreshError });
-    opened.push(budgets);
-    const audit = await SqlAuditLog.open(db, {
-      retentionDays: auditConfig.retention_days, securityRetentionDays: auditConfig.security_retention_days,
-      onRecorded: hooks.onAuditRecorded, onError: hooks.onError, onQuery,
+    const { keyStore, budgets, audit } = await openRecords(db, compiled, opened, {
+      refreshMs: store.refresh_ms, onRefreshError: hooks.onRefreshError, onAuditRecorded: hooks.onAuditRecorded, onError: hooks.onError, onQuery,
     });
-    opened.push(audit);
     const ledgerOptions = { flushIntervalMs: store.flush_interval_ms, maxBatch: store.max_batch, onError: hooks.onError, onQuery };
     const ledger: UsageLedger & { stats(): LedgerStats & { walBytes?: number } } = compiled.storeUrl
       ? await PostgresUsageLedger.open(db, ledgerOptions)
@@ -145,6 +138,28 @@ export async function openStores(compiled: CompiledConfig, hooks: StoreHooks): P
     await db.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Keys, budgets and the audit log on `db`: what the gateway and the admin commands (cli/admin-stores.ts) both
+ * open. One after another, each pushed on `opened` as it opens (for the caller's cleanup): on SQLite each
+ * migrates in a transaction of its own on the one file.
+ */
+export async function openRecords(
+  db: SqlDatabase, compiled: CompiledConfig, opened: { close(): Promise<void> }[],
+  options: { refreshMs: number; onRefreshError?(err: unknown): void; onAuditRecorded?(type: AuditEventType): void; onError?(err: unknown): void; onQuery?: QueryObserver },
+): Promise<{ keyStore: SqlKeyStore; budgets: SqlBudgetStore; audit: SqlAuditLog }> {
+  const { audit: auditConfig } = compiled.config;
+  const keyStore = await SqlKeyStore.open(db, { refreshMs: options.refreshMs, onError: options.onRefreshError });
+  opened.push(keyStore);
+  const budgets = await SqlBudgetStore.open(db, { refreshMs: options.refreshMs, onError: options.onRefreshError });
+  opened.push(budgets);
+  const audit = await SqlAuditLog.open(db, {
+    retentionDays: auditConfig.retention_days, securityRetentionDays: auditConfig.security_retention_days,
+    onRecorded: options.onAuditRecorded, onError: options.onError, onQuery: options.onQuery,
+  });
+  opened.push(audit);
+  return { keyStore, budgets, audit };
 }
 
 async function openRedis(compiled: CompiledConfig, hooks: StoreHooks) {
